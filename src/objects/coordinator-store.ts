@@ -1,0 +1,208 @@
+/**
+ * The SyncCoordinator's persistent state in its SQLite storage: a small key/value table for
+ * positions, lease, settings and the last run; the conflict history; the quarantine.
+ * Storage is the truth: nothing here is cached in memory. SQL calls are synchronous, so a
+ * read-then-write in one method cannot interleave with another event.
+ */
+import type { ConflictRecord, QuarantineRecord } from '../sync/run.ts';
+
+const SCHEMA_VERSION = 1;
+/** Conflict history is bounded: the newest this many are kept. */
+export const CONFLICT_HISTORY_LIMIT = 500;
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS conflicts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     row_id TEXT NOT NULL,
+     direction TEXT NOT NULL,
+     winner TEXT NOT NULL,
+     supabase_updated_at TEXT,
+     d1_updated_at TEXT,
+     reason TEXT NOT NULL,
+     UNIQUE (row_id, direction, supabase_updated_at, d1_updated_at)
+   )`,
+  `CREATE TABLE IF NOT EXISTS quarantine (
+     direction TEXT NOT NULL,
+     row_id TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     payload TEXT,
+     first_seen TEXT NOT NULL,
+     last_seen TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 1,
+     next_retry_at INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (direction, row_id)
+   )`,
+];
+
+/** A conflict as stored and shown. */
+export interface StoredConflict extends ConflictRecord {
+  id: number;
+  at: string;
+}
+
+/** A quarantined row as stored and shown. */
+export interface StoredQuarantine {
+  direction: 'pull' | 'push';
+  rowId: string;
+  reason: string;
+  /** The row as JSON text (what was read), or null. */
+  payload: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  attempts: number;
+}
+
+/** Typed access to the coordinator's storage. */
+export class CoordinatorStore {
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+    const current = this.schemaVersion();
+    if (current < SCHEMA_VERSION) {
+      for (const statement of SCHEMA) this.sql.exec(statement);
+      this.set('schema_version', SCHEMA_VERSION);
+    }
+  }
+
+  private schemaVersion(): number {
+    const exists = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).toArray();
+    if (exists.length === 0) return 0;
+    return this.get<number>('schema_version') ?? 0;
+  }
+
+  /** Reads a JSON value; undefined when absent. */
+  get<T>(key: string): T | undefined {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  /** Writes a JSON value (undefined deletes it). */
+  set(key: string, value: unknown): void {
+    if (value === undefined) {
+      this.sql.exec('DELETE FROM meta WHERE key = ?', key);
+      return;
+    }
+    this.sql.exec(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      key,
+      JSON.stringify(value),
+    );
+  }
+
+  /** Records a conflict unless the same one (row, direction, both versions) is already recorded. */
+  addConflict(c: ConflictRecord, at: string): void {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO conflicts (at, row_id, direction, winner, supabase_updated_at, d1_updated_at, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      at, c.rowId, c.direction, c.winner, c.supabaseUpdatedAt, c.d1UpdatedAt, c.reason,
+    );
+  }
+
+  /** Drops conflicts beyond the history limit, oldest first. */
+  trimConflicts(): void {
+    this.sql.exec(
+      'DELETE FROM conflicts WHERE id <= (SELECT id FROM conflicts ORDER BY id DESC LIMIT 1 OFFSET ?)',
+      CONFLICT_HISTORY_LIMIT,
+    );
+  }
+
+  /** Newest first. */
+  conflicts(limit: number): StoredConflict[] {
+    return this.sql
+      .exec<{ id: number; at: string; row_id: string; direction: string; winner: string; supabase_updated_at: string | null; d1_updated_at: string | null; reason: string }>(
+        'SELECT * FROM conflicts ORDER BY id DESC LIMIT ?',
+        limit,
+      )
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        at: r.at,
+        rowId: r.row_id,
+        direction: r.direction === 'push' ? 'push' : 'pull',
+        winner: r.winner === 'd1' ? 'd1' : 'supabase',
+        supabaseUpdatedAt: r.supabase_updated_at,
+        d1UpdatedAt: r.d1_updated_at,
+        reason: r.reason,
+      }));
+  }
+
+  conflictCount(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM conflicts').one().n;
+  }
+
+  /** Quarantines a row, or refreshes its reason and schedules its next retry when already there. */
+  quarantine(q: QuarantineRecord, at: string, now: number): void {
+    this.sql.exec(
+      `INSERT INTO quarantine (direction, row_id, reason, payload, first_seen, last_seen, attempts, next_retry_at)
+       VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+       ON CONFLICT (direction, row_id) DO UPDATE SET
+         reason = excluded.reason, payload = excluded.payload, last_seen = excluded.last_seen,
+         attempts = quarantine.attempts + 1,
+         next_retry_at = ? + min(86400000, 300000 * (1 << min(quarantine.attempts, 8)))`,
+      q.direction, q.rowId, q.reason, boundedJson(q.payload), at, at, now + 300_000, now,
+    );
+  }
+
+  /** Removes rows that have since applied cleanly. */
+  release(direction: 'pull' | 'push', rowIds: readonly string[]): void {
+    if (rowIds.length === 0) return;
+    this.sql.exec(
+      'DELETE FROM quarantine WHERE direction = ? AND row_id IN (SELECT value FROM json_each(?))',
+      direction,
+      JSON.stringify(rowIds),
+    );
+  }
+
+  /** Push rows whose retry time has come (they are re-queued; a fix in D1 re-queues them anyway). */
+  dueForRetry(now: number, limit: number): string[] {
+    return this.sql
+      .exec<{ row_id: string }>(
+        `SELECT row_id FROM quarantine WHERE direction = 'push' AND next_retry_at <= ? ORDER BY next_retry_at LIMIT ?`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => r.row_id);
+  }
+
+  /** Postpones the retry of rows just re-queued, so they are not queued twice. */
+  postponeRetry(rowIds: readonly string[], until: number): void {
+    if (rowIds.length === 0) return;
+    this.sql.exec(
+      `UPDATE quarantine SET next_retry_at = ? WHERE direction = 'push' AND row_id IN (SELECT value FROM json_each(?))`,
+      until,
+      JSON.stringify(rowIds),
+    );
+  }
+
+  quarantined(limit: number): StoredQuarantine[] {
+    return this.sql
+      .exec<{ direction: string; row_id: string; reason: string; payload: string | null; first_seen: string; last_seen: string; attempts: number }>(
+        'SELECT * FROM quarantine ORDER BY last_seen DESC LIMIT ?',
+        limit,
+      )
+      .toArray()
+      .map((r) => ({
+        direction: r.direction === 'push' ? 'push' : 'pull',
+        rowId: r.row_id,
+        reason: r.reason,
+        payload: r.payload,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+        attempts: r.attempts,
+      }));
+  }
+
+  quarantineCount(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
+  }
+}
+
+/** A payload as JSON, replaced by a truncated preview when it is too large to keep. */
+function boundedJson(payload: unknown): string {
+  const json = JSON.stringify(payload ?? null);
+  return json.length <= 20_000 ? json : JSON.stringify({ truncated: true, preview: json.slice(0, 20_000) });
+}

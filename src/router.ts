@@ -1,0 +1,172 @@
+/**
+ * The HTTP API: wiring only. Auth and parsing happen here; every action is an RPC on the
+ * entity's SyncCoordinator. Handlers throw HttpError; one catch turns errors into JSON.
+ */
+import { Router, type IRequest } from 'itty-router';
+import { ENTITY_NAMES, findEntity } from './entities.ts';
+import type { Env } from './env.ts';
+import { requireAdmin } from './http/auth.ts';
+import { errorResponse, HttpError } from './http/errors.ts';
+import { EmptyBodySchema, entityParam, LimitQuerySchema, parseBody, parseWith, ResetBodySchema } from './http/parse.ts';
+import { renderDashboard } from './dashboard/page.ts';
+import type { EntityStatus } from './types.ts';
+
+type Args = [Env, ExecutionContext];
+
+/** Every route as [method, pattern]; used to tell 405 from 404. */
+const ROUTES: readonly (readonly [string, RegExp])[] = [
+  ['GET', /^\/health$/],
+  ['GET', /^\/dashboard$/],
+  ['GET', /^\/objects\/[^/]+\/status$/],
+  ['POST', /^\/objects\/[^/]+\/(reset|sync|pause|resume)$/],
+  ['GET', /^\/objects\/[^/]+\/(conflicts|quarantine)$/],
+  ['GET', /^\/api\/sync\/status$/],
+  ['POST', /^\/api\/sync\/[^/]+$/],
+  ['GET', /^\/api\/integrity$/],
+  ['POST', /^\/api\/integrity\/run$/],
+  ['POST', /^\/admin\/resync$/],
+];
+
+const PUBLIC_PATHS = new Set(['/health', '/dashboard']);
+
+function coordinator(env: Env, entity: string) {
+  return env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(entity));
+}
+
+const router = Router<IRequest, Args>({
+  before: [
+    async (request, env) => {
+      const { pathname } = new URL(request.url);
+      if (!PUBLIC_PATHS.has(pathname)) await requireAdmin(request, env);
+    },
+  ],
+  catch: (error) => errorResponse(error),
+});
+
+router
+  .get('/health', () => Response.json({ ok: true, entities: ENTITY_NAMES }))
+  .get('/dashboard', () => new Response(renderDashboard(), {
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    },
+  }))
+
+  .get('/objects/:entity/status', ({ params }, env) => {
+    const entity = entityParam(params.entity);
+    return json(coordinator(env, entity.name).status(entity.name));
+  })
+  .post('/objects/:entity/sync', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    await parseBody(request, EmptyBodySchema);
+    return json(coordinator(env, entity.name).syncNow(entity.name));
+  })
+  .post('/objects/:entity/reset', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    const body = await parseBody(request, ResetBodySchema);
+    const cursor = body.cursor ? { ts: body.cursor.updated_at, id: body.cursor.id } : null;
+    const result = await coordinator(env, entity.name).resetCursor(entity.name, { cursor, ...(body.scope ? { scope: body.scope } : {}) });
+    if (!result.ok) throw new HttpError(409, 'run_in_progress', 'a sync run holds the lease; retry when it ends', { lease: result.lease });
+    return Response.json(result.status);
+  })
+  .post('/objects/:entity/pause', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    await parseBody(request, EmptyBodySchema);
+    return json(coordinator(env, entity.name).pause(entity.name));
+  })
+  .post('/objects/:entity/resume', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    await parseBody(request, EmptyBodySchema);
+    return json(coordinator(env, entity.name).resume(entity.name));
+  })
+  .get('/objects/:entity/conflicts', (request, env) => {
+    const entity = entityParam(request.params.entity);
+    const { limit } = parseWith(LimitQuerySchema, request.query, 'invalid_query');
+    return json(coordinator(env, entity.name).conflicts(entity.name, limit).then((conflicts) => ({ entity: entity.name, conflicts })));
+  })
+  .get('/objects/:entity/quarantine', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    const { limit } = parseWith(LimitQuerySchema, request.query, 'invalid_query');
+    const rows = await coordinator(env, entity.name).quarantined(entity.name, limit);
+    return Response.json({ entity: entity.name, rows: rows.map((r) => ({ ...r, payload: r.payload === null ? null : (JSON.parse(r.payload) as unknown) })) });
+  })
+
+  .get('/api/sync/status', async (_request, env) => Response.json(await overallStatus(env)))
+  .post('/api/sync/full', async (request, env) => {
+    await parseBody(request, EmptyBodySchema);
+    const runs = await Promise.all(ENTITY_NAMES.map(async (name) => ({ entity: name, result: await coordinator(env, name).syncNow(name) })));
+    return Response.json({ runs });
+  })
+  .post('/api/sync/:entity', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    await parseBody(request, EmptyBodySchema);
+    return json(coordinator(env, entity.name).syncNow(entity.name));
+  })
+  .get('/api/integrity', () => notAvailable())
+  .post('/api/integrity/run', () => notAvailable())
+  .post('/admin/resync', async (request, env) => {
+    await parseBody(request, EmptyBodySchema);
+    // Re-read every pulled table from the beginning; rows are upserted in place, never emptied.
+    const pulled = ENTITY_NAMES.filter((name) => findEntity(name)?.direction !== 'push');
+    const results = await Promise.all(
+      pulled.map(async (name) => {
+        const stub = coordinator(env, name);
+        const reset = await stub.resetCursor(name, { cursor: null, scope: 'pull' });
+        return reset.ok
+          ? { entity: name, reset: true, run: await stub.syncNow(name, 'full-resync') }
+          : { entity: name, reset: false, reason: 'a run is in progress; retry shortly', lease: reset.lease };
+      }),
+    );
+    return Response.json({ resync: results });
+  })
+  .all('*', (request) => {
+    const { pathname } = new URL(request.url);
+    const allowed = ROUTES.filter(([, pattern]) => pattern.test(pathname)).map(([method]) => method);
+    if (allowed.length > 0) {
+      throw new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`, { allow: allowed });
+    }
+    throw new HttpError(404, 'not_found', `no route for ${request.method} ${pathname}`);
+  });
+
+/** Awaits an RPC result and sends it as JSON. */
+async function json(value: unknown): Promise<Response> {
+  return Response.json(await value);
+}
+
+function notAvailable(): never {
+  throw new HttpError(501, 'not_available', 'integrity checks are not available in this version');
+}
+
+/** The original spec's status: per direction and per entity, with the pending email count. */
+async function overallStatus(env: Env): Promise<Record<string, unknown>> {
+  const statuses: EntityStatus[] = await Promise.all(ENTITY_NAMES.map((name) => coordinator(env, name).status(name)));
+  const direction = (filter: (s: EntityStatus) => boolean) => {
+    const chosen = statuses.filter(filter);
+    const lastSyncAt = chosen.map((s) => s.lastSuccessAt).filter((t): t is string => t !== null).sort().at(0) ?? null;
+    return {
+      entities: chosen.map((s) => s.entity),
+      lastSyncAt,
+      recordsSynced: chosen.reduce((n, s) => n + (s.lastRun ? s.lastRun.stats.rowsApplied + s.lastRun.stats.rowsDeleted : 0), 0),
+      errors: chosen.reduce((n, s) => n + (s.lastRun?.outcome === 'failed' ? 1 : 0), 0),
+      pendingCount: chosen.reduce((n, s) => n + (s.push?.pending ?? 0), 0),
+      healthy: chosen.every((s) => s.healthy),
+    };
+  };
+  const emails = statuses.find((s) => s.entity === 'emails');
+  return {
+    healthy: statuses.every((s) => s.healthy),
+    supabaseToD1: direction((s) => s.pull !== null),
+    d1ToSupabase: direction((s) => s.push !== null),
+    unsyncedEmails: emails?.push?.pending ?? 0,
+    entities: statuses,
+    checkedAt: new Date().toISOString(),
+  };
+}
+
+/** Routes a request; never throws. */
+export function handleRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  return router.fetch(request, env, ctx).then((r: unknown) => (r instanceof Response ? r : errorResponse(new HttpError(404, 'not_found', 'no route'))), errorResponse);
+}

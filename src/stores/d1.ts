@@ -1,0 +1,208 @@
+/**
+ * D1 access for the sync passes: bulk statements over a JSON parameter (`json_each`), so a
+ * page costs one round trip whatever its size. Table and column names come from the
+ * registry only.
+ */
+import type { EntityDefinition } from '../entities.ts';
+import type { Row } from '../sync/rows.ts';
+import { columnNames } from '../sync/rows.ts';
+import { ident } from './sql.ts';
+
+/** A pulled row that lost to a newer D1 version under last-write-wins. */
+export interface ApplyConflict {
+  id: string;
+  replicaTs: string;
+  incomingTs: string;
+}
+
+/** What applying one page did. */
+export interface ApplyResult {
+  applied: number;
+  deleted: number;
+  conflicts: ApplyConflict[];
+}
+
+/** A pulled delete: the row id and when Supabase deleted it (canonical). */
+export interface Tombstone {
+  id: string;
+  deletedAt: string;
+}
+
+const GUARD_ON = 'UPDATE sync_apply_guard SET applying = 1 WHERE id = 1';
+const GUARD_OFF = 'UPDATE sync_apply_guard SET applying = 0 WHERE id = 1';
+
+const statements = new WeakMap<EntityDefinition, { upsert: string; conflicts: string; tombstones: string }>();
+
+function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: string; tombstones: string } {
+  let s = statements.get(entity);
+  if (s) return s;
+  const t = ident(entity.table);
+  const key = ident(entity.key);
+  const ts = ident(entity.cursorColumn);
+  const cols = columnNames(entity);
+  const colList = cols.map(ident).join(', ');
+  const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
+  const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`);
+  s = {
+    // Rows whose D1 version is newer than the incoming one: last-write-wins keeps D1's.
+    conflicts:
+      `SELECT t.${key} AS id, t.${ts} AS replica_ts, j.value ->> '$.${entity.cursorColumn}' AS incoming_ts ` +
+      `FROM json_each(?1) AS j JOIN ${t} AS t ON t.${key} = j.value ->> '$.${entity.key}' ` +
+      `WHERE t.${ts} > j.value ->> '$.${entity.cursorColumn}'`,
+    // `WHERE true` resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
+    upsert:
+      `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
+      `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ` +
+      `WHERE excluded.${ts} >= ${t}.${ts}`,
+    // A row re-created or edited after the delete is newer than the tombstone and stays.
+    tombstones:
+      `DELETE FROM ${t} WHERE ${key} IN (SELECT j.value ->> '$.id' FROM json_each(?1) AS j) ` +
+      `AND ${ts} <= (SELECT max(j.value ->> '$.deletedAt') FROM json_each(?1) AS j ` +
+      `WHERE j.value ->> '$.id' = ${t}.${key})`,
+  };
+  statements.set(entity, s);
+  return s;
+}
+
+/**
+ * Applies pulled rows to D1 in one batch (one transaction), guarded by last-write-wins and
+ * invisible to the outbox triggers, and reports the rows D1 kept because they were newer.
+ */
+export async function applyPulledRows(db: D1Database, entity: EntityDefinition, rows: readonly Row[]): Promise<ApplyResult> {
+  if (rows.length === 0) return { applied: 0, deleted: 0, conflicts: [] };
+  const s = pullStatements(entity);
+  const payload = JSON.stringify(rows);
+  const [, conflicts, upsert] = await db.batch([
+    db.prepare(GUARD_ON),
+    db.prepare(s.conflicts).bind(payload),
+    db.prepare(s.upsert).bind(payload),
+    db.prepare(GUARD_OFF),
+  ]);
+  const found = (conflicts?.results ?? []) as { id: string; replica_ts: string; incoming_ts: string }[];
+  return {
+    applied: upsert?.meta.changes ?? 0,
+    deleted: 0,
+    conflicts: found.map((c) => ({ id: c.id, replicaTs: c.replica_ts, incomingTs: c.incoming_ts })),
+  };
+}
+
+/** Applies pulled tombstones as deletes in one batch, invisible to the outbox triggers. */
+export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[]): Promise<number> {
+  if (tombstones.length === 0) return 0;
+  const [, del] = await db.batch([
+    db.prepare(GUARD_ON),
+    db.prepare(pullStatements(entity).tombstones).bind(JSON.stringify(tombstones)),
+    db.prepare(GUARD_OFF),
+  ]);
+  return del?.meta.changes ?? 0;
+}
+
+/** One row's pending change from the outbox: its current D1 row, or null when deleted. */
+export interface OutboxChange {
+  id: string;
+  changedAt: string;
+  row: Row | null;
+}
+
+/** A page of the outbox, collapsed per row. */
+export interface OutboxPage {
+  /** Highest sequence number in the page; the push cursor moves here once it is sent. */
+  lastSeq: number | null;
+  entries: number;
+  changes: OutboxChange[];
+}
+
+/**
+ * Prunes outbox entries already confirmed (seq ≤ confirmedSeq) and reads the next page after
+ * it, joined with each row's current state: one D1 round trip.
+ */
+export async function readOutboxPage(
+  db: D1Database,
+  entity: EntityDefinition,
+  confirmedSeq: number,
+  limit: number,
+): Promise<OutboxPage> {
+  const t = ident(entity.table);
+  const key = ident(entity.key);
+  const cols = columnNames(entity).map((c) => `t.${ident(c)}`).join(', ');
+  const page = `SELECT seq, row_id, changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`;
+  const [, summary, rows] = await db.batch([
+    db.prepare('DELETE FROM sync_outbox WHERE entity = ?1 AND seq <= ?2').bind(entity.name, confirmedSeq),
+    db.prepare(`SELECT max(seq) AS last_seq, count(*) AS entries FROM (${page})`).bind(entity.name, confirmedSeq, limit),
+    db
+      .prepare(
+        `SELECT o.row_id AS __row_id, max(o.changed_at) AS __changed_at, t.${key} AS __present, ${cols} ` +
+          `FROM (${page}) AS o LEFT JOIN ${t} AS t ON t.${key} = o.row_id GROUP BY o.row_id ORDER BY max(o.seq)`,
+      )
+      .bind(entity.name, confirmedSeq, limit),
+  ]);
+  const head = (summary?.results[0] ?? {}) as { last_seq?: number | null; entries?: number };
+  const changes = ((rows?.results ?? []) as Row[]).map((r): OutboxChange => {
+    const { __row_id, __changed_at, __present, ...row } = r;
+    return { id: String(__row_id), changedAt: String(__changed_at), row: __present === null ? null : row };
+  });
+  return { lastSeq: head.last_seq ?? null, entries: head.entries ?? 0, changes };
+}
+
+/** Outbox entries not yet pushed, and the change time of the oldest. */
+export async function outboxBacklog(
+  db: D1Database,
+  entity: EntityDefinition,
+  afterSeq: number,
+): Promise<{ pending: number; oldestChangedAt: string | null }> {
+  const r = await db
+    .prepare('SELECT count(*) AS pending, min(changed_at) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2')
+    .bind(entity.name, afterSeq)
+    .first<{ pending: number; oldest: string | null }>();
+  return { pending: r?.pending ?? 0, oldestChangedAt: r?.oldest ?? null };
+}
+
+/** Queues every current row of the table for push (recovery: "force resync" of a pushed table). */
+export async function enqueueAllRows(db: D1Database, entity: EntityDefinition): Promise<number> {
+  const r = await db
+    .prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, ${ident(entity.key)}, 'upsert' FROM ${ident(entity.table)}`)
+    .bind(entity.name)
+    .run();
+  return r.meta.changes;
+}
+
+/** Queues chosen rows for push again (quarantined rows being retried). */
+export async function enqueueRows(db: D1Database, entity: EntityDefinition, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, j.value, 'upsert' FROM json_each(?2) AS j`)
+    .bind(entity.name, JSON.stringify(ids))
+    .run();
+}
+
+/** One run, as recorded in the sync_log audit trail. */
+export interface SyncLogEntry {
+  runId: string;
+  entity: string;
+  direction: string;
+  trigger: string;
+  startedAt: string;
+  finishedAt: string;
+  outcome: string;
+  pages: number;
+  rowsRead: number;
+  rowsApplied: number;
+  rowsDeleted: number;
+  rowsSkipped: number;
+  rowsQuarantined: number;
+  conflicts: number;
+  error: string | null;
+}
+
+/** Appends a run to sync_log. */
+export async function writeSyncLog(db: D1Database, e: SyncLogEntry): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO sync_log (run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read,
+         rows_applied, rows_deleted, rows_skipped, rows_quarantined, conflicts, error)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+    )
+    .bind(e.runId, e.entity, e.direction, e.trigger, e.startedAt, e.finishedAt, e.outcome, e.pages, e.rowsRead,
+      e.rowsApplied, e.rowsDeleted, e.rowsSkipped, e.rowsQuarantined, e.conflicts, e.error)
+    .run();
+}

@@ -1,0 +1,8 @@
+// Types for the workerd test project: the Worker's Env on `env` from cloudflare:test.
+import type { Env as WorkerEnv } from '../../src/env.ts';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {}
+  }
+}
