@@ -3,6 +3,7 @@
  * entity's SyncCoordinator. Handlers throw HttpError; one catch turns errors into JSON.
  */
 import { Router, type IRequest } from 'itty-router';
+import { z } from 'zod';
 import { ENTITY_NAMES, findEntity } from './entities.ts';
 import type { Env } from './env.ts';
 import { requireAdmin } from './http/auth.ts';
@@ -21,6 +22,7 @@ const ROUTES: readonly (readonly [string, RegExp])[] = [
   ['POST', /^\/objects\/[^/]+\/(reset|sync|pause|resume)$/],
   ['GET', /^\/objects\/[^/]+\/(conflicts|quarantine)$/],
   ['GET', /^\/api\/sync\/status$/],
+  ['GET', /^\/api\/sync\/log$/],
   ['POST', /^\/api\/sync\/[^/]+$/],
   ['GET', /^\/api\/integrity$/],
   ['POST', /^\/api\/integrity\/run$/],
@@ -95,6 +97,11 @@ router
   })
 
   .get('/api/sync/status', async (_request, env) => Response.json(await overallStatus(env)))
+  .get('/api/sync/log', async (request, env) => {
+    const { limit, entity } = parseWith(SyncLogQuerySchema, request.query, 'invalid_query');
+    if (entity !== undefined) entityParam(entity);
+    return Response.json({ runs: await recentRuns(env.DB, entity ?? null, limit) });
+  })
   .post('/api/sync/full', async (request, env) => {
     await parseBody(request, EmptyBodySchema);
     const runs = await Promise.all(ENTITY_NAMES.map(async (name) => ({ entity: name, result: await coordinator(env, name).syncNow(name) })));
@@ -134,6 +141,39 @@ router
 /** Awaits an RPC result and sends it as JSON. */
 async function json(value: unknown): Promise<Response> {
   return Response.json(await value);
+}
+
+/** ?limit=&entity= for the sync_log listing. */
+const SyncLogQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  entity: z.string().min(1).max(64).optional(),
+});
+
+/** The newest runs from the sync_log audit trail, shaped like RunSummary. */
+async function recentRuns(db: D1Database, entity: string | null, limit: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read, rows_applied,
+         rows_deleted, rows_skipped, rows_quarantined, conflicts, error
+       FROM sync_log WHERE ?1 IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2`,
+    )
+    .bind(entity, limit)
+    .all<SyncLogRow>();
+  return results.map((r) => ({
+    id: r.id, runId: r.run_id, entity: r.entity, direction: r.direction, trigger: r.trigger,
+    startedAt: r.started_at, finishedAt: r.finished_at, outcome: r.outcome,
+    stats: {
+      pages: r.pages, rowsRead: r.rows_read, rowsApplied: r.rows_applied, rowsDeleted: r.rows_deleted,
+      rowsSkipped: r.rows_skipped, rowsQuarantined: r.rows_quarantined, conflicts: r.conflicts,
+    },
+    error: r.error,
+  }));
+}
+
+interface SyncLogRow {
+  id: number; run_id: string; entity: string; direction: string; trigger: string; started_at: string; finished_at: string;
+  outcome: string; pages: number; rows_read: number; rows_applied: number; rows_deleted: number; rows_skipped: number;
+  rows_quarantined: number; conflicts: number; error: string | null;
 }
 
 function notAvailable(): never {
