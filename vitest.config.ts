@@ -1,4 +1,4 @@
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -19,6 +19,7 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: {
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
                 SUPABASE_URL: inject<string>('supabaseUrl'),
                 SUPABASE_SERVICE_ROLE_KEY: inject<string>('supabaseServiceRoleKey'),
                 ADMIN_TOKEN: 'test-admin-token',
@@ -30,6 +31,7 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           globalSetup: ['test/worker/global-setup.ts'],
+          setupFiles: ['test/worker/apply-migrations.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
