@@ -1,0 +1,106 @@
+/**
+ * Test helpers for the workerd project: a private database on the local Supabase stand-in
+ * per test, and a SyncCoordinator with a unique name pointed at it.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { inject } from 'vitest';
+import type { SettingsOverrides } from '../../src/objects/settings.ts';
+import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
+
+/** A private database on the stand-in, with direct SQL, faults and request counts. */
+export interface TestDatabase {
+  url: string;
+  sql<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  faults(spec: Record<string, unknown>): Promise<void>;
+  clearFaults(): Promise<void>;
+  /** Requests seen since the last reset, as the stand-in counts them. */
+  stats(): Promise<Record<string, unknown>>;
+  resetStats(): Promise<void>;
+}
+
+/** Creates (lazily, on first use) a database of its own on the stand-in. */
+export function testDatabase(name: string): TestDatabase {
+  const base = inject('supabaseUrl');
+  const key = inject('supabaseServiceRoleKey');
+  const url = `${base}/db/${name}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${url}/_dev/${path}`, {
+      method,
+      headers: { apikey: key, authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`stand-in ${method} ${path}: ${res.status} ${text}`);
+    return text === '' ? null : (JSON.parse(text) as unknown);
+  };
+  return {
+    url,
+    async sql<T>(sql: string, params: unknown[] = []) {
+      const r = (await call('POST', 'sql', { sql, params })) as { rows: T[] };
+      return r.rows;
+    },
+    async faults(spec) {
+      await call('PUT', 'faults', spec);
+    },
+    async clearFaults() {
+      await call('DELETE', 'faults');
+    },
+    async stats() {
+      return (await call('GET', 'stats')) as Record<string, unknown>;
+    },
+    async resetStats() {
+      await call('POST', 'stats/reset');
+    },
+  };
+}
+
+/** A unique name for this test's objects and database. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Test settings: no safety lag unless asked, generous budget, short timeouts. */
+export const FAST: SettingsOverrides = {
+  safetyLagMs: 0,
+  maxPagesPerRun: 50,
+  maxRunMs: 30_000,
+  requestTimeoutMs: 10_000,
+  intervalMs: 3_600_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+};
+
+/** A coordinator with a unique object name, bound to `entity`, reading `db`. */
+export async function testCoordinator(
+  entity: string,
+  db: TestDatabase,
+  overrides: SettingsOverrides = {},
+): Promise<DurableObjectStub<SyncCoordinator>> {
+  const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(uniqueName(entity)));
+  await stub.useSupabaseUrl(entity, db.url);
+  await stub.configure(entity, { ...FAST, ...overrides });
+  // Park the alarm far away so tests fire it deterministically with runDurableObjectAlarm.
+  await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now() + 3_600_000));
+  return stub;
+}
+
+/** Fires the object's alarm now (after parking it if it had none). */
+export async function fireAlarm(stub: DurableObjectStub<SyncCoordinator>): Promise<boolean> {
+  await runInDurableObject(stub, async (_instance, state) => {
+    if ((await state.storage.getAlarm()) === null) await state.storage.setAlarm(Date.now() + 3_600_000);
+  });
+  return runDurableObjectAlarm(stub);
+}
+
+/** Rows of a D1 table whose ids are in `ids`. */
+export async function d1Rows(table: 'prospects' | 'campaigns' | 'mailboxes' | 'emails', ids: readonly string[]): Promise<Record<string, unknown>[]> {
+  const r = await env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`)
+    .bind(JSON.stringify(ids))
+    .all();
+  return r.results;
+}
+
+/** Sleeps. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

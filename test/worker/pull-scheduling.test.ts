@@ -1,0 +1,118 @@
+import { env, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
+
+async function alarmAt(stub: Awaited<ReturnType<typeof testCoordinator>>): Promise<number | null> {
+  return runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+}
+
+describe('alarm loop: backlog', () => {
+  it('drains a 12,000-row backlog through chained alarms, each run within its page budget', async () => {
+    const db = testDatabase(uniqueName('backlog'));
+    await db.sql(`insert into campaigns (name, updated_at)
+      select 'c' || g, '2026-01-01T00:00:00Z'::timestamptz + (g / 7) * interval '1 millisecond' from generate_series(1, 12000) g`);
+    const stub = await testCoordinator('campaigns', db, { pageSize: 500, maxPagesPerRun: 5 });
+    const name = 'campaigns';
+
+    let runs = 0;
+    for (; runs < 20; runs++) {
+      // The first alarm is fired by hand; later ones are scheduled ~100 ms out by the loop itself.
+      await fireAlarm(stub);
+      const status = await stub.status(name);
+      if (status.lastRun?.outcome === 'caught-up' && status.lease === null) break;
+      expect(status.lastRun?.outcome).toBe('more');
+      const next = await alarmAt(stub);
+      expect(next).not.toBeNull();
+      expect((next ?? 0) - Date.now()).toBeLessThan(1_000);
+    }
+    const all = (await db.sql<{ id: string }>(`select id::text as id from campaigns`)).map((r) => r.id);
+    expect((await d1Rows('campaigns', all)).length).toBe(12_000);
+
+    const log = await env.DB.prepare(`SELECT pages, rows_applied, outcome FROM sync_log WHERE entity = 'campaigns' AND started_at >= ?1 ORDER BY id`)
+      .bind(new Date(Date.now() - 120_000).toISOString())
+      .all<{ pages: number; rows_applied: number; outcome: string }>();
+    const mine = log.results.filter((r) => r.rows_applied > 0 || r.outcome === 'caught-up');
+    expect(mine.length).toBeGreaterThanOrEqual(5);
+    for (const r of log.results) expect(r.pages).toBeLessThanOrEqual(5);
+    // Once caught up, the next alarm waits the interval.
+    expect(((await alarmAt(stub)) ?? 0) - Date.now()).toBeGreaterThan(60_000);
+  });
+});
+
+describe('alarm loop: failures', () => {
+  it('backs off exponentially after Supabase 500s and re-arms the alarm every time', async () => {
+    const db = testDatabase(uniqueName('err500'));
+    await db.sql(`insert into campaigns (name) values ('x')`);
+    const stub = await testCoordinator('campaigns', db, { backoffBaseMs: 10_000, backoffMaxMs: 600_000 });
+    await db.faults({ errorRate: 1, errorStatus: 500 });
+
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = Date.now();
+      await fireAlarm(stub);
+      const status = await stub.status('campaigns');
+      expect(status.lastRun?.outcome).toBe('failed');
+      expect(status.lastRun?.error).toMatch(/500/);
+      expect(status.errorStreak).toBe(i + 1);
+      expect(status.healthy).toBe(false);
+      const next = await alarmAt(stub);
+      expect(next).not.toBeNull();
+      delays.push((next ?? 0) - before);
+    }
+    // Base 10 s doubling, jittered within the upper half of each step: [5,10], [10,20], [20,40] s.
+    expect(delays[0]).toBeGreaterThanOrEqual(5_000);
+    expect(delays[0]).toBeLessThanOrEqual(10_500);
+    expect(delays[1]).toBeGreaterThanOrEqual(10_000);
+    expect(delays[2]).toBeGreaterThanOrEqual(20_000);
+    expect(delays[2]).toBeLessThanOrEqual(40_500);
+
+    await db.clearFaults();
+    await fireAlarm(stub);
+    const recovered = await stub.status('campaigns');
+    expect(recovered.errorStreak).toBe(0);
+    expect(recovered.lastRun?.outcome).toBe('caught-up');
+  });
+
+  it('treats a request timeout as a failure and backs off', async () => {
+    const db = testDatabase(uniqueName('timeout'));
+    await db.sql(`insert into campaigns (name) values ('x')`);
+    const stub = await testCoordinator('campaigns', db, { requestTimeoutMs: 200, backoffBaseMs: 10_000 });
+    await db.faults({ latencyMs: 1_500 });
+    const before = Date.now();
+    await fireAlarm(stub);
+    const status = await stub.status('campaigns');
+    expect(status.lastRun?.outcome).toBe('failed');
+    expect(status.lastRun?.error).toMatch(/abort|timeout|timed out/i);
+    expect(((await alarmAt(stub)) ?? 0) - before).toBeGreaterThanOrEqual(5_000);
+    await db.clearFaults();
+  });
+
+  it('honours Retry-After on a 429: the next alarm is at least 30 s away', async () => {
+    const db = testDatabase(uniqueName('429'));
+    await db.sql(`insert into campaigns (name) values ('x')`);
+    const stub = await testCoordinator('campaigns', db, { backoffBaseMs: 1_000 });
+    await db.faults({ rateLimit: { rate: 1, retryAfterSeconds: 30 } });
+    const before = Date.now();
+    await fireAlarm(stub);
+    const status = await stub.status('campaigns');
+    expect(status.lastRun?.outcome).toBe('failed');
+    expect(status.lastRun?.error).toMatch(/429/);
+    expect(((await alarmAt(stub)) ?? 0) - before).toBeGreaterThanOrEqual(30_000);
+    await db.clearFaults();
+  });
+
+  it('cron re-arms a coordinator whose alarm was lost', async () => {
+    const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName('mailboxes'));
+    await stub.status('mailboxes');
+    await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
+    expect(await alarmAt(stub)).toBeNull();
+    const worker = (await import('../../src/index.ts')).default;
+    const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import('cloudflare:test');
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: '*/10 * * * *', scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await alarmAt(stub)).not.toBeNull();
+    // Stop it from syncing against the default database during other tests.
+    await stub.pause('mailboxes');
+  });
+});

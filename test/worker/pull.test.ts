@@ -1,0 +1,223 @@
+import { env, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { PullPosition } from '../../src/sync/run.ts';
+import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
+
+type Id = { id: string };
+
+async function ids(db: ReturnType<typeof testDatabase>, table: string): Promise<string[]> {
+  return (await db.sql<Id>(`select id::text as id from ${table} order by id`)).map((r) => r.id);
+}
+
+async function requestsTo(db: ReturnType<typeof testDatabase>, table: string): Promise<number> {
+  const stats = (await db.stats()) as { byTable?: Record<string, number> } & Record<string, unknown>;
+  const byTable = stats.byTable ?? {};
+  return Object.entries(byTable).filter(([k]) => k.includes(table)).reduce((n, [, v]) => n + v, 0);
+}
+
+describe('pull: keyset paging', () => {
+  it('brings 5,000 rows sharing one updated_at in at most 11 pages of 500, and does not re-read them', async () => {
+    const db = testDatabase(uniqueName('bulk'));
+    await db.sql(`insert into campaigns (name) select 'c' || g from generate_series(1, 5000) g`);
+    const shared = await db.sql<{ n: number }>(`select count(distinct updated_at)::int as n from campaigns`);
+    expect(shared[0]?.n).toBe(1);
+    const stub = await testCoordinator('campaigns', db, { pageSize: 500 });
+    await db.resetStats();
+
+    const first = await stub.syncNow('campaigns');
+    expect(first.ran).toBe(true);
+    if (!first.ran) return;
+    expect(first.run.outcome).toBe('caught-up');
+    expect(first.run.stats.rowsApplied).toBe(5000);
+    expect(await requestsTo(db, 'campaigns')).toBeLessThanOrEqual(11);
+    expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(5000);
+
+    await db.resetStats();
+    const second = await stub.syncNow('campaigns');
+    if (!second.ran) throw new Error('second run coalesced');
+    expect(second.run.stats.rowsRead).toBe(0);
+    expect(await requestsTo(db, 'campaigns')).toBe(1);
+  });
+
+  it('does not miss or endlessly re-read rows whose timestamps differ only in microseconds', async () => {
+    const db = testDatabase(uniqueName('micro'));
+    await db.sql(`insert into campaigns (name, updated_at) values
+      ('a', '2026-01-01T00:00:00.000001Z'), ('b', '2026-01-01T00:00:00.000002Z'),
+      ('c', '2026-01-01T00:00:00.000002Z'), ('d', '2026-01-01T00:00:00.000003Z'),
+      ('e', '2026-01-01T00:00:00.000004Z'), ('f', '2026-01-01T00:00:00.000005Z'),
+      ('g', '2026-01-01T00:00:00.000005Z')`);
+    const stub = await testCoordinator('campaigns', db, { pageSize: 2 });
+    const run = await stub.syncNow('campaigns');
+    if (!run.ran) throw new Error('coalesced');
+    expect(run.run.stats.rowsApplied).toBe(7);
+    const rows = await d1Rows('campaigns', await ids(db, 'campaigns'));
+    expect(rows.map((r) => r.updated_at).sort()).toEqual([
+      '2026-01-01T00:00:00.000001Z', '2026-01-01T00:00:00.000002Z', '2026-01-01T00:00:00.000002Z',
+      '2026-01-01T00:00:00.000003Z', '2026-01-01T00:00:00.000004Z', '2026-01-01T00:00:00.000005Z',
+      '2026-01-01T00:00:00.000005Z',
+    ]);
+    const status = await stub.status('campaigns');
+    expect(status.pull?.cursor?.ts).toBe('2026-01-01T00:00:00.000005+00:00');
+    const again = await stub.syncNow('campaigns');
+    if (!again.ran) throw new Error('coalesced');
+    expect(again.run.stats.rowsRead).toBe(0);
+    // One more row one microsecond later is still seen.
+    await db.sql(`insert into campaigns (name, updated_at) values ('h', '2026-01-01T00:00:00.000006Z')`);
+    const third = await stub.syncNow('campaigns');
+    if (!third.ran) throw new Error('coalesced');
+    expect(third.run.stats.rowsApplied).toBe(1);
+  });
+});
+
+describe('pull: late commits and the safety lag', () => {
+  it('picks up a row committed later with an updated_at behind the read position but inside the lag', async () => {
+    const db = testDatabase(uniqueName('late'));
+    await db.sql(`insert into campaigns (name, updated_at) values ('old', now() - interval '1 hour'), ('fresh', now())`);
+    const stub = await testCoordinator('campaigns', db, { safetyLagMs: 30_000, pageSize: 10 });
+    const first = await stub.syncNow('campaigns');
+    if (!first.ran) throw new Error('coalesced');
+    expect(first.run.outcome).toBe('caught-up');
+    const status = await stub.status('campaigns');
+    // The committed cursor stays at the old row: 'fresh' is inside the lag window.
+    const old = await db.sql<{ updated_at: string }>(`select to_json(updated_at) #>> '{}' as updated_at from campaigns where name = 'old'`);
+    expect(status.pull?.cursor?.ts).toBe(old[0]?.updated_at);
+    expect(status.pull?.backlog).toBe(false);
+
+    // A transaction that started 10 s ago commits now: its updated_at is behind 'fresh'.
+    await db.sql(`insert into campaigns (name, updated_at) values ('late', now() - interval '10 seconds')`);
+    const second = await stub.syncNow('campaigns');
+    if (!second.ran) throw new Error('coalesced');
+    const all = await ids(db, 'campaigns');
+    expect((await d1Rows('campaigns', all)).map((r) => r.name).sort()).toEqual(['fresh', 'late', 'old']);
+    // Caught up means the next run waits the interval, though the cursor is held back.
+    expect(second.run.outcome).toBe('caught-up');
+    expect(Date.parse(second.run.nextRunAt ?? '') - Date.now()).toBeGreaterThan(60_000);
+  });
+});
+
+describe('pull: deletes', () => {
+  it('applies Supabase deletes to D1 through tombstones, and keeps a row re-created after its delete', async () => {
+    const db = testDatabase(uniqueName('tomb'));
+    await db.sql(`insert into campaigns (name) values ('keep'), ('drop'), ('recreate')`);
+    const stub = await testCoordinator('campaigns', db);
+    await stub.syncNow('campaigns');
+    const before = await ids(db, 'campaigns');
+    expect((await d1Rows('campaigns', before)).length).toBe(3);
+
+    const recreated = await db.sql<Id>(`select id::text as id from campaigns where name = 'recreate'`);
+    await db.sql(`delete from campaigns where name in ('drop', 'recreate')`);
+    await db.sql(`insert into campaigns (id, name, updated_at) values ($1, 'recreate', now() + interval '1 second')`, [recreated[0]?.id]);
+    const run = await stub.syncNow('campaigns');
+    if (!run.ran) throw new Error('coalesced');
+    expect(run.run.stats.rowsDeleted).toBe(1);
+    expect((await d1Rows('campaigns', before)).map((r) => r.name).sort()).toEqual(['keep', 'recreate']);
+  });
+});
+
+describe('pull: conflicts with edge writes', () => {
+  it('keeps a newer D1 row under last-write-wins and records the conflict', async () => {
+    const db = testDatabase(uniqueName('lww'));
+    await db.sql(`insert into campaigns (name, updated_at) values ('original', '2026-01-01T00:00:00Z')`);
+    const stub = await testCoordinator('campaigns', db);
+    await stub.syncNow('campaigns');
+    const [row] = await db.sql<Id>(`select id::text as id from campaigns`);
+    const id = row?.id ?? '';
+    await env.DB.prepare(`UPDATE campaigns SET name = 'edge', updated_at = '2026-01-03T00:00:00.000000Z' WHERE id = ?1`).bind(id).run();
+    await db.sql(`update campaigns set name = 'supabase', updated_at = '2026-01-02T00:00:00Z'`);
+
+    const run = await stub.syncNow('campaigns');
+    if (!run.ran) throw new Error('coalesced');
+    expect(run.run.stats.conflicts).toBe(1);
+    expect((await d1Rows('campaigns', [id]))[0]?.name).toBe('edge');
+    const conflicts = await stub.conflicts('campaigns');
+    expect(conflicts[0]).toMatchObject({
+      rowId: id, direction: 'pull', winner: 'd1',
+      d1UpdatedAt: '2026-01-03T00:00:00.000000Z', supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
+    });
+    // Re-reading the same versions does not record the same conflict twice.
+    await stub.resetCursor('campaigns', {});
+    await stub.syncNow('campaigns');
+    expect((await stub.conflicts('campaigns')).length).toBe(1);
+  });
+});
+
+describe('pull: malformed rows', () => {
+  it('quarantines a row that does not fit the schema, applies the rest of its page, and keeps syncing', async () => {
+    const db = testDatabase(uniqueName('bad'));
+    // Schema drift on the Supabase side: a column the registry says is NOT NULL became nullable.
+    await db.sql(`alter table campaigns alter column daily_limit drop not null`);
+    await db.sql(`insert into campaigns (name, daily_limit) values ('good-1', 10), ('bad', null), ('good-2', 20)`);
+    const stub = await testCoordinator('campaigns', db, { pageSize: 10 });
+    const run = await stub.syncNow('campaigns');
+    if (!run.ran) throw new Error('coalesced');
+    expect(run.run.outcome).toBe('caught-up');
+    expect(run.run.stats.rowsQuarantined).toBe(1);
+    const all = await ids(db, 'campaigns');
+    expect((await d1Rows('campaigns', all)).map((r) => r.name).sort()).toEqual(['good-1', 'good-2']);
+    const quarantined = await stub.quarantined('campaigns');
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0]?.reason).toMatch(/daily_limit/);
+    expect(JSON.parse(quarantined[0]?.payload ?? '{}')).toMatchObject({ name: 'bad' });
+
+    // The entity keeps syncing; fixing the row in Supabase releases it from quarantine.
+    await db.sql(`insert into campaigns (name, daily_limit) values ('good-3', 30)`);
+    await db.sql(`update campaigns set daily_limit = 5 where name = 'bad'`);
+    const next = await stub.syncNow('campaigns');
+    if (!next.ran) throw new Error('coalesced');
+    expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(4);
+    expect(await stub.quarantined('campaigns')).toHaveLength(0);
+  });
+});
+
+describe('pull: one run at a time', () => {
+  it('coalesces a manual trigger that arrives during an alarm run', async () => {
+    const db = testDatabase(uniqueName('coalesce'));
+    await db.sql(`insert into campaigns (name) select 'c' || g from generate_series(1, 30) g`);
+    const stub = await testCoordinator('campaigns', db, { pageSize: 10 });
+    await db.faults({ latencyMs: 400 });
+    const alarmRun = fireAlarm(stub);
+    let lease = null;
+    for (let i = 0; i < 50 && lease === null; i++) {
+      lease = (await stub.status('campaigns')).lease;
+      if (lease === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(lease?.trigger).toBe('alarm');
+    const manual = await stub.syncNow('campaigns');
+    expect(manual).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: lease?.runId } });
+    expect(await alarmRun).toBe(true);
+    await db.clearFaults();
+    const logged = await env.DB.prepare(`SELECT count(*) AS n FROM sync_log WHERE run_id = ?1`).bind(lease?.runId ?? '').first<{ n: number }>();
+    expect(logged?.n).toBe(1);
+    expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(30);
+  });
+
+  it('lets the next run proceed once a lease left by a crashed instance expires, without skipping or regressing the cursor', async () => {
+    const db = testDatabase(uniqueName('crash'));
+    await db.sql(`insert into campaigns (name, updated_at) select 'c' || g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' from generate_series(1, 20) g`);
+    const stub = await testCoordinator('campaigns', db, { pageSize: 5, maxPagesPerRun: 2 });
+    const first = await stub.syncNow('campaigns');
+    if (!first.ran) throw new Error('coalesced');
+    expect(first.run.outcome).toBe('more');
+    const cursorBefore = (await stub.status('campaigns')).pull?.cursor;
+    expect(cursorBefore?.ts).toBe('2026-01-01T00:00:10+00:00');
+
+    // A run that died mid-way: its lease is still in storage, the instance is gone.
+    const deadLease = { runId: 'dead-run', trigger: 'alarm', holder: 'gone', startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 800).toISOString() };
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        JSON.stringify(deadLease),
+      );
+    });
+    const blocked = await stub.syncNow('campaigns');
+    expect(blocked).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'dead-run' } });
+    await new Promise((r) => setTimeout(r, 900));
+    const resumed = await stub.syncNow('campaigns');
+    expect(resumed.ran).toBe(true);
+    const position = await runInDurableObject(stub, (_i, state) =>
+      JSON.parse(state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'pull'`).one().value) as PullPosition,
+    );
+    expect(position.cursor?.ts).toBe('2026-01-01T00:00:20+00:00');
+    expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(20);
+  });
+});
