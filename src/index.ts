@@ -1,7 +1,8 @@
 /** Worker entry: HTTP routes, cron ticks, and the SyncCoordinator class export. */
-import { SyncCoordinator } from './objects/sync-coordinator.ts';
-import { ENTITY_NAMES } from './entities.ts';
+import { planForCron } from './cron.ts';
+import { ENTITY_NAMES, findEntity, pulls } from './entities.ts';
 import type { Env } from './env.ts';
+import { SyncCoordinator } from './objects/sync-coordinator.ts';
 import { handleRequest } from './router.ts';
 
 export { SyncCoordinator };
@@ -16,11 +17,20 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-/** Every tick makes sure each coordinator's alarm is armed: a lost alarm heals within one tick. */
+/** Runs one cron tick's plan on every coordinator; one failing entity does not stop the others. */
 async function onCron(cron: string, env: Env): Promise<void> {
+  const plan = planForCron(cron);
   const results = await Promise.allSettled(
-    ENTITY_NAMES.map((name) => env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name)).ensureScheduled(name)),
+    ENTITY_NAMES.map(async (name) => {
+      const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+      const entity = findEntity(name);
+      if (plan.fullResync && entity && pulls(entity)) {
+        const reset = await stub.resetCursor(name, { cursor: null, scope: 'pull' });
+        if (!reset.ok) throw new Error(`full resync skipped: run ${reset.lease.runId} holds the lease`);
+      }
+      if (plan.ensureAlarms) await stub.ensureScheduled(name);
+    }),
   );
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ entity: ENTITY_NAMES[i], error: String(r.reason) }] : []));
-  console.log(JSON.stringify({ event: 'cron', cron, entities: ENTITY_NAMES.length, failed }));
+  console.log(JSON.stringify({ event: 'cron', cron, ...plan, entities: ENTITY_NAMES.length, failed }));
 }

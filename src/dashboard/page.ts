@@ -1,6 +1,144 @@
-/** The operator dashboard: one self-contained HTML page (no external assets). */
+/**
+ * The operator dashboard: one self-contained HTML page (no external assets, works offline).
+ * The markup is static; the inline script (script.ts) asks for the admin token, reads the API
+ * and fills the page with DOM text nodes only. Styles live in styles.ts.
+ */
+import { DASHBOARD_SCRIPT } from './script.ts';
+import { DASHBOARD_CSS } from './styles.ts';
+
+const MARKUP = String.raw`
+<a class="skip" href="#main">Skip to content</a>
+<header class="topbar">
+  <div class="brand">
+    <h1>Sync dashboard</h1>
+    <p>Supabase &#8644; D1</p>
+  </div>
+  <p id="refresh-state" class="refresh-state" data-state="idle"><span class="dot" aria-hidden="true"></span><span id="refresh-text">Not signed in</span></p>
+  <button id="forget-token" type="button" class="link" hidden>Forget token</button>
+</header>
+
+<main id="main" tabindex="-1">
+  <section id="login" class="login" aria-labelledby="login-title" hidden>
+    <h2 id="login-title">Sign in</h2>
+    <p class="help">The dashboard calls the admin API with your token. It is kept only in this browser tab (session storage) until you close the tab or choose &ldquo;Forget token&rdquo;.</p>
+    <form id="login-form" novalidate>
+      <label for="token">Admin token</label>
+      <input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required aria-describedby="token-error">
+      <p id="token-error" class="form-error" role="alert"></p>
+      <button type="submit" class="primary">Open dashboard</button>
+    </form>
+  </section>
+
+  <div id="app" hidden>
+    <h2 id="overview-title" class="visually-hidden" tabindex="-1">Overview</h2>
+    <div class="overview" role="group" aria-labelledby="overview-title">
+      <div class="tile"><div class="label" id="tile-health-label">Overall</div><div class="value" id="overall-health" aria-labelledby="tile-health-label">&ndash;</div></div>
+      <div class="tile"><div class="label">Entities healthy</div><div class="value" id="healthy-count">&ndash;</div></div>
+      <div class="tile"><div class="label">Unsynced emails</div><div class="value" id="unsynced-emails">&ndash;</div></div>
+      <div class="tile"><div class="label">Pull: last sync</div><div class="value" id="pull-last">&ndash;</div></div>
+      <div class="tile"><div class="label">Push: last sync</div><div class="value" id="push-last">&ndash;</div></div>
+    </div>
+
+    <div class="toolbar">
+      <h2 id="actions-title">All entities</h2>
+      <div class="button-row" role="group" aria-labelledby="actions-title">
+        <button id="sync-all" type="button" class="primary">Sync all</button>
+        <button id="full-resync" type="button" class="danger">Full resync&hellip;</button>
+      </div>
+    </div>
+    <p id="status" class="status-region" role="status" aria-live="polite" aria-atomic="true"></p>
+
+    <section aria-labelledby="entities-title">
+      <div class="section-head"><h2 id="entities-title">Entities</h2></div>
+      <div id="entities" class="cards"></div>
+    </section>
+
+    <section class="panel" aria-labelledby="runs-title">
+      <div class="section-head">
+        <h2 id="runs-title">Recent runs</h2>
+        <div class="inline-field">
+          <label for="runs-entity">Entity</label>
+          <select id="runs-entity"><option value="">All entities</option></select>
+        </div>
+      </div>
+      <div class="table-wrap" role="region" aria-labelledby="runs-title" tabindex="0">
+        <table>
+          <caption>From the sync_log audit trail, newest first (30 runs).</caption>
+          <thead><tr>
+            <th scope="col">Finished</th><th scope="col">Entity</th><th scope="col">Trigger</th><th scope="col">Outcome</th>
+            <th scope="col" class="num">Took</th><th scope="col" class="num">Read</th><th scope="col" class="num">Applied</th>
+            <th scope="col" class="num">Deleted</th><th scope="col" class="num">Skipped</th><th scope="col" class="num">Quarantined</th>
+            <th scope="col" class="num">Conflicts</th><th scope="col" class="num">Pages</th><th scope="col">Run</th><th scope="col">Error</th>
+          </tr></thead>
+          <tbody id="runs-body"></tbody>
+        </table>
+      </div>
+      <p id="runs-error" class="section-error" role="alert"></p>
+    </section>
+
+    <div class="two-col">
+      <section class="panel" aria-labelledby="conflicts-title">
+        <div class="section-head"><h2 id="conflicts-title">Recent conflicts</h2></div>
+        <div class="table-wrap" role="region" aria-labelledby="conflicts-title" tabindex="0">
+          <table>
+            <caption>The 20 newest per entity, merged newest first. The winner's version is the one kept.</caption>
+            <thead><tr>
+              <th scope="col">When</th><th scope="col">Entity</th><th scope="col">Row id</th><th scope="col">Winner</th>
+              <th scope="col">Supabase updated_at</th><th scope="col">D1 updated_at</th><th scope="col">Reason</th>
+            </tr></thead>
+            <tbody id="conflicts-body"></tbody>
+          </table>
+        </div>
+        <p id="conflicts-error" class="section-error" role="alert"></p>
+      </section>
+
+      <section class="panel" aria-labelledby="quarantine-title">
+        <div class="section-head"><h2 id="quarantine-title">Quarantined rows</h2></div>
+        <div class="table-wrap" role="region" aria-labelledby="quarantine-title" tabindex="0">
+          <table>
+            <caption>Rows set aside because they failed validation or were refused; they are retried automatically.</caption>
+            <thead><tr>
+              <th scope="col">Entity</th><th scope="col">Row id</th><th scope="col">Direction</th><th scope="col">Reason</th>
+              <th scope="col">First seen</th><th scope="col">Last seen</th><th scope="col" class="num">Attempts</th>
+            </tr></thead>
+            <tbody id="quarantine-body"></tbody>
+          </table>
+        </div>
+        <p id="quarantine-error" class="section-error" role="alert"></p>
+      </section>
+    </div>
+
+    <section class="panel" aria-labelledby="integrity-title">
+      <div class="section-head"><h2 id="integrity-title">Consistency checks</h2></div>
+      <div id="integrity"></div>
+    </section>
+  </div>
+</main>
+
+<dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-body">
+  <h2 id="confirm-title">Are you sure?</h2>
+  <div id="confirm-body"></div>
+  <div class="button-row">
+    <button id="confirm-cancel" type="button">Cancel</button>
+    <button id="confirm-ok" type="button" class="danger solid">Confirm</button>
+  </div>
+</dialog>
+`;
 
 /** The page's HTML. */
 export function renderDashboard(): string {
-  return '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sync dashboard</title></head><body><main><h1>Sync dashboard</h1><p>Coming soon.</p></main></body></html>';
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="color-scheme" content="light dark">',
+    '<meta name="robots" content="noindex">',
+    '<title>Sync dashboard</title>',
+    `<style>${DASHBOARD_CSS}</style>`,
+    '</head>',
+    `<body>${MARKUP}<script>${DASHBOARD_SCRIPT}</script></body>`,
+    '</html>',
+  ].join('\n');
 }

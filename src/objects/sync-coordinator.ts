@@ -69,7 +69,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     }
     if (pushes(def) && scope !== 'pull') await enqueueAllRows(this.env.DB, def);
     this.log({ event: 'cursor_reset', entity: def.name, scope, cursor: target.cursor ?? null });
-    await this.arm(Date.now());
+    if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
     return { ok: true, status: await this.buildStatus(def) };
   }
 

@@ -80,6 +80,7 @@ async function pushChanges(ctx: PushContext, stats: RunStats, changes: readonly 
     else stats.rowsSkipped += 1;
   }
   const toDelete: string[] = [];
+  const goneAlready: string[] = [];
   for (const d of deletes) {
     const decision = decidePush(d.id, 'delete', d.ts, replicaTs(d.id), entity.conflictPolicy);
     if (decision.conflict) {
@@ -88,6 +89,7 @@ async function pushChanges(ctx: PushContext, stats: RunStats, changes: readonly 
     }
     if (decision.send) toDelete.push(d.id);
     else if (decision.conflict) stats.rowsSkipped += 1;
+    else goneAlready.push(d.id); // neither side has the row: nothing left to push
   }
 
   const accepted = await sendIsolating(ctx, stats, toUpsert, (rows) => ctx.supabase.upsert(entity, rows.map((r) => r.row)));
@@ -96,7 +98,7 @@ async function pushChanges(ctx: PushContext, stats: RunStats, changes: readonly 
     ctx.supabase.delete(entity, rows.map((r) => r.id)),
   );
   stats.rowsDeleted += deleted.length;
-  sink.release('push', [...accepted, ...deleted]);
+  sink.release('push', [...accepted, ...deleted, ...goneAlready]);
 }
 
 /**

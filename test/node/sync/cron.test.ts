@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { planForCron } from '../../../src/cron.ts';
+
+describe('planForCron', () => {
+  it('re-arms alarms every ten minutes', () => {
+    expect(planForCron('*/10 * * * *')).toEqual({ ensureAlarms: true, fullResync: false });
+  });
+  it('adds a full resync at 03:00', () => {
+    expect(planForCron('0 3 * * *')).toEqual({ ensureAlarms: true, fullResync: true });
+  });
+  it('only re-arms on an unknown schedule', () => {
+    expect(planForCron('5 4 * * *')).toEqual({ ensureAlarms: true, fullResync: false });
+  });
+});
