@@ -112,6 +112,12 @@ export const DASHBOARD_SCRIPT = String.raw`
 
   function shortId(id) { return String(id).slice(0, 8); }
 
+  /** Long errors (with stack lines) as their first line, at most 300 characters; the full text goes in a tooltip. */
+  function briefError(text) {
+    var first = String(text).split('\n')[0];
+    return first.length > 300 ? first.slice(0, 299) + '\u2026' : first;
+  }
+
   // ---- API -----------------------------------------------------------------------------
 
   function AuthError() { this.message = 'not signed in'; }
@@ -250,8 +256,8 @@ export const DASHBOARD_SCRIPT = String.raw`
   ];
 
   var STATS = [
-    ['rowsRead', 'Read'], ['rowsApplied', 'Applied'], ['rowsDeleted', 'Deleted'], ['rowsSkipped', 'Skipped'],
-    ['rowsQuarantined', 'Quarant.'], ['conflicts', 'Conflicts'], ['pages', 'Pages']
+    ['rowsRead', 'Read'], ['rowsApplied', 'Applied'], ['rowsDeleted', 'Deleted'],
+    ['rowsSkipped', 'Skipped'], ['rowsQuarantined', 'Quarantined'], ['conflicts', 'Conflicts']
   ];
 
   /** Builds one card's fixed structure; refreshes only change the text inside it. */
@@ -322,7 +328,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     card.health.className = 'badge ' + (s.healthy ? 'ok' : 'bad');
     card.paused.hidden = !s.paused;
     card.running.hidden = !s.lease;
-    setChildren(card.problems, (s.problems || []).map(function (p) { return el('li', { text: p }); }));
+    setChildren(card.problems, (s.problems || []).map(function (p) { return el('li', { text: briefError(p), title: p }); }));
     setButtonLabel(card.pauseButton, s.paused ? 'Resume' : 'Pause');
     card.pauseButton.setAttribute('data-action', s.paused ? 'resume' : 'pause');
 
@@ -338,10 +344,12 @@ export const DASHBOARD_SCRIPT = String.raw`
         badge(run.outcome, outcomeTone(run.outcome)), ' ',
         run.trigger + ', ', timeEl(run.finishedAt), ', took ' + duration(took) + ' \u00b7 ',
         el('span', { className: 'mono', text: 'run ' + shortId(run.runId), title: run.runId }),
-        run.error ? el('span', { className: 'error-text', text: 'Error: ' + run.error }) : null
+        run.error ? el('span', { className: 'error-text', text: 'Error: ' + briefError(run.error), title: run.error }) : null
       ]);
       STATS.forEach(function (st) { card.stats[st[0]].textContent = String(run.stats[st[0]]); });
+      card.statsCaption.textContent = 'Rows in the last run (' + plural(run.stats.pages, 'page') + ')';
     } else {
+      card.statsCaption.textContent = 'Rows in the last run';
       setChildren(f.lastRun, [el('span', { className: 'muted', text: 'no run yet' })]);
       STATS.forEach(function (st) { card.stats[st[0]].textContent = '\u2013'; });
     }
@@ -444,7 +452,7 @@ export const DASHBOARD_SCRIPT = String.raw`
         cell(r.stats.rowsSkipped, 'num'), cell(r.stats.rowsQuarantined, 'num'), cell(r.stats.conflicts, 'num'),
         cell(r.stats.pages, 'num'),
         cell([el('span', { className: 'mono', text: shortId(r.runId), title: r.runId })]),
-        cell(r.error || '', r.error ? 'error-cell' : '')
+        r.error ? el('td', { className: 'error-cell', text: briefError(r.error), title: r.error }) : cell('')
       ]);
     });
     setChildren($('runs-body'), rows.length ? rows : [emptyRow(14, 'No runs recorded yet.')]);
@@ -650,7 +658,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var s = run.stats;
     var text = run.outcome + ' \u2013 ' + s.rowsRead + ' read, ' + s.rowsApplied + ' applied, ' + s.rowsDeleted + ' deleted, ' +
       s.rowsQuarantined + ' quarantined, ' + s.conflicts + ' conflicts (' + plural(s.pages, 'page') + ')';
-    if (run.error) text += '; error: ' + run.error;
+    if (run.error) text += '; error: ' + briefError(run.error);
     return text;
   }
 
@@ -691,7 +699,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var button = $('sync-all');
     return act(button, null, 'Sync all', 'POST', '/api/sync/full', {}, function (d) {
       return d.runs.map(function (r) {
-        return r.entity + ': ' + (r.result.ran ? r.result.run.outcome + (r.result.run.error ? ' (' + r.result.run.error + ')' : '') : 'joined a run in progress');
+        return r.entity + ': ' + (r.result.ran ? r.result.run.outcome + (r.result.run.error ? ' (' + briefError(r.result.run.error) + ')' : '') : 'joined a run in progress');
       }).join(' \u00b7 ');
     });
   }

@@ -138,7 +138,7 @@ input, select {
 .badge.bad::before { content: "!"; }
 
 /* ---- entity cards ---- */
-.cards { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 23rem), 1fr)); align-items: start; }
+.cards { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 20rem), 1fr)); align-items: start; }
 .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 1rem 1.1rem; display: grid; gap: 0.75rem; }
 .card[data-healthy="false"] { border-top: 4px solid var(--danger); }
 .card[data-healthy="true"] { border-top: 4px solid #16a34a; }
@@ -150,7 +150,7 @@ input, select {
 .fields dt { color: var(--muted); font-weight: 600; }
 .fields dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .fields .error-text { color: var(--danger); display: block; }
-.stats { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 0.4rem; margin: 0; }
+.stats { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.4rem; margin: 0; }
 .stats div { background: var(--surface-2); border: 1px solid var(--border); border-radius: 8px; padding: 0.3rem 0.5rem; text-align: center; }
 .stats dt { font-size: 0.72rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.03em; }
 .stats dd { margin: 0; font-weight: 700; font-variant-numeric: tabular-nums; }
@@ -172,7 +172,7 @@ tbody th { font-weight: 600; }
 tbody tr:last-child > * { border-bottom: none; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); text-align: center; padding: 1rem; }
-td.error-cell { color: var(--danger); max-width: 28rem; overflow-wrap: anywhere; }
+td.error-cell { color: var(--danger); min-width: 18rem; max-width: 32rem; }
 .nowrap { white-space: nowrap; }
 .two-col { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 34rem), 1fr)); }
 .two-col section { margin-top: 0; }
@@ -189,7 +189,6 @@ dialog .button-row { justify-content: flex-end; margin-top: 1.25rem; }
 
 @media (max-width: 40rem) {
   body { font-size: 14px; }
-  .stats { grid-template-columns: repeat(4, minmax(0, 1fr)); }
   .fields { grid-template-columns: 1fr; gap: 0.1rem; }
   .fields dd { margin-bottom: 0.4rem; }
   .toolbar h2 { width: 100%; }

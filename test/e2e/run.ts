@@ -1,0 +1,334 @@
+/**
+ * `npm run test:e2e`: the operator dashboard in headless Chromium against a running stack.
+ *
+ * Uses the stack at E2E_BASE_URL (default http://127.0.0.1:8787) when it answers /health;
+ * otherwise starts one with `npm start` (ADMIN_TOKEN=e2e-token) in its own process group and
+ * stops the whole group at the end. The token comes from E2E_ADMIN_TOKEN, else ADMIN_TOKEN,
+ * else e2e-token. Screenshots go to test-results/. The last line is "N passed, M failed";
+ * the exit code is non-zero when anything failed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const resultsDir = join(root, 'test-results');
+const baseUrl = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
+const STARTED_TOKEN = 'e2e-token';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const STEP_TIMEOUT_MS = 20_000;
+const ENTITIES = ['prospects', 'campaigns', 'mailboxes', 'emails'];
+
+let token = process.env.E2E_ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? STARTED_TOKEN;
+let stack: ChildProcess | null = null;
+let browser: Browser | null = null;
+const results: { name: string; ok: boolean; ms: number; error?: string }[] = [];
+
+// ---- helpers -------------------------------------------------------------------------------
+
+async function check(name: string, fn: () => Promise<void>): Promise<boolean> {
+  const started = Date.now();
+  try {
+    await fn();
+    const ms = Date.now() - started;
+    results.push({ name, ok: true, ms });
+    console.log(`  ✓ ${name} (${ms} ms)`);
+    return true;
+  } catch (e) {
+    const ms = Date.now() - started;
+    const error = e instanceof Error ? e.message.split('\n').slice(0, 6).join('\n    ') : String(e);
+    results.push({ name, ok: false, ms, error });
+    console.log(`  ✗ ${name} (${ms} ms)\n    ${error}`);
+    return false;
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** Polls until fn returns a truthy value; throws with the last value seen. */
+async function waitUntil<T>(what: string, fn: () => Promise<T>, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last as T;
+    } catch (e) {
+      last = e instanceof Error ? e.message : e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function healthy(): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+// ---- the stack -----------------------------------------------------------------------------
+
+/** Starts `npm start` in a new process group (so one kill stops wrangler and workerd too). */
+async function startStack(): Promise<void> {
+  const port = new URL(baseUrl).port || '8787';
+  const logPath = join(resultsDir, 'e2e-stack.log');
+  const log = createWriteStream(logPath);
+  console.log(`No stack answers at ${baseUrl}; starting \`npm start\` (log: ${logPath})`);
+  stack = spawn('npm', ['start'], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ADMIN_TOKEN: STARTED_TOKEN, WORKER_PORT: port, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+  });
+  stack.stdout?.pipe(log);
+  stack.stderr?.pipe(log);
+  token = STARTED_TOKEN;
+  const child = stack;
+  await waitUntil('the stack to answer /health', async () => {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}; see ${logPath}:\n${tail(logPath)}`);
+    return healthy();
+  }, 240_000).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${tail(logPath)}`);
+  });
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Stops what this script started: the stack's whole process group, then the browser. */
+async function cleanup(): Promise<void> {
+  await browser?.close().catch(() => undefined);
+  browser = null;
+  const child = stack;
+  stack = null;
+  if (!child?.pid || child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000))]);
+  if (timedOut) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// ---- the page ------------------------------------------------------------------------------
+
+function card(page: Page, entity: string): Locator {
+  return page.locator(`article[data-entity="${entity}"]`);
+}
+
+async function statusText(page: Page): Promise<string> {
+  return (await page.locator('#status').textContent()) ?? '';
+}
+
+async function signIn(page: Page, value: string): Promise<void> {
+  await page.getByLabel('Admin token').fill(value);
+  await page.getByRole('button', { name: 'Open dashboard' }).click();
+}
+
+/** Runs one action whose result lands in the status region; retries once when a run held the lease. */
+async function actAndWait(page: Page, action: () => Promise<void>, expected: RegExp): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await statusText(page);
+    await action();
+    const text = await waitUntil(`a result in the status region matching ${expected}`, async () => {
+      const t = await statusText(page);
+      return t !== before && !t.endsWith('…') && (expected.test(t) || /failed|refused/.test(t)) ? t : '';
+    });
+    if (expected.test(text)) return text;
+    if (attempt >= 3 || !/refused/.test(text)) throw new Error(`unexpected result: ${text}`);
+    await page.waitForTimeout(2_000); // a run held the lease (409); the dashboard said so; try again
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDir, { recursive: true });
+  if (await healthy()) console.log(`Using the stack already running at ${baseUrl}`);
+  else await startStack();
+
+  // Playwright gives every launch a fresh temporary --user-data-dir and deletes it on close.
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic',
+    ],
+  });
+  const desktop = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+  const page = await desktop.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const pageProblems: string[] = [];
+  watchProblems(page, pageProblems);
+  console.log(`Dashboard e2e against ${baseUrl}`);
+
+  await check('the dashboard asks for the admin token', async () => {
+    const res = await page.goto(`${baseUrl}/dashboard`);
+    assert(res?.status() === 200, `GET /dashboard answered ${res?.status()}`);
+    assert((res.headers()['content-security-policy'] ?? '').includes("default-src 'none'"), 'CSP header missing');
+    await page.getByLabel('Admin token').waitFor({ state: 'visible' });
+    assert((await page.getByLabel('Admin token').getAttribute('type')) === 'password', 'the token field is not a password field');
+  });
+
+  await check('a wrong token is rejected (401) and asked for again', async () => {
+    await signIn(page, 'definitely-not-the-token');
+    await waitUntil('the 401 message', async () => /401/.test((await page.locator('#token-error').textContent()) ?? ''));
+    assert(await page.getByLabel('Admin token').isVisible(), 'the login form is not shown again');
+    assert((await page.evaluate(() => sessionStorage.length)) === 0, 'a rejected token was kept in sessionStorage');
+  });
+
+  const signedIn = await check('signs in and shows all four entities', async () => {
+    await signIn(page, token);
+    for (const entity of ENTITIES) {
+      const c = card(page, entity);
+      await c.waitFor({ state: 'visible' });
+      await waitUntil(`${entity}'s health badge`, async () => /Healthy|Needs attention/.test((await c.textContent()) ?? ''));
+      assert((await c.getByRole('heading', { name: entity }).count()) === 1, `${entity} card has no heading`);
+    }
+    const stored = await page.evaluate(() => sessionStorage.getItem('sync-dashboard:admin-token'));
+    assert(stored === token, 'the token is not kept in sessionStorage');
+    await waitUntil('the refresh line', async () => /Updated/.test((await page.locator('#refresh-state').textContent()) ?? ''));
+  });
+
+  if (signedIn) {
+    await check('"Sync now" runs a sync and the card shows the new run', async () => {
+      const c = card(page, 'campaigns');
+      const lastRun = c.locator('dd').nth(1);
+      const before = (await lastRun.textContent()) ?? '';
+      const text = await actAndWait(page, () => c.getByRole('button', { name: /Sync now/ }).click(), /^.*Sync campaigns: (caught-up|more|failed|a run was already in progress)/);
+      await waitUntil('the last-run line to change', async () => ((await lastRun.textContent()) ?? '') !== before);
+      assert(((await c.locator('.card-result').textContent()) ?? '').includes('Sync campaigns'), `card shows no result (status: ${text})`);
+    });
+
+    await check('"Reset cursor" asks for confirmation, then resets', async () => {
+      const c = card(page, 'mailboxes');
+      const dialog = page.getByRole('dialog', { name: 'Reset the mailboxes cursor?' });
+      await actAndWait(page, async () => {
+        await c.getByRole('button', { name: /Reset cursor/ }).click();
+        await dialog.waitFor({ state: 'visible' });
+        assert(/re-read every row/.test((await dialog.textContent()) ?? ''), 'the dialog does not explain the reset');
+        await dialog.getByRole('button', { name: 'Reset cursor' }).click();
+      }, /Reset mailboxes: cursor reset/);
+      assert(!(await dialog.isVisible()), 'the dialog stayed open');
+    });
+
+    await check('cancelling a confirmation (Escape) changes nothing', async () => {
+      await page.getByRole('button', { name: /Full resync/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Run a full resync?' });
+      await dialog.waitFor({ state: 'visible' });
+      await page.keyboard.press('Escape');
+      await waitUntil('the cancel message', async () => /Cancelled/.test(await statusText(page)));
+      const focused = await page.evaluate(() => document.activeElement?.id ?? '');
+      assert(focused === 'full-resync', `focus went to "${focused}" instead of back to the Full resync button`);
+    });
+
+    await check('the 5 s refresh keeps focus and scroll position', async () => {
+      const button = card(page, 'emails').getByRole('button', { name: /Sync now/ });
+      await button.focus();
+      await page.evaluate(() => window.scrollTo(0, 400));
+      const scrollBefore = await page.evaluate(() => window.scrollY);
+      const before = (await page.locator('#refresh-text').textContent()) ?? '';
+      await waitUntil('a refresh', async () => ((await page.locator('#refresh-text').textContent()) ?? '') !== before, 12_000);
+      assert(await button.evaluate((b) => b === document.activeElement), 'focus was lost by the refresh');
+      const scrollAfter = await page.evaluate(() => window.scrollY);
+      assert(Math.abs(scrollAfter - scrollBefore) < 2, `scroll moved from ${scrollBefore} to ${scrollAfter}`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
+
+    await check('recent runs, conflicts, quarantine and consistency sections are filled', async () => {
+      await waitUntil('runs in the table', async () => (await page.locator('#runs-body tr th[scope="row"]').count()) > 0);
+      assert((await page.locator('#conflicts-body tr').count()) > 0, 'conflicts table is empty (not even the empty-state row)');
+      assert((await page.locator('#quarantine-body tr').count()) > 0, 'quarantine table is empty (not even the empty-state row)');
+      const integrity = (await page.locator('#integrity').textContent()) ?? '';
+      assert(integrity.trim().length > 0, 'the consistency section is empty');
+    });
+
+    await check('desktop screenshot', async () => {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(resultsDir, 'dashboard.png'), fullPage: true });
+    });
+
+    await check('phone layout: no horizontal overflow, screenshot', async () => {
+      const phone = await phoneContext(browser);
+      const p = await phone.newPage();
+      watchProblems(p, pageProblems);
+      await p.goto(`${baseUrl}/dashboard`);
+      await signIn(p, token);
+      await card(p, 'emails').waitFor({ state: 'visible' });
+      await waitUntil('the refresh line', async () => /Updated/.test((await p.locator('#refresh-state').textContent()) ?? ''));
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `the page is ${overflow}px wider than the phone screen`);
+      await p.screenshot({ path: join(resultsDir, 'dashboard-phone.png'), fullPage: true });
+      await phone.close();
+    });
+
+    await check('"Forget token" signs out and clears the data', async () => {
+      await page.getByRole('button', { name: 'Forget token' }).click();
+      await page.getByLabel('Admin token').waitFor({ state: 'visible' });
+      assert((await page.evaluate(() => sessionStorage.length)) === 0, 'the token is still in sessionStorage');
+      assert((await page.locator('article[data-entity]').count()) === 0, 'entity data is still in the page');
+    });
+  }
+
+  await check('no script errors or CSP violations on the page', async () => {
+    assert(pageProblems.length === 0, pageProblems.join('\n'));
+  });
+}
+
+function phoneContext(b: Browser | null): Promise<BrowserContext> {
+  assert(b, 'no browser');
+  return b.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'light' });
+}
+
+/** Collects uncaught errors and console errors (CSP violations land there); HTTP statuses are expected. */
+function watchProblems(page: Page, into: string[]): void {
+  page.on('pageerror', (e) => into.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) into.push(`console error: ${m.text()}`);
+  });
+}
+
+const started = Date.now();
+let fatal: unknown = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+try {
+  await main();
+} catch (e) {
+  fatal = e;
+} finally {
+  await cleanup();
+}
+if (fatal !== null) {
+  results.push({ name: 'setup', ok: false, ms: 0, error: fatal instanceof Error ? fatal.message : String(fatal) });
+  console.log(`  ✗ setup\n    ${fatal instanceof Error ? fatal.message : String(fatal)}`);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+if (existsSync(join(resultsDir, 'dashboard.png'))) console.log(`Screenshots: ${join(resultsDir, 'dashboard.png')}, ${join(resultsDir, 'dashboard-phone.png')}`);
+console.log(`Took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,100 @@
+// The operator page and the sync_log listing it reads.
+import { applyD1Migrations, env, SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const BASE = 'http://sync.test';
+const auth = { authorization: 'Bearer test-admin-token' };
+
+interface LoggedRun {
+  id: number;
+  runId: string;
+  entity: string;
+  outcome: string;
+  stats: { rowsRead: number; rowsApplied: number; pages: number };
+  error: string | null;
+}
+
+describe('GET /dashboard', () => {
+  it('is served without a token, as HTML under a strict CSP', async () => {
+    const res = await SELF.fetch(`${BASE}/dashboard`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    const html = await res.text();
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('<script>');
+    expect(html).toContain('name="viewport"');
+  });
+
+  it('references no external asset', async () => {
+    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    expect(html).not.toMatch(/\b(src|href|action)\s*=\s*["']?\s*(https?:)?\/\//i);
+    expect(html).not.toMatch(/https?:\/\//i);
+    expect(html).not.toMatch(/@import|url\(/i);
+  });
+
+  it('renders API data with DOM text, never innerHTML', async () => {
+    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  });
+});
+
+describe('GET /api/sync/log', () => {
+  beforeAll(async () => {
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+    const insert = env.DB.prepare(
+      `INSERT INTO sync_log (run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read, rows_applied, error)
+       VALUES (?1, ?2, ?3, 'manual', ?4, ?5, ?6, 1, ?7, ?7, ?8)`,
+    );
+    await env.DB.batch([
+      insert.bind('run-a', 'prospects', 'both', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'caught-up', 3, null),
+      insert.bind('run-b', 'emails', 'push', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:02.000Z', 'failed', 0, 'Supabase answered 503'),
+      insert.bind('run-c', 'prospects', 'both', '2026-01-01T00:02:00.000Z', '2026-01-01T00:02:01.000Z', 'caught-up', 7, null),
+    ]);
+  });
+
+  it('needs the admin token', async () => {
+    const res = await SELF.fetch(`${BASE}/api/sync/log`);
+    expect(res.status).toBe(401);
+    const body = await res.json<{ error: { code: string } }>();
+    expect(body.error.code).toBe('unauthorized');
+  });
+
+  it.each(['0', '201', 'abc', '1.5'])('rejects limit=%s with 400', async (limit) => {
+    const res = await SELF.fetch(`${BASE}/api/sync/log?limit=${limit}`, { headers: auth });
+    expect(res.status).toBe(400);
+    const body = await res.json<{ error: { code: string; details: unknown[] } }>();
+    expect(body.error.code).toBe('invalid_query');
+    expect(body.error.details.length).toBeGreaterThan(0);
+  });
+
+  it('answers 404 for an unknown entity', async () => {
+    const res = await SELF.fetch(`${BASE}/api/sync/log?entity=sync_log`, { headers: auth });
+    expect(res.status).toBe(404);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unknown_entity');
+  });
+
+  it('lists runs newest first, shaped like a RunSummary', async () => {
+    const res = await SELF.fetch(`${BASE}/api/sync/log`, { headers: auth });
+    expect(res.status).toBe(200);
+    const { runs } = await res.json<{ runs: LoggedRun[] }>();
+    expect(runs.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
+    expect(runs[0]?.stats).toMatchObject({ rowsRead: 7, rowsApplied: 7, pages: 1 });
+    expect(runs[1]).toMatchObject({ entity: 'emails', outcome: 'failed', error: 'Supabase answered 503' });
+  });
+
+  it('filters by entity and honours the limit', async () => {
+    const res = await SELF.fetch(`${BASE}/api/sync/log?entity=prospects&limit=1`, { headers: auth });
+    expect(res.status).toBe(200);
+    const { runs } = await res.json<{ runs: LoggedRun[] }>();
+    expect(runs.map((r) => r.runId)).toEqual(['run-c']);
+  });
+
+  it('allows only GET', async () => {
+    const res = await SELF.fetch(`${BASE}/api/sync/log`, { method: 'DELETE', headers: auth });
+    expect(res.status).toBe(405);
+  });
+});
