@@ -14,7 +14,7 @@ const MARKUP = String.raw`
     <p>Supabase &#8644; D1</p>
   </div>
   <p id="refresh-state" class="refresh-state" data-state="idle"><span class="dot" aria-hidden="true"></span><span id="refresh-text">Not signed in</span></p>
-  <button id="forget-token" type="button" class="link" hidden>Forget token</button>
+  <button id="forget-token" type="button" hidden>Forget token</button>
 </header>
 
 <main id="main" tabindex="-1">

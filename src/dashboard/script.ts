@@ -83,6 +83,14 @@ export const DASHBOARD_SCRIPT = String.raw`
     return diff > 0 ? 'in ' + text : text + ' ago';
   }
 
+  /** "06:46:00" today, "Nov 28, 06:46" on other days. */
+  function shortTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return String(iso);
+    if (d.toDateString() === new Date().toDateString()) return d.toLocaleTimeString();
+    return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ', ' + d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  }
+
   function localTime(iso) {
     var d = new Date(iso);
     return isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
@@ -334,7 +342,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 
     var f = card.fields;
     setChildren(f.lastSync, s.lastSuccessAt
-      ? [timeEl(s.lastSuccessAt), el('span', { className: 'muted', text: ' \u00b7 ' + localTime(s.lastSuccessAt) })]
+      ? [timeEl(s.lastSuccessAt), el('span', { className: 'muted', text: ' \u00b7 ' + shortTime(s.lastSuccessAt) })]
       : [el('span', { className: 'muted', text: 'never succeeded' })]);
 
     var run = s.lastRun;
@@ -362,7 +370,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     if (s.pull) pending.push(s.pull.backlog ? 'pull backlog: draining over chained runs' : 'pull: no backlog');
     f.pending.textContent = pending.join(' \u00b7 ');
 
-    if (s.nextAlarmAt) setChildren(f.nextRun, [timeEl(s.nextAlarmAt), el('span', { className: 'muted', text: ' \u00b7 ' + localTime(s.nextAlarmAt) })]);
+    if (s.nextAlarmAt) setChildren(f.nextRun, [timeEl(s.nextAlarmAt), el('span', { className: 'muted', text: ' \u00b7 ' + shortTime(s.nextAlarmAt) })]);
     else setChildren(f.nextRun, [el('span', { className: 'muted', text: s.paused ? 'not scheduled (paused)' : 'not scheduled' })]);
 
     setChildren(f.errorStreak, [s.errorStreak > 0 ? badge(plural(s.errorStreak, 'failed run') + ' in a row', 'bad') : el('span', { text: '0' })]);

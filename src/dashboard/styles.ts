@@ -72,7 +72,7 @@ h3 { font-size: 1.05rem; }
 }
 .brand { display: flex; align-items: baseline; gap: 0.75rem; flex-wrap: wrap; margin-right: auto; }
 .brand p { margin: 0; color: var(--muted); font-size: 0.9rem; }
-.refresh-state { font-size: 0.875rem; color: var(--muted); display: flex; align-items: center; gap: 0.4rem; }
+.refresh-state { margin: 0; font-size: 0.875rem; color: var(--muted); display: flex; align-items: center; gap: 0.4rem; }
 .refresh-state .dot { width: 0.6rem; height: 0.6rem; border-radius: 50%; background: var(--muted); flex: none; }
 .refresh-state[data-state="ok"] .dot { background: #16a34a; }
 .refresh-state[data-state="failed"] { color: var(--danger); font-weight: 600; }
@@ -87,7 +87,7 @@ section { margin-top: 1.5rem; }
 /* ---- buttons and forms ---- */
 button {
   font: inherit; font-size: 0.9rem; font-weight: 600;
-  min-height: 2.5rem; padding: 0.4rem 0.9rem;
+  min-height: 2.5rem; padding: 0.35rem 0.75rem;
   border-radius: 8px; border: 1px solid var(--border);
   background: var(--surface-2); color: var(--text); cursor: pointer;
 }
@@ -116,7 +116,7 @@ input, select {
 .form-error:empty { display: none; }
 
 /* ---- overview ---- */
-.overview { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 11rem), 1fr)); margin-top: 0; }
+.overview { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); margin-top: 0; }
 .tile { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: 0.85rem 1rem; box-shadow: var(--shadow); }
 .tile .label { color: var(--muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; font-weight: 600; }
 .tile .value { font-size: 1.5rem; font-weight: 700; margin-top: 0.15rem; }
@@ -146,13 +146,13 @@ input, select {
 .card-head h3 { margin-right: auto; font-size: 1.15rem; }
 .problems { margin: 0; padding: 0.5rem 0.75rem 0.5rem 1.75rem; background: var(--bad-bg); color: var(--bad-fg); border-radius: 8px; font-size: 0.875rem; }
 .problems:empty { display: none; }
-.fields { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 0.9rem; margin: 0; font-size: 0.9rem; }
+.fields { display: grid; grid-template-columns: minmax(5.5rem, max-content) 1fr; gap: 0.3rem 0.9rem; margin: 0; font-size: 0.9rem; }
 .fields dt { color: var(--muted); font-weight: 600; }
 .fields dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .fields .error-text { color: var(--danger); display: block; }
 .stats { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.4rem; margin: 0; }
 .stats div { background: var(--surface-2); border: 1px solid var(--border); border-radius: 8px; padding: 0.3rem 0.5rem; text-align: center; }
-.stats dt { font-size: 0.72rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.03em; }
+.stats dt { font-size: 0.7rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0; overflow: hidden; text-overflow: ellipsis; }
 .stats dd { margin: 0; font-weight: 700; font-variant-numeric: tabular-nums; }
 .stats-caption { font-size: 0.8rem; color: var(--muted); margin: 0 0 0.3rem; font-weight: 600; }
 .card-result { margin: 0; font-size: 0.85rem; padding: 0.4rem 0.6rem; border-radius: 6px; background: var(--surface-2); }
@@ -160,19 +160,21 @@ input, select {
 .card-result[data-tone="error"] { background: var(--bad-bg); color: var(--bad-fg); }
 .card-result[data-tone="ok"] { background: var(--ok-bg); color: var(--ok-fg); }
 .card .button-row { border-top: 1px solid var(--border); padding-top: 0.75rem; }
+.card .button-row button { flex: 1 1 auto; }
 
 /* ---- tables ---- */
 .panel { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 1rem 1.1rem; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--border); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
 caption { text-align: left; padding: 0.5rem 0.75rem; color: var(--muted); font-size: 0.8rem; caption-side: bottom; }
-th, td { padding: 0.45rem 0.75rem; text-align: left; vertical-align: top; border-bottom: 1px solid var(--border); }
-thead th { background: var(--surface-2); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); white-space: nowrap; position: sticky; top: 0; }
+th, td { padding: 0.45rem 0.6rem; text-align: left; vertical-align: top; border-bottom: 1px solid var(--border); }
+thead th { background: var(--surface-2); font-size: 0.8rem; color: var(--muted); white-space: nowrap; }
 tbody th { font-weight: 600; }
 tbody tr:last-child > * { border-bottom: none; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); text-align: center; padding: 1rem; }
-td.error-cell { color: var(--danger); min-width: 18rem; max-width: 32rem; }
+td.error-cell { color: var(--danger); min-width: 16rem; max-width: 32rem; }
+td .mono { overflow-wrap: normal; }
 .nowrap { white-space: nowrap; }
 .two-col { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 34rem), 1fr)); }
 .two-col section { margin-top: 0; }
@@ -189,10 +191,12 @@ dialog .button-row { justify-content: flex-end; margin-top: 1.25rem; }
 
 @media (max-width: 40rem) {
   body { font-size: 14px; }
-  .fields { grid-template-columns: 1fr; gap: 0.1rem; }
-  .fields dd { margin-bottom: 0.4rem; }
   .toolbar h2 { width: 100%; }
-  .card .button-row button { flex: 1 1 auto; }
+  .overview { gap: 0.6rem; }
+  .tile { padding: 0.6rem 0.75rem; }
+  .tile .value { font-size: 1.2rem; }
+  .topbar { gap: 0.25rem 0.75rem; }
+  .refresh-state { flex: 1 1 12rem; }
 }
 @media (prefers-reduced-motion: no-preference) {
   button { transition: border-color 120ms, filter 120ms; }
