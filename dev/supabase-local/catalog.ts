@@ -1,0 +1,130 @@
+// The schema cache: tables, columns and functions of the `public` schema, read from pg_catalog.
+// Every identifier that reaches SQL is looked up here first (and then double-quoted).
+
+import type { Queryer } from './databases.ts';
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  notNull: boolean;
+  hasDefault: boolean;
+}
+
+export interface TableInfo {
+  name: string;
+  columns: Map<string, ColumnInfo>;
+  primaryKey: string[];
+}
+
+export interface FunctionArg {
+  name: string;
+  type: string;
+  hasDefault: boolean;
+}
+
+export interface FunctionInfo {
+  name: string;
+  /** Input arguments in declaration order. */
+  args: FunctionArg[];
+  returnsSet: boolean;
+  /** `scalar` (incl. arrays), `composite` (row type, RETURNS TABLE, OUT params) or `void`. */
+  returnKind: 'scalar' | 'composite' | 'void';
+  /** Column names of a composite result. */
+  resultColumns: string[];
+}
+
+export interface Catalog {
+  tables: Map<string, TableInfo>;
+  functions: Map<string, FunctionInfo[]>;
+}
+
+const TABLES_SQL = `
+SELECT coalesce(json_agg(json_build_object(
+  'name', c.relname,
+  'columns', (SELECT coalesce(json_agg(json_build_object(
+       'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+       'notNull', a.attnotnull, 'hasDefault', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') ORDER BY a.attnum), '[]')
+     FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+  'primaryKey', (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')
+     FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+     WHERE i.indrelid = c.oid AND i.indisprimary)
+)), '[]')::text AS catalog
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
+
+const FUNCTIONS_SQL = `
+SELECT coalesce(json_agg(json_build_object(
+  'name', p.proname,
+  'returnsSet', p.proretset,
+  'returnType', format_type(p.prorettype, NULL),
+  'typtype', t.typtype,
+  'nDefaults', p.pronargdefaults,
+  'args', (SELECT coalesce(json_agg(json_build_object(
+       'name', coalesce(p.proargnames[k.i], ''), 'type', format_type(k.typ, NULL), 'mode', coalesce(p.proargmodes[k.i], 'i')) ORDER BY k.i), '[]')
+     FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS k(typ, i)),
+  'rowColumns', (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]')
+     FROM pg_attribute a WHERE t.typrelid <> 0 AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+)), '[]')::text AS catalog
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_type t ON t.oid = p.prorettype
+WHERE n.nspname = 'public' AND p.prokind = 'f'`;
+
+interface RawTable { name: string; columns: ColumnInfo[]; primaryKey: string[] }
+interface RawFunction {
+  name: string;
+  returnsSet: boolean;
+  returnType: string;
+  typtype: string;
+  nDefaults: number;
+  args: Array<{ name: string; type: string; mode: string }>;
+  rowColumns: string[];
+}
+
+function firstText(rows: Array<Record<string, unknown>>, column: string): string {
+  const v = rows[0]?.[column];
+  if (typeof v !== 'string') throw new Error(`catalog query returned no ${column}`);
+  return v;
+}
+
+export async function loadCatalog(db: Queryer): Promise<Catalog> {
+  const rawTables = JSON.parse(firstText(await db.query(TABLES_SQL), 'catalog')) as RawTable[];
+  const rawFunctions = JSON.parse(firstText(await db.query(FUNCTIONS_SQL), 'catalog')) as RawFunction[];
+  const tables = new Map<string, TableInfo>();
+  for (const t of rawTables) {
+    tables.set(t.name, { name: t.name, columns: new Map(t.columns.map((c) => [c.name, c])), primaryKey: t.primaryKey });
+  }
+  const functions = new Map<string, FunctionInfo[]>();
+  for (const f of rawFunctions) {
+    const inputs = f.args.filter((a) => a.mode === 'i' || a.mode === 'b' || a.mode === 'v');
+    const outputs = f.args.filter((a) => a.mode === 'o' || a.mode === 'b' || a.mode === 't');
+    const firstDefault = inputs.length - f.nDefaults;
+    const args = inputs.map((a, i) => ({ name: a.name, type: a.type, hasDefault: i >= firstDefault }));
+    let returnKind: FunctionInfo['returnKind'] = 'scalar';
+    let resultColumns: string[] = [];
+    if (f.returnType === 'void') returnKind = 'void';
+    else if (f.typtype === 'c') { returnKind = 'composite'; resultColumns = f.rowColumns; }
+    else if (f.returnType === 'record' && outputs.length > 0) { returnKind = 'composite'; resultColumns = outputs.map((o) => o.name); }
+    const info: FunctionInfo = { name: f.name, args, returnsSet: f.returnsSet, returnKind, resultColumns };
+    const list = functions.get(f.name) ?? [];
+    list.push(info);
+    functions.set(f.name, list);
+  }
+  return { tables, functions };
+}
+
+/**
+ * Picks the overload whose named arguments match the given keys exactly as PostgREST does:
+ * every key is an argument and every argument without a default is given.
+ */
+export function resolveFunction(catalog: Catalog, name: string, keys: string[]): FunctionInfo | null {
+  const candidates = catalog.functions.get(name) ?? [];
+  const keySet = new Set(keys);
+  for (const f of candidates) {
+    const names = new Set(f.args.map((a) => a.name));
+    if (f.args.some((a) => a.name === '')) continue; // unnamed arguments cannot be called by name
+    if (!keys.every((k) => names.has(k))) continue;
+    if (!f.args.every((a) => a.hasDefault || keySet.has(a.name))) continue;
+    return f;
+  }
+  return null;
+}

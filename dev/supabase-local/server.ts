@@ -1,0 +1,209 @@
+// HTTP wiring of the local Supabase stand-in: auth, routing (`/rest/v1`, `/db/<name>/…`,
+// `/_dev/*`), fault injection and request stats. See docs/local-stack.md.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DATABASE_NAME, DatabaseRegistry } from './databases.ts';
+import { handleDev } from './dev-endpoints.ts';
+import { ApiError, invalidKey, toApiError, unauthorized } from './errors.ts';
+import { handleRest } from './rest.ts';
+
+export interface LocalSupabaseOptions {
+  port?: number;
+  host?: string;
+  migrationsDir?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  serviceRoleKey?: string;
+  maxRows?: number;
+  seedFile?: string;
+  quiet?: boolean;
+}
+
+export interface LocalSupabase {
+  url: string;
+  port: number;
+  serviceRoleKey: string;
+  close(): Promise<void>;
+}
+
+/** The well-known service_role key of `supabase start` (a public demo key, local use only). */
+export const DEFAULT_SERVICE_ROLE_KEY =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU';
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const CORS_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'Content-Range, Range-Unit, Preference-Applied, Retry-After, Location',
+};
+
+interface Route {
+  database: string | null;
+  kind: 'rest' | 'dev';
+  /** For rest: the part after /rest/v1/ (table or rpc/fn); for dev: the /_dev/... path. */
+  path: string;
+}
+
+/** Splits `/db/<name>/rest/v1/<resource>` and `/rest/v1/<resource>` (and the /_dev equivalents). */
+export function route(pathname: string): Route | null {
+  let database: string | null = null;
+  let rest = pathname;
+  const m = /^\/db\/([^/]+)(\/.*)?$/.exec(pathname);
+  if (m !== null) {
+    database = decodeURIComponent(m[1] ?? '');
+    if (!DATABASE_NAME.test(database)) throw new ApiError(400, 'DEV400', 'Database names must match /^[a-z0-9_-]{1,64}$/');
+    rest = m[2] ?? '/';
+  }
+  if (rest === '/rest/v1' || rest === '/rest/v1/') return { database, kind: 'rest', path: '' };
+  if (rest.startsWith('/rest/v1/')) return { database, kind: 'rest', path: decodeURIComponent(rest.slice('/rest/v1/'.length)).replace(/\/$/, '') };
+  if (rest.startsWith('/_dev/')) return { database, kind: 'dev', path: rest.replace(/\/$/, '') };
+  return null;
+}
+
+function checkAuth(req: IncomingMessage, key: string): void {
+  const apikey = req.headers['apikey'];
+  const authorization = req.headers['authorization'];
+  const apikeyValue = Array.isArray(apikey) ? apikey[0] : apikey;
+  if (apikeyValue === key || authorization === `Bearer ${key}`) return;
+  if (apikeyValue === undefined && authorization === undefined) throw unauthorized();
+  throw invalidKey();
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'PGRST413', 'Request body too large');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, { ...CORS_HEADERS, ...headers, 'Content-Length': String(bytes.length) });
+  res.end(bytes);
+}
+
+function sendError(res: ServerResponse, e: unknown): number {
+  const err = toApiError(e);
+  send(res, err.status, { 'Content-Type': 'application/json; charset=utf-8', ...err.headers }, JSON.stringify(err.body()));
+  return err.status;
+}
+
+/** Writes the headers and about half of the body, then destroys the socket. */
+function sendDropped(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, { ...CORS_HEADERS, ...headers, 'Content-Length': String(bytes.length + 1) });
+  res.flushHeaders();
+  res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+    res.socket?.destroy();
+  });
+}
+
+export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Promise<LocalSupabase> {
+  const key = options.serviceRoleKey ?? process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? DEFAULT_SERVICE_ROLE_KEY;
+  const maxRows = options.maxRows ?? 1000;
+  const quiet = options.quiet ?? false;
+  const log = (message: string): void => { if (!quiet) console.log(`[supabase-local] ${message}`); };
+  const registry = new DatabaseRegistry({
+    ...(options.migrationsDir !== undefined ? { migrationsDir: options.migrationsDir } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.databaseUrl !== undefined ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.seedFile !== undefined ? { seedFile: options.seedFile } : {}),
+    log,
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let status = 0;
+    try {
+      if (method === 'OPTIONS') {
+        send(res, 204, {
+          'Access-Control-Allow-Methods': 'GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS',
+          'Access-Control-Allow-Headers': header(req, 'access-control-request-headers') ?? '*',
+          'Access-Control-Max-Age': '86400',
+        }, '');
+        status = 204;
+        return;
+      }
+      checkAuth(req, key);
+      const r = route(url.pathname);
+      if (r === null) throw new ApiError(404, 'DEV404', `Not found: ${url.pathname} (the stand-in serves /rest/v1 and /_dev only)`);
+      const body = await readBody(req);
+      const entry = await registry.get(r.database);
+      if (r.kind === 'dev') {
+        const out = await handleDev(entry, method, r.path, body);
+        send(res, out.status, { 'Content-Type': 'application/json; charset=utf-8' }, out.body);
+        status = out.status;
+        return;
+      }
+      entry.stats.record(method, r.path === '' ? '/' : r.path);
+      const decision = entry.faults.decide(`/rest/v1/${r.path}`);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.kind === 'error') {
+        status = sendError(res, decision.error);
+        return;
+      }
+      const out = await handleRest({ entry, maxRows }, {
+        method,
+        resource: r.path,
+        search: url.searchParams,
+        header: (name) => header(req, name),
+        prefer: ([] as string[]).concat(req.headers['prefer'] ?? []),
+        body,
+      }).catch((e: unknown) => {
+        const err = toApiError(e);
+        return { status: err.status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...err.headers }, body: JSON.stringify(err.body()) };
+      });
+      status = out.status;
+      if (decision.kind === 'drop') {
+        sendDropped(res, out.status, out.headers, out.body);
+        status = -out.status;
+        return;
+      }
+      send(res, out.status, out.headers, out.body);
+    } catch (e) {
+      status = sendError(res, e);
+    } finally {
+      log(`${method} ${url.pathname}${url.search} → ${status < 0 ? `${-status} (dropped)` : status} ${Date.now() - started} ms`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendError(res, e);
+      else res.destroy();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 54321, host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    serviceRoleKey: key,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await registry.closeAll();
+    },
+  };
+}
