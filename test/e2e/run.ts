@@ -247,8 +247,11 @@ async function main(): Promise<void> {
       await button.focus();
       await page.evaluate(() => window.scrollTo(0, 400));
       const scrollBefore = await page.evaluate(() => window.scrollY);
-      const before = (await page.locator('#refresh-text').textContent()) ?? '';
-      await waitUntil('a refresh', async () => ((await page.locator('#refresh-text').textContent()) ?? '') !== before, 12_000);
+      // Two refreshes in a row: at least one of them comes from the 5 s timer, not from an action.
+      for (let i = 0; i < 2; i++) {
+        const before = (await page.locator('#refresh-text').textContent()) ?? '';
+        await waitUntil('a refresh', async () => ((await page.locator('#refresh-text').textContent()) ?? '') !== before, 12_000);
+      }
       assert(await button.evaluate((b) => b === document.activeElement), 'focus was lost by the refresh');
       const scrollAfter = await page.evaluate(() => window.scrollY);
       assert(Math.abs(scrollAfter - scrollBefore) < 2, `scroll moved from ${scrollBefore} to ${scrollAfter}`);
