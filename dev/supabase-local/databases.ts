@@ -308,7 +308,15 @@ export class DatabaseRegistry {
     return this.template;
   }
 
+  /** Starts building the in-memory template in the background so the first database opens sooner. */
+  warmUp(): void {
+    if (this.options.databaseUrl === undefined && this.options.dataDir === undefined) {
+      this.inMemoryTemplate().catch((e: unknown) => this.options.log(`preparing the template database failed: ${String(e)}`));
+    }
+  }
+
   async closeAll(): Promise<void> {
+    await this.template?.catch(() => undefined);
     const entries = [...this.entries.values()];
     this.entries.clear();
     await Promise.all(entries.map(async (p) => {

@@ -122,6 +122,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
     ...(options.seedFile !== undefined ? { seedFile: options.seedFile } : {}),
     log,
   });
+  registry.warmUp();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
