@@ -377,9 +377,12 @@ export const DASHBOARD_SCRIPT = String.raw`
 
     var cursor = [];
     if (s.pull) {
-      cursor.push(s.pull.cursor
-        ? el('span', { className: 'mono', text: 'pull ' + s.pull.cursor.ts + ' / ' + s.pull.cursor.id })
-        : el('span', { text: 'pull: from the beginning' }));
+      if (s.pull.cursor) {
+        cursor.push(el('span', { className: 'mono', text: 'pull ts ' + s.pull.cursor.ts }), el('br'),
+          el('span', { className: 'mono', text: 'pull id ' + s.pull.cursor.id }));
+      } else {
+        cursor.push(el('span', { text: 'pull: from the beginning' }));
+      }
     }
     if (s.push) {
       if (cursor.length) cursor.push(el('br'));

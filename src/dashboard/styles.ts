@@ -30,7 +30,7 @@ export const DASHBOARD_CSS = String.raw`
     --text: #e5e9f0;
     --muted: #a8b3c4;
     --border: #2a3753;
-    --accent: #3b82f6;
+    --accent: #2563eb;
     --focus: #93c5fd;
     --ok-bg: #14532d; --ok-fg: #dcfce7;
     --bad-bg: #7f1d1d; --bad-fg: #fee2e2;
@@ -149,10 +149,10 @@ input, select {
 .fields { display: grid; grid-template-columns: minmax(5.5rem, max-content) 1fr; gap: 0.3rem 0.9rem; margin: 0; font-size: 0.9rem; }
 .fields dt { color: var(--muted); font-weight: 600; }
 .fields dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
-.fields .error-text { color: var(--danger); display: block; }
+.fields .error-text { color: var(--danger); display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; line-clamp: 2; overflow: hidden; }
 .stats { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.4rem; margin: 0; }
 .stats div { background: var(--surface-2); border: 1px solid var(--border); border-radius: 8px; padding: 0.3rem 0.5rem; text-align: center; }
-.stats dt { font-size: 0.7rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0; overflow: hidden; text-overflow: ellipsis; }
+.stats dt { font-size: 0.75rem; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .stats dd { margin: 0; font-weight: 700; font-variant-numeric: tabular-nums; }
 .stats-caption { font-size: 0.8rem; color: var(--muted); margin: 0 0 0.3rem; font-weight: 600; }
 .card-result { margin: 0; font-size: 0.85rem; padding: 0.4rem 0.6rem; border-radius: 6px; background: var(--surface-2); }
