@@ -8,7 +8,7 @@
  * the exit code is non-zero when anything failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -166,6 +166,11 @@ async function main(): Promise<void> {
   if (await healthy()) console.log(`Using the stack already running at ${baseUrl}`);
   else await startStack();
 
+  const probe = await fetch(`${baseUrl}/api/sync/status`, { headers: { authorization: `Bearer ${token}` } });
+  if (probe.status === 401) {
+    throw new Error(`the stack at ${baseUrl} rejects the token "${token}"; set E2E_ADMIN_TOKEN (or ADMIN_TOKEN) to its token`);
+  }
+
   // Playwright gives every launch a fresh temporary --user-data-dir and deletes it on close.
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -266,6 +271,27 @@ async function main(): Promise<void> {
       assert(integrity.trim().length > 0, 'the consistency section is empty');
     });
 
+    await check('accessibility basics: headings, labels, table headers, <time datetime>', async () => {
+      const report = await page.evaluate(() => {
+        const problems: string[] = [];
+        if (document.querySelectorAll('h1').length !== 1) problems.push('expected exactly one h1');
+        for (const th of document.querySelectorAll('thead th')) if (!th.getAttribute('scope')) problems.push(`th without scope: ${th.textContent}`);
+        for (const t of document.querySelectorAll('time')) if (!t.getAttribute('datetime')) problems.push(`time without datetime: ${t.textContent}`);
+        for (const b of document.querySelectorAll('button')) if (!(b.textContent ?? '').trim() && !b.getAttribute('aria-label')) problems.push('button without a name');
+        for (const i of document.querySelectorAll('input, select')) if (!i.id || !document.querySelector(`label[for="${i.id}"]`)) problems.push(`unlabelled ${i.tagName}`);
+        if (document.querySelectorAll('[aria-live]').length === 0) problems.push('no aria-live region');
+        if (document.querySelectorAll('time[datetime]').length === 0) problems.push('no <time> elements rendered');
+        return problems;
+      });
+      assert(report.length === 0, report.join('; '));
+      await page.keyboard.press('Tab');
+      const outline = await page.evaluate(() => {
+        const el = document.activeElement;
+        return el ? getComputedStyle(el).outlineStyle : 'none';
+      });
+      assert(outline !== 'none', 'the focused element has no visible focus outline');
+    });
+
     await check('desktop screenshot', async () => {
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(resultsDir, 'dashboard.png'), fullPage: true });
@@ -331,7 +357,7 @@ if (fatal !== null) {
 }
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
-if (existsSync(join(resultsDir, 'dashboard.png'))) console.log(`Screenshots: ${join(resultsDir, 'dashboard.png')}, ${join(resultsDir, 'dashboard-phone.png')}`);
+if (results.some((r) => r.ok && r.name === 'desktop screenshot')) console.log(`Screenshots: ${join(resultsDir, 'dashboard.png')}, ${join(resultsDir, 'dashboard-phone.png')}`);
 console.log(`Took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
