@@ -60,7 +60,9 @@ function isFilterOp(s: string): s is FilterOp {
 const IS_VALUES: readonly IsValue[] = ['null', 'not_null', 'true', 'false', 'unknown'];
 
 /** Plain column name as it may appear in select/order/columns; quoting or JSON paths are not supported. */
-function checkName(name: string, where: string): string {
+function checkName(rawName: string, where: string): string {
+  // "quoted" names are accepted (supabase-js quotes columns= entries); the quotes are not part of the name
+  const name = /^"[^"]+"$/.test(rawName) ? rawName.slice(1, -1) : rawName;
   if (name === '') throw parseError(`"failed to parse ${where}"`, 'Empty column name');
   if (/[():"!]|->/.test(name)) {
     throw parseError(

@@ -215,7 +215,7 @@ async function handleInsert(ctx: RestContext, req: RestRequest, name: string): P
   checkContentType(req);
   const accept = parseAccept(req.header('accept'));
   const q = parseQuery(req.search);
-  if (q.filters.length > 0 || q.order.length > 0) throw new ApiError(400, 'PGRST100', 'Filters and order are not allowed on inserts');
+  if (q.filters.length > 0) throw new ApiError(400, 'PGRST100', 'Filters are not supported on inserts by the local Supabase stand-in');
   const prefs = parsePrefer(req.prefer);
   const table = await findTable(ctx.entry, name);
   const payload = parseJsonPayload(req.body);
@@ -232,6 +232,7 @@ async function handleInsert(ctx: RestContext, req: RestRequest, name: string): P
     resolution: prefs.resolution,
     select: q.select,
     stripNulls: accept.stripNulls,
+    order: q.order,
   });
   return mutationResponse(await runMutation(ctx, sql, prefs, accept), prefs, accept, true);
 }

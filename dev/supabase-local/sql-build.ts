@@ -40,6 +40,14 @@ export function tableColumns(table: TableInfo): ColumnResolver {
   };
 }
 
+/** Columns of the `_pgrst_page` CTE (a mutation's RETURNING set), checked against the table. */
+function pageColumns(table: TableInfo): ColumnResolver {
+  return (column) => {
+    if (!table.columns.has(column)) throw columnNotFound(table.name, column);
+    return `_pgrst_page.${quoteIdent(column)}`;
+  };
+}
+
 export function relationColumns(alias: string, relationName: string, columns: readonly string[]): ColumnResolver {
   const known = new Set(columns);
   return (column) => {
@@ -102,9 +110,10 @@ function rowJson(stripNulls: boolean): string {
 }
 
 /** The final SELECT over a `_pgrst_page` CTE: page_count, body (JSON array) and first (JSON object). */
-function aggregate(stripNulls: boolean, totalSql: string): string {
+function aggregate(stripNulls: boolean, totalSql: string, order = ''): string {
   const row = rowJson(stripNulls);
-  return `SELECT ${totalSql} AS total, count(*)::text AS page_count, coalesce(json_agg(${row}), '[]')::text AS body, (json_agg(${row}) -> 0)::text AS first FROM _pgrst_page AS _pgrst_row`;
+  const source = order === '' ? '_pgrst_page' : `(SELECT * FROM _pgrst_page${order})`;
+  return `SELECT ${totalSql} AS total, count(*)::text AS page_count, coalesce(json_agg(${row}), '[]')::text AS body, (json_agg(${row}) -> 0)::text AS first FROM ${source} AS _pgrst_row`;
 }
 
 export interface ReadOptions {
@@ -151,6 +160,8 @@ export interface InsertOptions {
   resolution: 'merge-duplicates' | 'ignore-duplicates' | null;
   select: SelectList;
   stripNulls: boolean;
+  /** Orders the returned representation (columns must be part of it). */
+  order: readonly OrderTerm[];
 }
 
 export function checkPayloadColumns(table: TableInfo, columns: readonly string[]): void {
@@ -184,7 +195,7 @@ export function buildInsert(table: TableInfo, o: InsertOptions): SqlQuery {
     return `_pgrst_g${i} AS (INSERT INTO ${ref}${target} SELECT ${values} ${source}${onConflict} RETURNING ${returning})`;
   });
   const union = o.groups.map((_, i) => `SELECT * FROM _pgrst_g${i}`).join(' UNION ALL ');
-  const text = `WITH _pgrst_body AS (SELECT CASE WHEN json_typeof(${payload}::json) = 'array' THEN ${payload}::json ELSE json_build_array(${payload}::json) END AS val), ${ctes.join(', ')}, _pgrst_page AS (${union}) ${aggregate(o.stripNulls, 'NULL::text')}`;
+  const text = `WITH _pgrst_body AS (SELECT CASE WHEN json_typeof(${payload}::json) = 'array' THEN ${payload}::json ELSE json_build_array(${payload}::json) END AS val), ${ctes.join(', ')}, _pgrst_page AS (${union}) ${aggregate(o.stripNulls, 'NULL::text', orderSql(o.order, pageColumns(table)))}`;
   return { text, params: params.values };
 }
 
