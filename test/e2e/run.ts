@@ -275,10 +275,10 @@ async function main(): Promise<void> {
       const report = await page.evaluate(() => {
         const problems: string[] = [];
         if (document.querySelectorAll('h1').length !== 1) problems.push('expected exactly one h1');
-        for (const th of document.querySelectorAll('thead th')) if (!th.getAttribute('scope')) problems.push(`th without scope: ${th.textContent}`);
-        for (const t of document.querySelectorAll('time')) if (!t.getAttribute('datetime')) problems.push(`time without datetime: ${t.textContent}`);
-        for (const b of document.querySelectorAll('button')) if (!(b.textContent ?? '').trim() && !b.getAttribute('aria-label')) problems.push('button without a name');
-        for (const i of document.querySelectorAll('input, select')) if (!i.id || !document.querySelector(`label[for="${i.id}"]`)) problems.push(`unlabelled ${i.tagName}`);
+        for (const th of Array.from(document.querySelectorAll('thead th'))) if (!th.getAttribute('scope')) problems.push(`th without scope: ${th.textContent}`);
+        for (const t of Array.from(document.querySelectorAll('time'))) if (!t.getAttribute('datetime')) problems.push(`time without datetime: ${t.textContent}`);
+        for (const b of Array.from(document.querySelectorAll('button'))) if (!(b.textContent ?? '').trim() && !b.getAttribute('aria-label')) problems.push('button without a name');
+        for (const i of Array.from(document.querySelectorAll('input, select'))) if (!i.id || !document.querySelector(`label[for="${i.id}"]`)) problems.push(`unlabelled ${i.tagName}`);
         if (document.querySelectorAll('[aria-live]').length === 0) problems.push('no aria-live region');
         if (document.querySelectorAll('time[datetime]').length === 0) problems.push('no <time> elements rendered');
         return problems;
