@@ -690,7 +690,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var items = [];
     if (!s || s.pull) items.push('Pull: the cursor goes back to the beginning, so the next runs re-read every row from Supabase and upsert it into D1. The replica is not emptied; rows stay readable throughout.');
     if (!s || s.push) items.push('Push: every current D1 row is queued again and re-sent to Supabase (upserts are idempotent).');
-    items.push('A sync starts right away. If a run is in progress the reset is refused; try again when it ends.');
+    items.push(s && s.paused ? 'The entity is paused: the reset takes effect at the next manual sync or on resume. If a run is in progress the reset is refused.' : 'A sync starts right away. If a run is in progress the reset is refused; try again when it ends.');
     confirmAction({
       title: 'Reset the ' + card.name + ' cursor?',
       items: items,
