@@ -8,8 +8,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURE_MIGRATIONS = join(here, 'fixtures', 'migrations');
 export const FIXTURE_SEED = join(here, 'fixtures', 'seed.sql');
 
+/**
+ * Starts a stand-in on a free port with the fixture migrations and seed. Set
+ * SUPABASE_LOCAL_TEST_PG_URL to run the whole suite against a Postgres server instead of PGlite
+ * (use a throw-away server: named databases are created there and not dropped).
+ */
 export function startFixtureServer(options: LocalSupabaseOptions = {}): Promise<LocalSupabase> {
-  return startLocalSupabase({ port: 0, migrationsDir: FIXTURE_MIGRATIONS, seedFile: FIXTURE_SEED, quiet: true, ...options });
+  const pgUrl = process.env['SUPABASE_LOCAL_TEST_PG_URL'];
+  return startLocalSupabase({
+    port: 0, migrationsDir: FIXTURE_MIGRATIONS, seedFile: FIXTURE_SEED, quiet: true,
+    ...(pgUrl !== undefined && pgUrl !== '' ? { databaseUrl: pgUrl } : {}),
+    ...options,
+  });
 }
 
 /** supabase-js client for the default database (db = null) or a named one. */
