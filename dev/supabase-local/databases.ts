@@ -4,7 +4,7 @@
 
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { loadCatalog, type Catalog } from './catalog.ts';
@@ -38,7 +38,9 @@ let wasmModules: Promise<WasmModules> | null = null;
 function compiledWasm(): Promise<WasmModules> {
   if (wasmModules === null) {
     wasmModules = (async () => {
-      const dist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+      // createRequire rather than import.meta.resolve: the latter is missing in vite's module
+      // runner, which loads this file when vitest global setups import it.
+      const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
       const [pgliteBytes, initdbBytes] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'initdb.wasm'))]);
       const [pglite, initdb] = await Promise.all([WebAssembly.compile(pgliteBytes), WebAssembly.compile(initdbBytes)]);
       return { pglite, initdb };
