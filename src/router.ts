@@ -23,7 +23,8 @@ const ROUTES: readonly (readonly [string, RegExp])[] = [
   ['GET', /^\/objects\/[^/]+\/(conflicts|quarantine)$/],
   ['GET', /^\/api\/sync\/status$/],
   ['GET', /^\/api\/sync\/log$/],
-  ['POST', /^\/api\/sync\/[^/]+$/],
+  // status and log are GET-only names under /api/sync; anything else is an entity to sync.
+  ['POST', /^\/api\/sync\/(?!status$|log$)[^/]+$/],
   ['GET', /^\/api\/integrity$/],
   ['POST', /^\/api\/integrity\/run$/],
   ['POST', /^\/admin\/resync$/],
@@ -108,6 +109,9 @@ router
     return Response.json({ runs });
   })
   .post('/api/sync/:entity', async (request, env) => {
+    if (request.params.entity === 'status' || request.params.entity === 'log') {
+      throw new HttpError(405, 'method_not_allowed', `POST is not allowed here; use GET`, { allow: ['GET'] });
+    }
     const entity = entityParam(request.params.entity);
     await parseBody(request, EmptyBodySchema);
     return json(coordinator(env, entity.name).syncNow(entity.name));

@@ -28,7 +28,7 @@ export interface RunSummary {
   outcome: RunOutcome;
   stats: RunStats;
   error: string | null;
-  /** Milliseconds until the next run was scheduled for (null when paused). */
+  /** When the next run was scheduled for, ISO 8601 (null when paused). */
   nextRunAt: string | null;
 }
 

@@ -27,7 +27,9 @@ export class SupabaseError extends Error {
 
   constructor(operation: string, status: number, error: { message?: string; code?: string; details?: string | null; hint?: string | null }, retryAfterMs?: number) {
     const code = error.code ?? '';
-    const parts = [error.message ?? 'request failed', error.details, error.hint].filter((p) => p);
+    // Network failures put a stack trace in details: keep only its first line.
+    const details = error.details?.split('\n')[0];
+    const parts = [error.message ?? 'request failed', details === error.message ? undefined : details, error.hint].filter((p) => p);
     super(`${operation}: ${status || 'no response'}${code ? ` ${code}` : ''}: ${parts.join(' — ')}`.slice(0, 1000));
     this.name = 'SupabaseError';
     this.status = status;

@@ -107,10 +107,15 @@ describe('validation and routing errors', () => {
   });
 
   it('answers 405 for a known path with the wrong method', async () => {
-    for (const [method, path] of [['GET', '/objects/prospects/sync'], ['DELETE', '/api/sync/status'], ['PUT', '/admin/resync'], ['POST', '/health']] as const) {
+    for (const [method, path, allow] of [
+      ['GET', '/objects/prospects/sync', ['POST']], ['DELETE', '/api/sync/status', ['GET']], ['POST', '/api/sync/status', ['GET']],
+      ['POST', '/api/sync/log', ['GET']], ['PUT', '/admin/resync', ['POST']], ['POST', '/health', ['GET']],
+    ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(405);
-      expect((await errorOf(res)).code).toBe('method_not_allowed');
+      const err = await errorOf(res);
+      expect(err.code).toBe('method_not_allowed');
+      expect(err.details).toEqual({ allow });
     }
   });
 });
@@ -142,6 +147,8 @@ describe('operator actions', () => {
   });
 
   it('resets a cursor to the beginning or after a given cursor, and refuses with 409 during a run', async () => {
+    // Paused, so a reset does not start a run that would hold the lease during this test.
+    await call('POST', '/objects/mailboxes/pause');
     let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01T00:00:00+00:00', id: 'abc' } } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00+00:00', id: 'abc' });
@@ -161,6 +168,7 @@ describe('operator actions', () => {
     res = await call('POST', '/objects/mailboxes/sync');
     expect(await res.json()).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'r-1' } });
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
+    await call('POST', '/objects/mailboxes/resume');
   });
 
   it('reports overall status with both directions and unsyncedEmails, and never leaks secrets', async () => {
@@ -214,13 +222,17 @@ describe('cron', () => {
     }
     await tick('*/10 * * * *');
     for (const name of ENTITY_NAMES) {
+      // The armed alarm fires at once; while its run is in flight there is no alarm, after it the next one.
       const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
-      expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm()), name).not.toBeNull();
+      await expect.poll(() => runInDurableObject(stub, (_i, state) => state.storage.getAlarm()), { timeout: 10_000 }).not.toBeNull();
+      expect((await stub.status(name)).lastRun).not.toBeNull();
     }
 
     const campaigns = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName('campaigns'));
     await campaigns.resetCursor('campaigns', { cursor: { ts: '2026-01-01T00:00:00+00:00', id: 'x' } });
     await tick('0 3 * * *');
     expect((await campaigns.status('campaigns')).pull?.cursor).toBeNull();
+    // Leave no alarm behind: a pending alarm keeps the test runtime waiting for it at teardown.
+    for (const name of ENTITY_NAMES) await env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name)).pause(name);
   });
 });

@@ -111,7 +111,7 @@ describe('alarm loop: failures', () => {
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: '*/10 * * * *', scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
-    expect(await alarmAt(stub)).not.toBeNull();
+    await expect.poll(() => alarmAt(stub), { timeout: 10_000 }).not.toBeNull();
     // Stop it from syncing against the default database during other tests.
     await stub.pause('mailboxes');
   });

@@ -10,9 +10,8 @@ async function ids(db: ReturnType<typeof testDatabase>, table: string): Promise<
 }
 
 async function requestsTo(db: ReturnType<typeof testDatabase>, table: string): Promise<number> {
-  const stats = (await db.stats()) as { byTable?: Record<string, number> } & Record<string, unknown>;
-  const byTable = stats.byTable ?? {};
-  return Object.entries(byTable).filter(([k]) => k.includes(table)).reduce((n, [, v]) => n + v, 0);
+  const stats = (await db.stats()) as { requests?: Record<string, number> };
+  return Object.entries(stats.requests ?? {}).filter(([k]) => k === `GET ${table}`).reduce((n, [, v]) => n + v, 0);
 }
 
 describe('pull: keyset paging', () => {
