@@ -3,14 +3,14 @@
  * entity's SyncCoordinator. Handlers throw HttpError; one catch turns errors into JSON.
  */
 import { Router, type IRequest } from 'itty-router';
-import { z } from 'zod';
 import { ENTITY_NAMES, findEntity } from './entities.ts';
 import type { Env } from './env.ts';
 import { requireAdmin } from './http/auth.ts';
 import { errorResponse, HttpError } from './http/errors.ts';
-import { EmptyBodySchema, entityParam, LimitQuerySchema, parseBody, parseWith, ResetBodySchema } from './http/parse.ts';
+import { EmptyBodySchema, entityParam, LimitQuerySchema, parseBody, parseWith, ResetBodySchema, SyncLogQuerySchema } from './http/parse.ts';
 import { renderDashboard } from './dashboard/page.ts';
-import type { EntityStatus } from './types.ts';
+import { readSyncLog } from './stores/d1.ts';
+import { summarizeStatuses, type OverallStatus } from './status-summary.ts';
 
 type Args = [Env, ExecutionContext];
 
@@ -101,7 +101,7 @@ router
   .get('/api/sync/log', async (request, env) => {
     const { limit, entity } = parseWith(SyncLogQuerySchema, request.query, 'invalid_query');
     if (entity !== undefined) entityParam(entity);
-    return Response.json({ runs: await recentRuns(env.DB, entity ?? null, limit) });
+    return Response.json({ runs: await readSyncLog(env.DB, entity ?? null, limit) });
   })
   .post('/api/sync/full', async (request, env) => {
     await parseBody(request, EmptyBodySchema);
@@ -147,67 +147,14 @@ async function json(value: unknown): Promise<Response> {
   return Response.json(await value);
 }
 
-/** ?limit=&entity= for the sync_log listing. */
-const SyncLogQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  entity: z.string().min(1).max(64).optional(),
-});
-
-/** The newest runs from the sync_log audit trail, shaped like RunSummary. */
-async function recentRuns(db: D1Database, entity: string | null, limit: number) {
-  const { results } = await db
-    .prepare(
-      `SELECT id, run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read, rows_applied,
-         rows_deleted, rows_skipped, rows_quarantined, conflicts, error
-       FROM sync_log WHERE ?1 IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2`,
-    )
-    .bind(entity, limit)
-    .all<SyncLogRow>();
-  return results.map((r) => ({
-    id: r.id, runId: r.run_id, entity: r.entity, direction: r.direction, trigger: r.trigger,
-    startedAt: r.started_at, finishedAt: r.finished_at, outcome: r.outcome,
-    stats: {
-      pages: r.pages, rowsRead: r.rows_read, rowsApplied: r.rows_applied, rowsDeleted: r.rows_deleted,
-      rowsSkipped: r.rows_skipped, rowsQuarantined: r.rows_quarantined, conflicts: r.conflicts,
-    },
-    error: r.error,
-  }));
-}
-
-interface SyncLogRow {
-  id: number; run_id: string; entity: string; direction: string; trigger: string; started_at: string; finished_at: string;
-  outcome: string; pages: number; rows_read: number; rows_applied: number; rows_deleted: number; rows_skipped: number;
-  rows_quarantined: number; conflicts: number; error: string | null;
-}
-
 function notAvailable(): never {
   throw new HttpError(501, 'not_available', 'integrity checks are not available in this version');
 }
 
 /** The original spec's status: per direction and per entity, with the pending email count. */
-async function overallStatus(env: Env): Promise<Record<string, unknown>> {
-  const statuses: EntityStatus[] = await Promise.all(ENTITY_NAMES.map((name) => coordinator(env, name).status(name)));
-  const direction = (filter: (s: EntityStatus) => boolean) => {
-    const chosen = statuses.filter(filter);
-    const lastSyncAt = chosen.map((s) => s.lastSuccessAt).filter((t): t is string => t !== null).sort().at(0) ?? null;
-    return {
-      entities: chosen.map((s) => s.entity),
-      lastSyncAt,
-      recordsSynced: chosen.reduce((n, s) => n + (s.lastRun ? s.lastRun.stats.rowsApplied + s.lastRun.stats.rowsDeleted : 0), 0),
-      errors: chosen.reduce((n, s) => n + (s.lastRun?.outcome === 'failed' ? 1 : 0), 0),
-      pendingCount: chosen.reduce((n, s) => n + (s.push?.pending ?? 0), 0),
-      healthy: chosen.every((s) => s.healthy),
-    };
-  };
-  const emails = statuses.find((s) => s.entity === 'emails');
-  return {
-    healthy: statuses.every((s) => s.healthy),
-    supabaseToD1: direction((s) => s.pull !== null),
-    d1ToSupabase: direction((s) => s.push !== null),
-    unsyncedEmails: emails?.push?.pending ?? 0,
-    entities: statuses,
-    checkedAt: new Date().toISOString(),
-  };
+async function overallStatus(env: Env): Promise<OverallStatus> {
+  const statuses = await Promise.all(ENTITY_NAMES.map((name) => coordinator(env, name).status(name)));
+  return summarizeStatuses(statuses, new Date());
 }
 
 /** Routes a request; never throws. */

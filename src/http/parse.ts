@@ -51,3 +51,9 @@ export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1)
 
 /** Bodies of POST routes that take none: nothing, or {}. */
 export const EmptyBodySchema = z.object({}).strict();
+
+/** ?limit=&entity= for the sync_log listing. */
+export const SyncLogQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  entity: z.string().min(1).max(64).optional(),
+});
