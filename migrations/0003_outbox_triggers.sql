@@ -1,6 +1,7 @@
 -- Outbox triggers for the pushed tables: emails (push) and prospects (both directions).
 -- Application writers need no cooperation: no flag to set, deletes included.
--- An edge UPDATE that leaves updated_at unchanged gets it bumped, so last-write-wins sees it.
+-- An edge UPDATE that leaves updated_at unchanged gets it bumped, so last-write-wins sees it;
+-- the outbox records that bump's UPDATE, not the first one, so one write is one outbox entry.
 
 CREATE TRIGGER IF NOT EXISTS emails_outbox_insert AFTER INSERT ON emails
 WHEN (SELECT applying FROM sync_apply_guard WHERE id = 1) = 0
@@ -9,7 +10,8 @@ BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS emails_outbox_update AFTER UPDATE ON emails
-WHEN (SELECT applying FROM sync_apply_guard WHERE id = 1) = 0
+WHEN NEW.updated_at IS NOT OLD.updated_at
+ AND (SELECT applying FROM sync_apply_guard WHERE id = 1) = 0
 BEGIN
   INSERT INTO sync_outbox (entity, row_id, op) VALUES ('emails', NEW.id, 'upsert');
 END;
@@ -34,7 +36,8 @@ BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS prospects_outbox_update AFTER UPDATE ON prospects
-WHEN (SELECT applying FROM sync_apply_guard WHERE id = 1) = 0
+WHEN NEW.updated_at IS NOT OLD.updated_at
+ AND (SELECT applying FROM sync_apply_guard WHERE id = 1) = 0
 BEGIN
   INSERT INTO sync_outbox (entity, row_id, op) VALUES ('prospects', NEW.id, 'upsert');
 END;

@@ -288,7 +288,8 @@ export class SyncCoordinator extends DurableObject<Env> {
       conflict: (c) => this.store.addConflict(c, new Date().toISOString()),
       quarantine: (q) => {
         this.store.quarantine(q, new Date().toISOString(), Date.now());
-        this.log({ event: 'row_quarantined', entity: this.store.get<string>('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason });
+        // The log gets the reason's head only: Supabase's details quote the row's values.
+        this.log({ event: 'row_quarantined', entity: this.store.get<string>('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.split(' — ')[0]?.slice(0, 300) });
       },
       release: (direction, ids) => this.store.release(direction, ids),
     };

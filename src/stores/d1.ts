@@ -43,7 +43,10 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
   const cols = columnNames(entity);
   const colList = cols.map(ident).join(', ');
   const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
-  const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`);
+  const nonKey = cols.filter((c) => c !== entity.key);
+  const updates = nonKey.map((c) => `${ident(c)} = excluded.${ident(c)}`);
+  const excludedList = nonKey.map((c) => `excluded.${ident(c)}`).join(', ');
+  const currentList = nonKey.map((c) => `${t}.${ident(c)}`).join(', ');
   s = {
     // Rows whose D1 version is newer than the incoming one: last-write-wins keeps D1's.
     conflicts:
@@ -54,7 +57,8 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
     upsert:
       `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
       `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ` +
-      `WHERE excluded.${ts} >= ${t}.${ts}`,
+      // Last-write-wins; an identical version (a re-read of the lag window) is not rewritten.
+      `WHERE excluded.${ts} > ${t}.${ts} OR (excluded.${ts} = ${t}.${ts} AND (${excludedList}) IS NOT (${currentList}))`,
     // A row re-created or edited after the delete is newer than the tombstone and stays.
     tombstones:
       `DELETE FROM ${t} WHERE ${key} IN (SELECT j.value ->> '$.id' FROM json_each(?1) AS j) ` +

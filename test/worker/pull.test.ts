@@ -94,6 +94,34 @@ describe('pull: late commits and the safety lag', () => {
   });
 });
 
+describe('pull: re-reading the lag window', () => {
+  it('does not rewrite identical versions, but applies a same-timestamp version with other content', async () => {
+    const db = testDatabase(uniqueName('reread'));
+    await db.sql(`insert into campaigns (name) select 'c' || g from generate_series(1, 20) g`);
+    const stub = await testCoordinator('campaigns', db, { safetyLagMs: 60_000 });
+    const first = await stub.syncNow('campaigns');
+    if (!first.ran) throw new Error('coalesced');
+    expect(first.run.stats.rowsApplied).toBe(20);
+
+    const again = await stub.syncNow('campaigns');
+    if (!again.ran) throw new Error('coalesced');
+    expect(again.run.stats.rowsRead).toBe(20); // inside the lag window: read again…
+    expect(again.run.stats.rowsApplied).toBe(0); // …and not rewritten
+    expect(again.run.stats.rowsSkipped).toBe(20);
+
+    // Same updated_at, other content (two writes within one tick of the writer's clock).
+    await db.sql(`update campaigns set name = 'renamed', updated_at = updated_at + interval '0 seconds' where name = 'c1'`);
+    await db.sql(`alter table campaigns disable trigger set_updated_at`);
+    await db.sql(`update campaigns set description = 'same tick' where name = 'renamed'`);
+    await db.sql(`alter table campaigns enable trigger set_updated_at`);
+    const third = await stub.syncNow('campaigns');
+    if (!third.ran) throw new Error('coalesced');
+    expect(third.run.stats.rowsApplied).toBe(1);
+    const [row] = await db.sql<{ id: string }>(`select id::text as id from campaigns where name = 'renamed'`);
+    expect((await d1Rows('campaigns', [row?.id ?? '']))[0]).toMatchObject({ name: 'renamed', description: 'same tick' });
+  });
+});
+
 describe('pull: deletes', () => {
   it('applies Supabase deletes to D1 through tombstones, and keeps a row re-created after its delete', async () => {
     const db = testDatabase(uniqueName('tomb'));

@@ -134,6 +134,29 @@ describe('push: emails through the outbox', () => {
   });
 });
 
+describe('push: the outbox', () => {
+  it('records one entry per edge write, whether or not the writer sets updated_at', async () => {
+    const row = email(1);
+    await insertEmails([row]);
+    await env.DB.prepare(`UPDATE emails SET status = 'opened' WHERE id = ?1`).bind(row.id).run();
+    await env.DB.prepare(`UPDATE emails SET status = 'clicked', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = ?1`).bind(row.id).run();
+    await env.DB.prepare(`DELETE FROM emails WHERE id = ?1`).bind(row.id).run();
+    const entries = await env.DB.prepare(`SELECT op FROM sync_outbox WHERE row_id = ?1 ORDER BY seq`).bind(row.id).all<{ op: string }>();
+    expect(entries.results.map((e) => e.op)).toEqual(['upsert', 'upsert', 'upsert', 'delete']);
+  });
+
+  it('bumps updated_at on an edge update that does not set it', async () => {
+    const row = email(2);
+    await insertEmails([row]);
+    const before = await env.DB.prepare(`SELECT updated_at FROM emails WHERE id = ?1`).bind(row.id).first<{ updated_at: string }>();
+    await new Promise((r) => setTimeout(r, 5));
+    await env.DB.prepare(`UPDATE emails SET status = 'opened' WHERE id = ?1`).bind(row.id).run();
+    const after = await env.DB.prepare(`SELECT updated_at FROM emails WHERE id = ?1`).bind(row.id).first<{ updated_at: string }>();
+    expect(after?.updated_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+    expect((after?.updated_at ?? '') > (before?.updated_at ?? '')).toBe(true);
+  });
+});
+
 describe('push: rows Supabase rejects', () => {
   it('quarantines the one email that violates a constraint and lands the rest of its page', async () => {
     const db = testDatabase(uniqueName('reject'));
