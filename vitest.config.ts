@@ -1,5 +1,5 @@
-import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { workerdTestPlugin } from './test/workerd-plugin.ts';
 
 export default defineConfig({
   test: {
@@ -15,17 +15,7 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-                SUPABASE_URL: inject<string>('supabaseUrl'),
-                SUPABASE_SERVICE_ROLE_KEY: inject<string>('supabaseServiceRoleKey'),
-                ADMIN_TOKEN: 'test-admin-token',
-              },
-            },
-          })),
+          workerdTestPlugin(),
         ],
         test: {
           name: 'worker',

@@ -149,14 +149,14 @@ export async function readOutboxPage(
   return { lastSeq: head.last_seq ?? null, entries: head.entries ?? 0, changes };
 }
 
-/** Rows with changes not yet pushed (an update can leave two entries: the write and its updated_at touch), and the oldest change time. */
+/** Changes (outbox entries) not yet pushed, and the change time of the oldest. */
 export async function outboxBacklog(
   db: D1Database,
   entity: EntityDefinition,
   afterSeq: number,
 ): Promise<{ pending: number; oldestChangedAt: string | null }> {
   const r = await db
-    .prepare('SELECT count(DISTINCT row_id) AS pending, min(changed_at) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2')
+    .prepare('SELECT count(*) AS pending, min(changed_at) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2')
     .bind(entity.name, afterSeq)
     .first<{ pending: number; oldest: string | null }>();
   return { pending: r?.pending ?? 0, oldestChangedAt: r?.oldest ?? null };
