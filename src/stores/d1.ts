@@ -149,14 +149,16 @@ export async function readOutboxPage(
   return { lastSeq: head.last_seq ?? null, entries: head.entries ?? 0, changes };
 }
 
-/** Changes (outbox entries) not yet pushed, and the change time of the oldest. */
+/** Changes (outbox entries) not yet pushed, and the change time of the oldest (the first in seq order: an index seek, not a scan). */
 export async function outboxBacklog(
   db: D1Database,
   entity: EntityDefinition,
   afterSeq: number,
 ): Promise<{ pending: number; oldestChangedAt: string | null }> {
   const r = await db
-    .prepare('SELECT count(*) AS pending, min(changed_at) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2')
+    .prepare(`SELECT count(*) AS pending,
+         (SELECT changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT 1) AS oldest
+       FROM sync_outbox WHERE entity = ?1 AND seq > ?2`)
     .bind(entity.name, afterSeq)
     .first<{ pending: number; oldest: string | null }>();
   return { pending: r?.pending ?? 0, oldestChangedAt: r?.oldest ?? null };
