@@ -136,7 +136,13 @@ export class SyncCoordinator extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (this.store.get<string>('entity') === undefined && !this.ctx.id.name) return;
     if (this.store.get<boolean>('paused')) return;
-    await this.run('alarm');
+    try {
+      await this.run('alarm');
+    } catch (e) {
+      // Only failures outside a run land here (bad vars, storage); runs record their own.
+      this.log({ event: 'alarm_failed', entity: this.store.get<string>('entity'), error: describeError(e) });
+      await this.arm(Date.now() + 60_000);
+    }
   }
 
   // ---- the run ------------------------------------------------------------------------

@@ -101,6 +101,19 @@ describe('alarm loop: failures', () => {
     await db.clearFaults();
   });
 
+  it('re-arms the alarm even when a run cannot start (corrupt stored settings)', async () => {
+    const db = testDatabase(uniqueName('corrupt'));
+    const stub = await testCoordinator('campaigns', db);
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(`UPDATE meta SET value = '{not json' WHERE key = 'settings'`);
+    });
+    const before = Date.now();
+    expect(await fireAlarm(stub)).toBe(true);
+    const next = await alarmAt(stub);
+    expect((next ?? 0) - before).toBeGreaterThanOrEqual(59_000);
+    await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
+  });
+
   it('cron re-arms a coordinator whose alarm was lost', async () => {
     const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName('mailboxes'));
     await stub.status('mailboxes');
