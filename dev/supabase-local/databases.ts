@@ -217,6 +217,8 @@ function makeEntry(name: string | null, db: Database): DatabaseEntry {
 export class DatabaseRegistry {
   private readonly options: RegistryOptions;
   private readonly entries = new Map<string, Promise<DatabaseEntry>>();
+  /** Named databases closed with drop(): they answer 410 instead of being created again. */
+  private readonly dropped = new Set<string>();
   private template: Promise<Blob> | null = null;
 
   constructor(options: RegistryOptions) {
@@ -229,6 +231,9 @@ export class DatabaseRegistry {
       return Promise.reject(new ApiError(400, 'DEV400', 'Database names must match /^[a-z0-9_-]{1,64}$/'));
     }
     const key = name ?? '';
+    if (this.dropped.has(key)) {
+      return Promise.reject(new ApiError(410, 'DEV410', `Database ${name ?? ''} was dropped; use a new name`));
+    }
     let entry = this.entries.get(key);
     if (entry === undefined) {
       entry = this.create(name);
@@ -315,6 +320,20 @@ export class DatabaseRegistry {
     if (this.options.databaseUrl === undefined && this.options.dataDir === undefined) {
       this.inMemoryTemplate().catch((e: unknown) => this.options.log(`preparing the template database failed: ${String(e)}`));
     }
+  }
+
+  /**
+   * Closes a named database and frees it (an in-memory one is gone; files or a server database
+   * stay on disk). Later requests for the name answer 410, so nothing re-creates it by accident.
+   */
+  async drop(name: string): Promise<boolean> {
+    if (!DATABASE_NAME.test(name)) throw new ApiError(400, 'DEV400', 'Database names must match /^[a-z0-9_-]{1,64}$/');
+    this.dropped.add(name);
+    const entry = this.entries.get(name);
+    if (entry === undefined) return false;
+    this.entries.delete(name);
+    try { await (await entry).db.close(); } catch { /* failed to open: nothing to free */ }
+    return true;
   }
 
   async closeAll(): Promise<void> {

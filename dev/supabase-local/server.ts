@@ -143,6 +143,13 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
       const r = route(url.pathname);
       if (r === null) throw new ApiError(404, 'DEV404', `Not found: ${url.pathname} (the stand-in serves /rest/v1 and /_dev only)`);
       const body = await readBody(req);
+      if (r.kind === 'dev' && r.path === '/_dev/database' && method === 'DELETE') {
+        if (r.database === null) throw new ApiError(400, 'DEV400', 'The default database cannot be dropped');
+        const dropped = await registry.drop(r.database);
+        send(res, 200, { 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify({ dropped }));
+        status = 200;
+        return;
+      }
       const entry = await registry.get(r.database);
       if (r.kind === 'dev') {
         const out = await handleDev(entry, method, r.path, body);

@@ -18,11 +18,31 @@ export interface TestDatabase {
   resetStats(): Promise<void>;
 }
 
+/** Databases created by this test file and not dropped yet. */
+const openDatabases = new Set<string>();
+
+/**
+ * Drops every database this file created (each in-memory Postgres holds ~300 MB). Runs after
+ * each test (see test/worker/apply-migrations.ts); a coordinator still scheduled against a
+ * dropped database gets 410 errors, never a fresh empty database.
+ */
+export async function dropTestDatabases(): Promise<void> {
+  const base = inject('supabaseUrl');
+  const key = inject('supabaseServiceRoleKey');
+  const names = [...openDatabases];
+  openDatabases.clear();
+  await Promise.all(names.map(async (name) => {
+    const res = await fetch(`${base}/db/${name}/_dev/database`, { method: 'DELETE', headers: { apikey: key } });
+    await res.body?.cancel();
+  }));
+}
+
 /** Creates (lazily, on first use) a database of its own on the stand-in. */
 export function testDatabase(name: string): TestDatabase {
   const base = inject('supabaseUrl');
   const key = inject('supabaseServiceRoleKey');
   const url = `${base}/db/${name}`;
+  openDatabases.add(name);
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${url}/_dev/${path}`, {
       method,

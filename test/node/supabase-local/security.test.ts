@@ -139,6 +139,23 @@ describe('isolation and lazy databases', () => {
     expect(migrations.map((m) => m.version)).toEqual(['20260101000000_schema', '20260102000000_view']);
   });
 
+  it('drops a named database: its memory is freed and the name answers 410 from then on', async () => {
+    const name = 'to_drop';
+    await client(server, name).from('sl_items').insert({ id: 1, name: 'x' });
+    let res = await raw(server, name, '/_dev/database', { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ dropped: true });
+    res = await raw(server, name, '/rest/v1/sl_items');
+    expect(res.status).toBe(410);
+    expect(((await res.json()) as { code: string }).code).toBe('DEV410');
+    res = await raw(server, 'never_used', '/_dev/database', { method: 'DELETE' });
+    expect(await res.json()).toEqual({ dropped: false });
+    expect((await raw(server, null, '/_dev/database', { method: 'DELETE' })).status).toBe(400);
+    expect((await raw(server, 'iso_a', '/_dev/database', { method: 'DELETE', headers: { apikey: 'wrong' } })).status).toBe(401);
+    // Other databases are untouched.
+    expect((await client(server, 'iso_a').from('sl_items').select('name')).data).toEqual([{ name: 'only in a' }]);
+  });
+
   it('rejects invalid database names', async () => {
     for (const name of ['UPPER', 'a.b', 'x'.repeat(65), 'a%2Fb']) {
       const res = await raw(server, null, `/db/${name}/rest/v1/sl_items`);
