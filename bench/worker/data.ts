@@ -2,6 +2,8 @@
 import { env } from 'cloudflare:test';
 import type { TestDatabase } from '../../test/worker/helpers.ts';
 
+export { insertEmails, wipeD1 } from '../../test/worker/helpers.ts';
+
 /**
  * Inserts `n` prospects in one statement. `spread` gives each row its own updated_at, one
  * minute apart, ending `endsAgo` before now (a table filled over time); without it every row
@@ -40,17 +42,6 @@ export async function d1Count(table: 'prospects' | 'emails', where = '1 = 1'): P
   return (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).first<{ n: number }>())?.n ?? 0;
 }
 
-/** Empties the synced tables and the outbox without recording the deletes. */
-export async function wipeD1(): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
-    env.DB.prepare('DELETE FROM prospects'),
-    env.DB.prepare('DELETE FROM emails'),
-    env.DB.prepare('DELETE FROM sync_outbox'),
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
-  ]);
-}
-
 /**
  * The seed had no outbox triggers. For the naive runs they are switched off through the flag
  * the engine uses for its own writes (each trigger then costs one WHEN lookup and no write).
@@ -72,19 +63,6 @@ export function email(i: number): Record<string, unknown> {
     status: 'sent',
     sent_at: '2026-11-29T06:00:00.000000Z',
   };
-}
-
-/** Inserts emails into D1 the way the Worker writes them (plain INSERTs), 1,000 per statement. */
-export async function insertEmails(rows: readonly Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    await env.DB.prepare(
-      `INSERT INTO emails (id, subject, body, to_email, from_email, message_id, direction, status, sent_at)
-       SELECT j.value ->> '$.id', j.value ->> '$.subject', j.value ->> '$.body', j.value ->> '$.to_email',
-              j.value ->> '$.from_email', j.value ->> '$.message_id', j.value ->> '$.direction',
-              j.value ->> '$.status', j.value ->> '$.sent_at'
-       FROM json_each(?1) AS j`,
-    ).bind(JSON.stringify(rows.slice(i, i + 1000))).run();
-  }
 }
 
 /** The Worker recording opens on D1 rows: one UPDATE (the triggers, when on, record each row). */

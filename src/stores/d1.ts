@@ -19,7 +19,6 @@ export interface ApplyConflict {
 /** What applying one page did. */
 export interface ApplyResult {
   applied: number;
-  deleted: number;
   conflicts: ApplyConflict[];
 }
 
@@ -74,7 +73,7 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
  * invisible to the outbox triggers, and reports the rows D1 kept because they were newer.
  */
 export async function applyPulledRows(db: D1Database, entity: EntityDefinition, rows: readonly Row[]): Promise<ApplyResult> {
-  if (rows.length === 0) return { applied: 0, deleted: 0, conflicts: [] };
+  if (rows.length === 0) return { applied: 0, conflicts: [] };
   const s = pullStatements(entity);
   const payload = JSON.stringify(rows);
   const [, conflicts, upsert] = await db.batch([
@@ -86,7 +85,6 @@ export async function applyPulledRows(db: D1Database, entity: EntityDefinition, 
   const found = (conflicts?.results ?? []) as { id: string; replica_ts: string; incoming_ts: string }[];
   return {
     applied: upsert?.meta.changes ?? 0,
-    deleted: 0,
     conflicts: found.map((c) => ({ id: c.id, replicaTs: c.replica_ts, incomingTs: c.incoming_ts })),
   };
 }

@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { ENTITY_NAMES } from '../../src/entities.ts';
+import { alarmAt } from './helpers.ts';
 
 const TOKEN = 'test-admin-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -224,7 +225,7 @@ describe('cron', () => {
     for (const name of ENTITY_NAMES) {
       // The armed alarm fires at once; while its run is in flight there is no alarm, after it the next one.
       const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
-      await expect.poll(() => runInDurableObject(stub, (_i, state) => state.storage.getAlarm()), { timeout: 10_000 }).not.toBeNull();
+      await expect.poll(() => alarmAt(stub), { timeout: 10_000 }).not.toBeNull();
       expect((await stub.status(name)).lastRun).not.toBeNull();
     }
 

@@ -112,6 +112,11 @@ export async function fireAlarm(stub: DurableObjectStub<SyncCoordinator>): Promi
   return runDurableObjectAlarm(stub);
 }
 
+/** When the object's alarm is set for (epoch ms), or null. */
+export function alarmAt(stub: DurableObjectStub<SyncCoordinator>): Promise<number | null> {
+  return runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+}
+
 /** Rows of a D1 table whose ids are in `ids`. */
 export async function d1Rows(table: 'prospects' | 'campaigns' | 'mailboxes' | 'emails', ids: readonly string[]): Promise<Record<string, unknown>[]> {
   const r = await env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`)
@@ -123,4 +128,28 @@ export async function d1Rows(table: 'prospects' | 'campaigns' | 'mailboxes' | 'e
 /** Sleeps. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Empties the synced D1 tables and the outbox without recording the deletes (tests share D1 within a file). */
+export async function wipeD1(): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
+    env.DB.prepare('DELETE FROM emails'),
+    env.DB.prepare('DELETE FROM prospects'),
+    env.DB.prepare('DELETE FROM sync_outbox'),
+    env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
+  ]);
+}
+
+/** The Worker writing emails to D1 the ordinary way: plain INSERTs, no sync flags, 1,000 per statement. */
+export async function insertEmails(rows: readonly Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    await env.DB.prepare(
+      `INSERT INTO emails (id, prospect_id, campaign_id, subject, body, to_email, from_email, message_id, direction, status, sent_at)
+       SELECT j.value ->> '$.id', j.value ->> '$.prospect_id', j.value ->> '$.campaign_id', j.value ->> '$.subject',
+              j.value ->> '$.body', j.value ->> '$.to_email', j.value ->> '$.from_email', j.value ->> '$.message_id',
+              j.value ->> '$.direction', j.value ->> '$.status', j.value ->> '$.sent_at'
+       FROM json_each(?1) AS j`,
+    ).bind(JSON.stringify(rows.slice(i, i + 1000))).run();
+  }
 }

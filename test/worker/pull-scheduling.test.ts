@@ -1,10 +1,6 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
-
-async function alarmAt(stub: Awaited<ReturnType<typeof testCoordinator>>): Promise<number | null> {
-  return runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
-}
+import { alarmAt, d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
 describe('alarm loop: backlog', () => {
   it('drains a 12,000-row backlog through chained alarms, each run within its page budget', async () => {

@@ -1,17 +1,6 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testCoordinator, testDatabase, uniqueName, type TestDatabase } from './helpers.ts';
-
-/** Empties the pushed tables and the outbox without recording the deletes. */
-async function wipeD1(): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
-    env.DB.prepare('DELETE FROM emails'),
-    env.DB.prepare('DELETE FROM prospects'),
-    env.DB.prepare('DELETE FROM sync_outbox'),
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
-  ]);
-}
+import { insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 beforeEach(wipeD1);
 
@@ -30,19 +19,6 @@ function email(i: number, extra: Record<string, unknown> = {}): Record<string, u
     sent_at: '2026-11-29T06:00:00.000000Z',
     ...extra,
   };
-}
-
-/** The Worker writing emails to D1 the ordinary way: a plain INSERT, no sync flags. */
-async function insertEmails(rows: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    await env.DB.prepare(
-      `INSERT INTO emails (id, prospect_id, campaign_id, subject, body, to_email, from_email, message_id, direction, status, sent_at)
-       SELECT j.value ->> '$.id', j.value ->> '$.prospect_id', j.value ->> '$.campaign_id', j.value ->> '$.subject',
-              j.value ->> '$.body', j.value ->> '$.to_email', j.value ->> '$.from_email', j.value ->> '$.message_id',
-              j.value ->> '$.direction', j.value ->> '$.status', j.value ->> '$.sent_at'
-       FROM json_each(?1) AS j`,
-    ).bind(JSON.stringify(rows.slice(i, i + 1000))).run();
-  }
 }
 
 async function syncUntilCaughtUp(stub: Awaited<ReturnType<typeof testCoordinator>>, entity: string, maxRuns = 20): Promise<number> {

@@ -1,15 +1,8 @@
 import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { d1Rows, testCoordinator, testDatabase, uniqueName, type TestDatabase } from './helpers.ts';
+import { d1Rows, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
-beforeEach(async () => {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
-    env.DB.prepare('DELETE FROM prospects'),
-    env.DB.prepare('DELETE FROM sync_outbox'),
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
-  ]);
-});
+beforeEach(wipeD1);
 
 /** An edge write the way the Worker does it: a plain INSERT with the D1 defaults. */
 async function edgeInsert(id: string, name: string): Promise<void> {
