@@ -13,6 +13,8 @@ export interface FaultConfig {
   rateLimit?: { rate: number; retryAfterSeconds?: number };
   /** Added before the request is handled. */
   latencyMs?: number;
+  /** Added after the request ran (its transaction committed), before the answer is sent: a slow link. */
+  responseDelayMs?: number;
   /** Probability 0..1 that the request runs but the connection is destroyed mid-response. */
   dropRate?: number;
   /** Only requests whose path (e.g. `/rest/v1/prospects`) contains this string are affected. */
@@ -22,9 +24,9 @@ export interface FaultConfig {
 }
 
 export type FaultDecision =
-  | { kind: 'none'; latencyMs: number }
+  | { kind: 'none'; latencyMs: number; responseDelayMs?: number }
   | { kind: 'error'; latencyMs: number; error: ApiError }
-  | { kind: 'drop'; latencyMs: number };
+  | { kind: 'drop'; latencyMs: number; responseDelayMs?: number };
 
 function probability(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -42,7 +44,7 @@ function nonNegative(v: unknown, name: string): number | undefined {
 export function parseFaultConfig(body: unknown): FaultConfig {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'DEV400', 'faults body must be a JSON object');
   const b = body as Record<string, unknown>;
-  const known = new Set(['errorRate', 'errorStatus', 'rateLimit', 'latencyMs', 'dropRate', 'onlyPaths', 'count']);
+  const known = new Set(['errorRate', 'errorStatus', 'rateLimit', 'latencyMs', 'responseDelayMs', 'dropRate', 'onlyPaths', 'count']);
   for (const k of Object.keys(b)) if (!known.has(k)) throw new ApiError(400, 'DEV400', `unknown fault option "${k}"`);
   const config: FaultConfig = {};
   const errorRate = probability(b['errorRate'], 'errorRate');
@@ -63,6 +65,8 @@ export function parseFaultConfig(body: unknown): FaultConfig {
   }
   const latencyMs = nonNegative(b['latencyMs'], 'latencyMs');
   if (latencyMs !== undefined) config.latencyMs = latencyMs;
+  const responseDelayMs = nonNegative(b['responseDelayMs'], 'responseDelayMs');
+  if (responseDelayMs !== undefined) config.responseDelayMs = responseDelayMs;
   const dropRate = probability(b['dropRate'], 'dropRate');
   if (dropRate !== undefined) config.dropRate = dropRate;
   if (b['onlyPaths'] !== undefined) {
@@ -124,8 +128,9 @@ export class FaultController {
       const status = c.errorStatus ?? 503;
       return { kind: 'error', latencyMs, error: new ApiError(status, `FAULT${status}`, `Injected fault: HTTP ${status}`) };
     }
-    if (c.dropRate !== undefined && this.random() < c.dropRate) return { kind: 'drop', latencyMs };
-    return { kind: 'none', latencyMs };
+    const after = c.responseDelayMs === undefined ? {} : { responseDelayMs: c.responseDelayMs };
+    if (c.dropRate !== undefined && this.random() < c.dropRate) return { kind: 'drop', latencyMs, ...after };
+    return { kind: 'none', latencyMs, ...after };
   }
 }
 

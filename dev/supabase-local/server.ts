@@ -176,6 +176,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
         return { status: err.status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...err.headers }, body: JSON.stringify(err.body()) };
       });
       status = out.status;
+      if (decision.responseDelayMs) await sleep(decision.responseDelayMs);
       if (decision.kind === 'drop') {
         sendDropped(res, out.status, out.headers, out.body);
         status = -out.status;
