@@ -3,21 +3,25 @@ import type { Direction } from './entities.ts';
 import type { Cursor } from './sync/cursor.ts';
 import type { RunStats } from './sync/run.ts';
 
-/** The lease a run holds while it works; other triggers coalesce with it. */
+/** The lease a run holds while it works; other triggers coalesce with it (see src/lease). */
 export interface Lease {
   runId: string;
   trigger: RunTrigger;
-  /** The coordinator instance that took it; a lease from another instance is stale. */
-  holder: string;
+  /** Fencing token: grows with every lease; writes from an older epoch are refused. */
+  epoch: number;
   startedAt: string;
+  /** Renewed before every page; a run past it has lost the lease. */
   expiresAt: string;
 }
 
 /** What started a run. */
 export type RunTrigger = 'alarm' | 'manual' | 'full-resync';
 
-/** How a run ended. caught-up: reached the end; more: budget or full page, continues at once; failed: backing off. */
-export type RunOutcome = 'caught-up' | 'more' | 'failed';
+/**
+ * How a run ended. caught-up: reached the end; more: budget or full page, continues at once;
+ * failed: backing off; fenced: it lost its lease to a newer run and stopped writing.
+ */
+export type RunOutcome = 'caught-up' | 'more' | 'failed' | 'fenced';
 
 /** One finished run. */
 export interface RunSummary {

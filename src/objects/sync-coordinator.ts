@@ -7,12 +7,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import { findEntity, pulls, pushes, type EntityDefinition } from '../entities.ts';
 import { engineDefaults, serviceRoleKey, type Env } from '../env.ts';
+import { checkLease, isLive, LeaseLostError, nextEpoch, releaseLease, renewLease, takeLease } from '../lease/lease.ts';
 import { enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
 import type { Cursor } from '../sync/cursor.ts';
 import { runPull } from '../sync/pull.ts';
 import { runPush } from '../sync/push.ts';
-import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunStats } from '../sync/run.ts';
+import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../sync/timestamps.ts';
 import type { CoordinatorSettings, EntityStatus, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult } from '../types.ts';
@@ -31,12 +32,12 @@ export interface ResetTarget {
 export type MutationResult = { ok: true; status: EntityStatus } | { ok: false; reason: 'lease-held'; lease: Lease };
 
 const QUARANTINE_RETRY_BATCH = 100;
+/** Quarantined rows re-queued for push are not queued again for this long. */
+const QUARANTINE_REQUEUE_MS = 3_600_000;
 
 /** The Durable Object class bound as SYNC_COORDINATOR. */
 export class SyncCoordinator extends DurableObject<Env> {
   private readonly store: CoordinatorStore;
-  /** Identifies this instance in the lease it takes (a restarted object is a new instance). */
-  private readonly instanceId = crypto.randomUUID();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -62,12 +63,15 @@ export class SyncCoordinator extends DurableObject<Env> {
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const scope = target.scope ?? 'all';
+    // A new epoch: whatever a run that lost its lease still has in flight is refused from now on.
+    const epoch = nextEpoch(this.store.get<number>('lease_epoch') ?? 0, Date.now());
+    this.store.set('lease_epoch', epoch);
     if (pulls(def) && scope !== 'push') {
       const cursor = target.cursor ?? null;
       const position: PullPosition = { ...initialPullPosition(), cursor, frontier: cursor };
       this.store.set('pull', position);
     }
-    if (pushes(def) && scope !== 'pull') await enqueueAllRows(this.env.DB, def);
+    if (pushes(def) && scope !== 'pull') await enqueueAllRows(this.env.DB, def, { entity: def.name, epoch });
     this.log({ event: 'cursor_reset', entity: def.name, scope, cursor: target.cursor ?? null });
     if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
     return { ok: true, status: await this.buildStatus(def) };
@@ -151,35 +155,52 @@ export class SyncCoordinator extends DurableObject<Env> {
     const def = this.bind();
     const settings = this.settings(def);
     const startedMs = Date.now();
-    const held = this.liveLease(startedMs);
-    if (held) {
+    const durationMs = leaseDurationMs(settings, def);
+    const taken = takeLease(this.store.get<Lease>('lease'), this.store.get<number>('lease_epoch') ?? 0, {
+      runId: crypto.randomUUID(), trigger, now: startedMs, durationMs,
+    });
+    if (!taken.taken) {
       // Coalesce; make sure an alarm follows the holder in case it never finishes.
-      if (trigger === 'alarm') await this.arm(Date.parse(held.expiresAt) + 1_000);
-      return { ran: false, reason: 'coalesced', lease: held };
+      if (trigger === 'alarm') await this.arm(Date.parse(taken.held.expiresAt) + 1_000);
+      return { ran: false, reason: 'coalesced', lease: taken.held };
     }
-    const lease: Lease = {
-      runId: crypto.randomUUID(),
-      trigger,
-      holder: this.instanceId,
-      startedAt: new Date(startedMs).toISOString(),
-      expiresAt: new Date(startedMs + leaseDurationMs(settings, def)).toISOString(),
+    const { runId, epoch } = taken.lease;
+    this.store.set('lease', taken.lease); // taken before any outside I/O
+    this.store.set('lease_epoch', epoch);
+    const lease: RunLease = {
+      epoch,
+      renew: () => this.store.set('lease', renewLease(this.store.get<Lease>('lease'), runId, Date.now(), durationMs)),
     };
-    this.store.set('lease', lease); // taken before any outside I/O
 
     const stats = emptyStats();
     let ending: RunEnding;
     let error: string | null = null;
     try {
-      const caughtUp = await this.passes(def, settings, stats, startedMs);
+      const caughtUp = await this.passes(def, settings, stats, startedMs, lease, runId);
       ending = caughtUp ? { kind: 'caught-up' } : { kind: 'more' };
     } catch (e) {
+      if (e instanceof LeaseLostError) {
+        return { ran: true, run: await this.fenced(def, taken.lease, trigger, stats, describeError(e)) };
+      }
       error = describeError(e);
-      ending = { kind: 'failed', ...(e instanceof SupabaseError && e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) };
+      const retryAfterMs = retryAfterOf(e);
+      ending = { kind: 'failed', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
-    return { ran: true, run: await this.finish(def, settings, lease, trigger, stats, ending, error) };
+    return { ran: true, run: await this.finish(def, settings, taken.lease, trigger, stats, ending, error) };
   }
 
-  private async passes(def: EntityDefinition, settings: CoordinatorSettings, total: RunStats, startedMs: number): Promise<boolean> {
+  /**
+   * Runs the entity's passes: push first (edge writes reach Supabase before its rows are read
+   * back), then pull. A failing push never starves the pull; both failures are reported.
+   */
+  private async passes(
+    def: EntityDefinition,
+    settings: CoordinatorSettings,
+    total: RunStats,
+    startedMs: number,
+    lease: RunLease,
+    runId: string,
+  ): Promise<boolean> {
     const url = this.store.get<string>('supabase_url') ?? this.env.SUPABASE_URL;
     const key = serviceRoleKey(this.env);
     if (!url || !key) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set (wrangler secret put)');
@@ -187,33 +208,64 @@ export class SyncCoordinator extends DurableObject<Env> {
     const budget = { maxPages: settings.maxPagesPerRun, deadline: startedMs + settings.maxRunMs };
     const now = (): number => Date.now();
     const sink = this.sink();
+    // Saves are fenced too: a run that lost its lease never overwrites the positions of the run that took over.
+    const holding = (): void => checkLease(this.store.get<Lease>('lease'), runId, Date.now());
+    const failures: unknown[] = [];
     let caughtUp = true;
 
     if (pushes(def)) {
-      const due = this.store.dueForRetry(now(), QUARANTINE_RETRY_BATCH);
-      if (due.length > 0) {
-        await enqueueRows(this.env.DB, def, due);
-        this.store.postponeRetry(due, now() + 3_600_000);
+      try {
+        const due = this.store.dueForRetry(now(), QUARANTINE_RETRY_BATCH);
+        if (due.length > 0) {
+          await enqueueRows(this.env.DB, def, due, { entity: def.name, epoch: lease.epoch });
+          holding();
+          this.store.postponeRetry(due, now() + QUARANTINE_REQUEUE_MS);
+        }
+        const result = await runPush(
+          {
+            entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, budget, now, sink, lease,
+            save: (seq) => { holding(); this.store.set('push_seq', seq); },
+          },
+          this.store.get<number>('push_seq') ?? 0,
+        );
+        addStats(total, result.stats);
+        caughtUp &&= result.caughtUp;
+      } catch (e) {
+        if (e instanceof LeaseLostError) throw e;
+        failures.push(e);
       }
-      const result = await runPush(
-        { entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, budget, now, sink, save: (seq) => this.store.set('push_seq', seq) },
-        this.store.get<number>('push_seq') ?? 0,
-      );
-      addStats(total, result.stats);
-      caughtUp &&= result.caughtUp;
     }
     if (pulls(def)) {
-      const result = await runPull(
-        {
-          entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
-          budget, now, sink, save: (p) => this.store.set('pull', p),
-        },
-        this.store.get<PullPosition>('pull') ?? initialPullPosition(),
-      );
-      addStats(total, result.stats);
-      caughtUp &&= result.caughtUp;
+      try {
+        const result = await runPull(
+          {
+            entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
+            budget, now, sink, lease, save: (p) => { holding(); this.store.set('pull', p); },
+          },
+          this.store.get<PullPosition>('pull') ?? initialPullPosition(),
+        );
+        addStats(total, result.stats);
+        caughtUp &&= result.caughtUp;
+      } catch (e) {
+        if (e instanceof LeaseLostError) throw e;
+        failures.push(e);
+      }
     }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new PassesFailedError(failures);
     return caughtUp;
+  }
+
+  /** A run that lost its lease: its ledger entry and a log line, and nothing of the run that took over is touched. */
+  private async fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): Promise<RunSummary> {
+    const summary: RunSummary = {
+      runId: lease.runId, trigger, startedAt: lease.startedAt, finishedAt: new Date().toISOString(),
+      outcome: 'fenced', stats, error, nextRunAt: null,
+    };
+    this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
+    this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome: 'fenced', ...stats, error });
+    await this.ledger(def, summary);
+    return summary;
   }
 
   private async finish(
@@ -245,19 +297,24 @@ export class SyncCoordinator extends DurableObject<Env> {
     };
     this.store.set('last_run', summary);
     this.store.trimConflicts();
-    if (this.store.get<Lease>('lease')?.runId === lease.runId) this.store.set('lease', undefined);
+    this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
     if (next !== null) await this.arm(next);
 
-    this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, trigger, outcome, ...stats, error, errorStreak: streak, nextRunAt: summary.nextRunAt });
+    this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats, error, errorStreak: streak, nextRunAt: summary.nextRunAt });
+    await this.ledger(def, summary);
+    return summary;
+  }
+
+  /** Appends the run to D1's sync_log audit trail; a failure to do so is logged, never thrown. */
+  private async ledger(def: EntityDefinition, summary: RunSummary): Promise<void> {
     try {
       await writeSyncLog(this.env.DB, {
-        runId: lease.runId, entity: def.name, direction: def.direction, trigger,
-        startedAt: summary.startedAt, finishedAt: summary.finishedAt, outcome, ...stats, error,
+        runId: summary.runId, entity: def.name, direction: def.direction, trigger: summary.trigger,
+        startedAt: summary.startedAt, finishedAt: summary.finishedAt, outcome: summary.outcome, ...summary.stats, error: summary.error,
       });
     } catch (e) {
-      this.log({ event: 'sync_log_write_failed', entity: def.name, runId: lease.runId, error: describeError(e) });
+      this.log({ event: 'sync_log_write_failed', entity: def.name, runId: summary.runId, error: describeError(e) });
     }
-    return summary;
   }
 
   // ---- helpers ------------------------------------------------------------------------
@@ -281,7 +338,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** The lease of a run in progress, if one holds it and has not expired. */
   private liveLease(now: number): Lease | null {
     const lease = this.store.get<Lease>('lease');
-    return lease && Date.parse(lease.expiresAt) > now ? lease : null;
+    return lease !== undefined && isLive(lease, now) ? lease : null;
   }
 
   private async arm(at: number): Promise<void> {
@@ -355,6 +412,23 @@ export class SyncCoordinator extends DurableObject<Env> {
   private log(fields: Record<string, unknown>): void {
     console.log(JSON.stringify({ at: canonicalFromMillis(Date.now()), ...fields }));
   }
+}
+
+/** Both passes of a two-way run failed; the message carries both. */
+class PassesFailedError extends Error {
+  readonly failures: readonly unknown[];
+  constructor(failures: readonly unknown[]) {
+    super(failures.map((f, i) => `${i === 0 ? 'push' : 'pull'}: ${describeError(f)}`).join('; '));
+    this.name = 'PassesFailedError';
+    this.failures = failures;
+  }
+}
+
+/** The longest Retry-After among the failures, if any asked for one. */
+function retryAfterOf(e: unknown): number | undefined {
+  const failures = e instanceof PassesFailedError ? e.failures : [e];
+  const waits = failures.flatMap((f) => (f instanceof SupabaseError && f.retryAfterMs !== undefined ? [f.retryAfterMs] : []));
+  return waits.length === 0 ? undefined : Math.max(...waits);
 }
 
 function addStats(into: RunStats, from: RunStats): void {

@@ -3,7 +3,8 @@
  * page costs one round trip whatever its size. Table and column names come from the
  * registry only.
  */
-import type { EntityDefinition } from '../entities.ts';
+import { pushes, type EntityDefinition } from '../entities.ts';
+import { LeaseLostError } from '../lease/lease.ts';
 import type { Row } from '../sync/rows.ts';
 import type { RunStats } from '../sync/run.ts';
 import { columnNames } from '../sync/rows.ts';
@@ -28,6 +29,28 @@ export interface Tombstone {
   deletedAt: string;
 }
 
+/** The lease epoch a run's writes carry (see src/lease): D1 refuses them once a newer one wrote. */
+export interface Fence {
+  entity: string;
+  epoch: number;
+}
+
+// Upserting an older epoch fires the sync_fence_monotonic trigger, which fails the whole batch.
+const FENCE = 'INSERT INTO sync_fence (entity, epoch) VALUES (?1, ?2) ON CONFLICT (entity) DO UPDATE SET epoch = excluded.epoch';
+
+/** Runs a batch that starts with the fence; a refused epoch becomes LeaseLostError. */
+async function fencedBatch(db: D1Database, fence: Fence, statements: D1PreparedStatement[]): Promise<D1Result[]> {
+  try {
+    const [, ...results] = await db.batch([db.prepare(FENCE).bind(fence.entity, fence.epoch), ...statements]);
+    return results;
+  } catch (error) {
+    if (error instanceof Error && error.message.includes('sync_fenced')) {
+      throw new LeaseLostError(`D1 refused a write of ${fence.entity} from epoch ${fence.epoch}: a newer run has written`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 const GUARD_ON = 'UPDATE sync_apply_guard SET applying = 1 WHERE id = 1';
 const GUARD_OFF = 'UPDATE sync_apply_guard SET applying = 0 WHERE id = 1';
 
@@ -46,6 +69,12 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
   const updates = nonKey.map((c) => `${ident(c)} = excluded.${ident(c)}`);
   const excludedList = nonKey.map((c) => `excluded.${ident(c)}`).join(', ');
   const currentList = nonKey.map((c) => `${t}.${ident(c)}`).join(', ');
+  // A pull-only replica takes Supabase's row whenever it differs: a newer D1 version is drift.
+  // A two-way table keeps the newer version (last-write-wins); an identical one (a re-read of
+  // the lag window) is never rewritten.
+  const guard = pushes(entity)
+    ? `WHERE excluded.${ts} > ${t}.${ts} OR (excluded.${ts} = ${t}.${ts} AND (${excludedList}) IS NOT (${currentList}))`
+    : `WHERE (${excludedList}) IS NOT (${currentList})`;
   s = {
     // Rows whose D1 version is newer than the incoming one: last-write-wins keeps D1's.
     conflicts:
@@ -55,9 +84,7 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
     // `WHERE true` resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
     upsert:
       `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
-      `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ` +
-      // Last-write-wins; an identical version (a re-read of the lag window) is not rewritten.
-      `WHERE excluded.${ts} > ${t}.${ts} OR (excluded.${ts} = ${t}.${ts} AND (${excludedList}) IS NOT (${currentList}))`,
+      `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ${guard}`,
     // A row re-created or edited after the delete is newer than the tombstone and stays.
     tombstones:
       `DELETE FROM ${t} WHERE ${key} IN (SELECT j.value ->> '$.id' FROM json_each(?1) AS j) ` +
@@ -69,19 +96,22 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
 }
 
 /**
- * Applies pulled rows to D1 in one batch (one transaction), guarded by last-write-wins and
- * invisible to the outbox triggers, and reports the rows D1 kept because they were newer.
+ * Applies Supabase's rows to D1 in one fenced batch (one transaction), invisible to the outbox
+ * triggers. Two-way tables keep a newer D1 version (last-write-wins) and report it as a
+ * conflict; pull-only replicas always take Supabase's row.
  */
-export async function applyPulledRows(db: D1Database, entity: EntityDefinition, rows: readonly Row[]): Promise<ApplyResult> {
+export async function applyPulledRows(db: D1Database, entity: EntityDefinition, rows: readonly Row[], fence: Fence): Promise<ApplyResult> {
   if (rows.length === 0) return { applied: 0, conflicts: [] };
   const s = pullStatements(entity);
   const payload = JSON.stringify(rows);
-  const [, conflicts, upsert] = await db.batch([
+  const lww = pushes(entity);
+  const results = await fencedBatch(db, fence, [
     db.prepare(GUARD_ON),
-    db.prepare(s.conflicts).bind(payload),
+    ...(lww ? [db.prepare(s.conflicts).bind(payload)] : []),
     db.prepare(s.upsert).bind(payload),
     db.prepare(GUARD_OFF),
   ]);
+  const [conflicts, upsert] = lww ? [results[1], results[2]] : [undefined, results[1]];
   const found = (conflicts?.results ?? []) as { id: string; replica_ts: string; incoming_ts: string }[];
   return {
     applied: upsert?.meta.changes ?? 0,
@@ -89,10 +119,10 @@ export async function applyPulledRows(db: D1Database, entity: EntityDefinition, 
   };
 }
 
-/** Applies pulled tombstones as deletes in one batch, invisible to the outbox triggers. */
-export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[]): Promise<number> {
+/** Applies Supabase's deletes in one fenced batch, invisible to the outbox triggers; a row written after the delete stays. */
+export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[], fence: Fence): Promise<number> {
   if (tombstones.length === 0) return 0;
-  const [, del] = await db.batch([
+  const [, del] = await fencedBatch(db, fence, [
     db.prepare(GUARD_ON),
     db.prepare(pullStatements(entity).tombstones).bind(JSON.stringify(tombstones)),
     db.prepare(GUARD_OFF),
@@ -124,12 +154,13 @@ export async function readOutboxPage(
   entity: EntityDefinition,
   confirmedSeq: number,
   limit: number,
+  fence: Fence,
 ): Promise<OutboxPage> {
   const t = ident(entity.table);
   const key = ident(entity.key);
   const cols = columnNames(entity).map((c) => `t.${ident(c)}`).join(', ');
   const page = `SELECT seq, row_id, changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`;
-  const [, summary, rows] = await db.batch([
+  const [, summary, rows] = await fencedBatch(db, fence, [
     db.prepare('DELETE FROM sync_outbox WHERE entity = ?1 AND seq <= ?2').bind(entity.name, confirmedSeq),
     db.prepare(`SELECT max(seq) AS last_seq, count(*) AS entries FROM (${page})`).bind(entity.name, confirmedSeq, limit),
     db
@@ -163,21 +194,19 @@ export async function outboxBacklog(
 }
 
 /** Queues every current row of the table for push (recovery: "force resync" of a pushed table). */
-export async function enqueueAllRows(db: D1Database, entity: EntityDefinition): Promise<number> {
-  const r = await db
-    .prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, ${ident(entity.key)}, 'upsert' FROM ${ident(entity.table)}`)
-    .bind(entity.name)
-    .run();
-  return r.meta.changes;
+export async function enqueueAllRows(db: D1Database, entity: EntityDefinition, fence: Fence): Promise<number> {
+  const [r] = await fencedBatch(db, fence, [
+    db.prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, ${ident(entity.key)}, 'upsert' FROM ${ident(entity.table)}`).bind(entity.name),
+  ]);
+  return r?.meta.changes ?? 0;
 }
 
 /** Queues chosen rows for push again (quarantined rows being retried). */
-export async function enqueueRows(db: D1Database, entity: EntityDefinition, ids: readonly string[]): Promise<void> {
+export async function enqueueRows(db: D1Database, entity: EntityDefinition, ids: readonly string[], fence: Fence): Promise<void> {
   if (ids.length === 0) return;
-  await db
-    .prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, j.value, 'upsert' FROM json_each(?2) AS j`)
-    .bind(entity.name, JSON.stringify(ids))
-    .run();
+  await fencedBatch(db, fence, [
+    db.prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, j.value, 'upsert' FROM json_each(?2) AS j`).bind(entity.name, JSON.stringify(ids)),
+  ]);
 }
 
 /** One run, as recorded in the sync_log audit trail. */

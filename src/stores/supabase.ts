@@ -5,7 +5,9 @@
  * act on.
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
 import type { EntityDefinition } from '../entities.ts';
+import { LeaseLostError } from '../lease/lease.ts';
 import { afterCursorFilter, type Cursor } from '../sync/cursor.ts';
 import type { Row } from '../sync/rows.ts';
 import { columnNames } from '../sync/rows.ts';
@@ -53,14 +55,46 @@ export interface TombstoneRow {
   deleted_at: string;
 }
 
+/** One change of a push page: the edge version of a row (ts = its updated_at) or its delete (ts = when). */
+export type PushChange =
+  | { op: 'upsert'; id: string; ts: string; row: Row }
+  | { op: 'delete'; id: string; ts: string };
+
+const PushApplyResultSchema = z.object({
+  written: z.number(),
+  deleted: z.number(),
+  unchanged: z.number(),
+  /** Rows whose versions disagreed, and which side's version won. */
+  conflicts: z.array(z.object({
+    id: z.string(),
+    op: z.enum(['upsert', 'delete']),
+    winner: z.enum(['supabase', 'd1']),
+    supabase_ts: z.string().nullable(),
+    supabase_deleted: z.boolean(),
+    d1_ts: z.string(),
+  })),
+  /** Where Supabase's version won: its current row, or its deletion, for D1 to take. */
+  winners: z.array(z.object({ id: z.string(), row: z.record(z.string(), z.unknown()).nullable(), deleted_at: z.string().nullable() })),
+  /** Changes Postgres refused (a data or constraint error), with its error. */
+  rejected: z.array(z.object({ id: z.string().nullable(), code: z.string(), message: z.string() })),
+});
+
+/** What sync_apply_push did with a page. */
+export type PushApplyResult = z.infer<typeof PushApplyResultSchema>;
+
 /** Supabase operations the passes need. */
 export interface SupabaseStore {
   readPage(entity: EntityDefinition, after: Cursor | null, limit: number): Promise<Row[]>;
   readTombstones(entity: EntityDefinition, after: Cursor | null, limit: number): Promise<TombstoneRow[]>;
-  readVersions(entity: EntityDefinition, ids: readonly string[]): Promise<Map<string, string>>;
-  upsert(entity: EntityDefinition, rows: readonly Row[]): Promise<void>;
-  delete(entity: EntityDefinition, ids: readonly string[]): Promise<void>;
+  /**
+   * Applies a push page in one request and one Postgres transaction (supabase/migrations:
+   * sync_apply_push): decision and write together, fenced by the lease epoch.
+   */
+  applyPush(entity: EntityDefinition, epoch: number, changes: readonly PushChange[]): Promise<PushApplyResult>;
 }
+
+/** The SQLSTATE sync_apply_push raises for an epoch older than one that already wrote. */
+const FENCED_CODE = 'PT409';
 
 interface StoreOptions {
   url: string;
@@ -87,6 +121,9 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
   async function run<T>(operation: string, request: PromiseLike<{ data: unknown; error: { message?: string; code?: string; details?: string | null; hint?: string | null } | null; status: number }>): Promise<T> {
     lastRetryAfter = null;
     const { data, error, status } = await request;
+    if (error?.code === FENCED_CODE) {
+      throw new LeaseLostError(`Supabase refused ${operation}: ${error.message ?? 'fenced'}`);
+    }
     if (error) throw new SupabaseError(operation, status, error, parseRetryAfter(lastRetryAfter, Date.now()));
     return data as T;
   }
@@ -115,32 +152,16 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
       return (await run<TombstoneRow[] | null>(`read ${entity.table} tombstones`, query.abortSignal(timeout()))) ?? [];
     },
 
-    async readVersions(entity, ids) {
-      const versions = new Map<string, string>();
-      if (ids.length === 0) return versions;
+    async applyPush(entity, epoch, changes) {
+      const operation = `push ${entity.table} page`;
       const query = client
-        .from(entity.table)
-        .select(`${entity.key},${entity.cursorColumn}`)
-        .in(entity.key, [...ids])
+        .rpc('sync_apply_push', { p_table: entity.table, p_epoch: epoch, p_policy: entity.conflictPolicy, p_changes: changes })
         .abortSignal(timeout());
-      const rows = (await run<Row[] | null>(`read ${entity.table} versions`, query)) ?? [];
-      for (const row of rows) versions.set(String(row[entity.key]), String(row[entity.cursorColumn]));
-      return versions;
-    },
-
-    async upsert(entity, rows) {
-      if (rows.length === 0) return;
-      const query = client
-        .from(entity.table)
-        .upsert([...rows], { onConflict: entity.key, ignoreDuplicates: false })
-        .abortSignal(timeout());
-      await run(`upsert ${entity.table}`, query);
-    },
-
-    async delete(entity, ids) {
-      if (ids.length === 0) return;
-      const query = client.from(entity.table).delete().in(entity.key, [...ids]).abortSignal(timeout());
-      await run(`delete ${entity.table}`, query);
+      const parsed = PushApplyResultSchema.safeParse(await run<unknown>(operation, query));
+      if (!parsed.success) {
+        throw new SupabaseError(operation, 200, { message: 'sync_apply_push answered an unexpected shape', hint: 'apply supabase/migrations' });
+      }
+      return parsed.data;
     },
   };
 }

@@ -1,42 +1,34 @@
 /**
- * Conflict decisions for push: given the edge (D1) version of a row and the replica's
- * (Supabase) version time, decide whether the edge version is sent and whether it is a conflict.
+ * Conflict records for push: sync_apply_push (supabase/migrations) decides inside Postgres;
+ * this turns its answer into the history entry an operator reads.
  */
-import type { ConflictPolicy } from '../entities.ts';
 import type { ConflictRecord } from './run.ts';
+import { canonicalTimestamp } from './timestamps.ts';
 
-/** The decision for one row: send it or not, and the conflict to record, if any. */
-export interface PushDecision {
-  send: boolean;
-  conflict: ConflictRecord | null;
+/** A conflict as sync_apply_push reports it. */
+export interface AppliedConflict {
+  id: string;
+  op: 'upsert' | 'delete';
+  winner: 'supabase' | 'd1';
+  /** Supabase's version (or the time of its delete), null when Supabase never had the row. */
+  supabase_ts: string | null;
+  supabase_deleted: boolean;
+  /** The D1 version (or the time of the D1 delete). */
+  d1_ts: string;
 }
 
-/**
- * `edgeTs` is the D1 row's updated_at (or the delete time), `replicaTs` Supabase's current
- * updated_at (both canonical), null when Supabase has no such row. The replica changed later
- * than the edge when replicaTs > edgeTs: source-wins overwrites it, last-write-wins keeps it.
- */
-export function decidePush(
-  rowId: string,
-  op: 'upsert' | 'delete',
-  edgeTs: string,
-  replicaTs: string | null,
-  policy: ConflictPolicy,
-): PushDecision {
-  if (replicaTs === null) return { send: op === 'upsert', conflict: null };
-  if (replicaTs <= edgeTs) return { send: true, conflict: null };
-  const edgeWins = policy === 'source-wins';
+/** The history entry for a push conflict, with a reason that says who won and what follows. */
+export function pushConflictRecord(c: AppliedConflict): ConflictRecord {
+  const what = c.supabase_deleted ? 'was deleted in Supabase' : "Supabase's copy changed";
+  const reason = c.winner === 'supabase'
+    ? `last-write-wins: the row ${what} after the D1 ${c.op}; Supabase's ${c.supabase_deleted ? 'delete' : 'version'} is kept and D1 takes it`
+    : `source-wins: the row ${what} after the D1 ${c.op}; D1's ${c.op === 'delete' ? 'delete' : 'version'} overwrites it`;
   return {
-    send: edgeWins,
-    conflict: {
-      rowId,
-      direction: 'push',
-      winner: edgeWins ? 'd1' : 'supabase',
-      supabaseUpdatedAt: replicaTs,
-      d1UpdatedAt: edgeTs,
-      reason: edgeWins
-        ? `source-wins: Supabase's copy changed after the D1 ${op}; D1's version overwrites it`
-        : `last-write-wins: Supabase's copy changed after the D1 ${op}; Supabase's version is kept`,
-    },
+    rowId: c.id,
+    direction: 'push',
+    winner: c.winner,
+    supabaseUpdatedAt: c.supabase_ts === null ? null : canonicalTimestamp(c.supabase_ts),
+    d1UpdatedAt: canonicalTimestamp(c.d1_ts),
+    reason,
   };
 }

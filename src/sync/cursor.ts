@@ -26,7 +26,7 @@ export function afterCursorFilter(cursor: Cursor, tsColumn: string, idColumn: st
 
 /**
  * The cursor that may be committed after reading `rows` (in source order, each with its
- * canonical timestamp) when reads started at `horizon` = request start − safety lag:
+ * canonical timestamp) in a cycle whose `horizon` is the cycle's start − safety lag:
  * the last row at or before the horizon. Rows newer than the horizon may still have
  * concurrent, not-yet-committed neighbours behind them, so they are read again next cycle.
  */

@@ -1,16 +1,19 @@
 /**
  * The push pass: D1 → Supabase for one entity, from the outbox that D1 triggers fill.
- * Per page: one D1 batch (prune confirmed + read next page joined with current rows), one
- * Supabase read of the replica versions (conflict check), one bulk upsert, one bulk delete.
+ * Per page: one fenced D1 batch (prune confirmed + read the next page joined with current
+ * rows) and one Supabase request, sync_apply_push, which decides and writes the whole page in
+ * one Postgres transaction (versions, tombstones, policy) and answers with the conflicts, the
+ * rows it refused, and the versions of Supabase's that won. Those winners go back to D1 in one
+ * more fenced batch, so both sides hold the winner without waiting for a pull.
  * The cursor (outbox seq) moves only after Supabase accepted the page, so a crash re-sends;
- * upserts and deletes by primary key are idempotent.
+ * re-sending a version Supabase already has changes nothing.
  */
 import type { EntityDefinition } from '../entities.ts';
-import { readOutboxPage, type OutboxChange } from '../stores/d1.ts';
-import { SupabaseError, type SupabaseStore } from '../stores/supabase.ts';
-import { decidePush } from './conflicts.ts';
-import { toSourceRow, type Row } from './rows.ts';
-import type { Budget, PassResult, PassSink, RunStats } from './run.ts';
+import { applyPulledRows, applyTombstones, readOutboxPage, type Fence, type OutboxChange } from '../stores/d1.ts';
+import type { PushApplyResult, PushChange, SupabaseStore } from '../stores/supabase.ts';
+import { pushConflictRecord } from './conflicts.ts';
+import { columnNames, isCanonicalKey, toReplicaRow, toSourceRow, type Row } from './rows.ts';
+import type { Budget, PassResult, PassSink, RunLease, RunStats } from './run.ts';
 import { emptyStats } from './run.ts';
 import { canonicalTimestamp } from './timestamps.ts';
 
@@ -23,6 +26,7 @@ export interface PushContext {
   budget: Budget;
   now: () => number;
   sink: PassSink;
+  lease: RunLease;
   /** Persists the confirmed outbox sequence; called after each page Supabase accepted. */
   save: (confirmedSeq: number) => void;
 }
@@ -30,13 +34,15 @@ export interface PushContext {
 /** Runs one push pass after `confirmedSeq`; returns whether the outbox was drained. */
 export async function runPush(ctx: PushContext, confirmedSeq: number): Promise<PassResult> {
   const stats = emptyStats();
+  const fence: Fence = { entity: ctx.entity.name, epoch: ctx.lease.epoch };
   let seq = confirmedSeq;
   while (stats.pages < ctx.budget.maxPages && ctx.now() < ctx.budget.deadline) {
-    const page = await readOutboxPage(ctx.db, ctx.entity, seq, ctx.pageSize);
+    ctx.lease.renew();
+    const page = await readOutboxPage(ctx.db, ctx.entity, seq, ctx.pageSize, fence);
     if (page.lastSeq === null) return { caughtUp: true, stats };
     stats.pages += 1;
     stats.rowsRead += page.changes.length;
-    await pushChanges(ctx, stats, page.changes);
+    await pushPage(ctx, stats, page.changes, fence);
     seq = page.lastSeq;
     ctx.save(seq);
     if (page.entries < ctx.pageSize) return { caughtUp: true, stats };
@@ -44,13 +50,15 @@ export async function runPush(ctx: PushContext, confirmedSeq: number): Promise<P
   return { caughtUp: false, stats };
 }
 
-async function pushChanges(ctx: PushContext, stats: RunStats, changes: readonly OutboxChange[]): Promise<void> {
+async function pushPage(ctx: PushContext, stats: RunStats, changes: readonly OutboxChange[], fence: Fence): Promise<void> {
   const { entity, sink } = ctx;
-  const upserts: { id: string; ts: string; row: Row }[] = [];
-  const deletes: { id: string; ts: string }[] = [];
+  const send: PushChange[] = [];
+  const settled: string[] = []; // nothing to send, nothing wrong: leaves the quarantine
   for (const change of changes) {
     if (change.row === null) {
-      deletes.push({ id: change.id, ts: change.changedAt });
+      // A key Supabase cannot hold was never pushed, so its delete has nothing to undo there.
+      if (isCanonicalKey(entity, change.id)) send.push({ op: 'delete', id: change.id, ts: canonicalTimestamp(change.changedAt) });
+      else settled.push(change.id);
       continue;
     }
     const checked = toSourceRow(entity, change.row);
@@ -59,76 +67,52 @@ async function pushChanges(ctx: PushContext, stats: RunStats, changes: readonly 
       sink.quarantine({ rowId: change.id, direction: 'push', reason: checked.reason, payload: change.row });
       continue;
     }
-    upserts.push({ id: change.id, ts: String(checked.row[entity.cursorColumn]), row: checked.row });
+    send.push({ op: 'upsert', id: change.id, ts: String(checked.row[entity.cursorColumn]), row: checked.row });
   }
-  if (upserts.length + deletes.length === 0) return;
 
-  const versions = await ctx.supabase.readVersions(entity, [...upserts.map((u) => u.id), ...deletes.map((d) => d.id)]);
-  const replicaTs = (id: string): string | null => {
-    const v = versions.get(id);
-    return v === undefined ? null : canonicalTimestamp(v);
-  };
-
-  const toUpsert: { id: string; row: Row }[] = [];
-  for (const u of upserts) {
-    const decision = decidePush(u.id, 'upsert', u.ts, replicaTs(u.id), entity.conflictPolicy);
-    if (decision.conflict) {
-      stats.conflicts += 1;
-      sink.conflict(decision.conflict);
+  let accepted: string[] = [];
+  if (send.length > 0) {
+    ctx.lease.renew();
+    const result = await ctx.supabase.applyPush(entity, ctx.lease.epoch, send);
+    stats.rowsApplied += result.written;
+    stats.rowsDeleted += result.deleted;
+    stats.rowsSkipped += result.unchanged + result.winners.length;
+    stats.conflicts += result.conflicts.length;
+    for (const c of result.conflicts) sink.conflict(pushConflictRecord(c));
+    const refused = new Set<string>();
+    for (const r of result.rejected) {
+      const id = r.id ?? '(no id)';
+      refused.add(id);
+      const change = send.find((c) => c.id === id);
+      stats.rowsQuarantined += 1;
+      sink.quarantine({ rowId: id, direction: 'push', reason: `Supabase refused it: ${r.code}: ${r.message}`, payload: change && change.op === 'upsert' ? change.row : null });
     }
-    if (decision.send) toUpsert.push(u);
-    else stats.rowsSkipped += 1;
+    await takeWinners(ctx, stats, result.winners, fence);
+    accepted = send.filter((c) => !refused.has(c.id)).map((c) => c.id);
   }
-  const toDelete: string[] = [];
-  const goneAlready: string[] = [];
-  for (const d of deletes) {
-    const decision = decidePush(d.id, 'delete', d.ts, replicaTs(d.id), entity.conflictPolicy);
-    if (decision.conflict) {
-      stats.conflicts += 1;
-      sink.conflict(decision.conflict);
-    }
-    if (decision.send) toDelete.push(d.id);
-    else if (decision.conflict) stats.rowsSkipped += 1;
-    else goneAlready.push(d.id); // neither side has the row: nothing left to push
-  }
-
-  const accepted = await sendIsolating(ctx, stats, toUpsert, (rows) => ctx.supabase.upsert(entity, rows.map((r) => r.row)));
-  stats.rowsApplied += accepted.length;
-  const deleted = await sendIsolating(ctx, stats, toDelete.map((id) => ({ id, row: null })), (rows) =>
-    ctx.supabase.delete(entity, rows.map((r) => r.id)),
-  );
-  stats.rowsDeleted += deleted.length;
-  sink.release('push', [...accepted, ...deleted, ...goneAlready]);
+  sink.release('push', [...accepted, ...settled]);
 }
 
-/**
- * Sends a batch; when Supabase rejects the data itself (constraint, bad value), splits it in
- * halves until the offending rows are alone, quarantines them with Supabase's error and sends
- * the rest. Returns the ids Supabase accepted. Transient and fatal errors propagate.
- */
-async function sendIsolating<T extends { id: string; row: Row | null }>(
-  ctx: PushContext,
-  stats: RunStats,
-  batch: readonly T[],
-  send: (rows: readonly T[]) => Promise<void>,
-): Promise<string[]> {
-  if (batch.length === 0) return [];
-  try {
-    await send(batch);
-    return batch.map((b) => b.id);
-  } catch (error) {
-    if (!(error instanceof SupabaseError) || error.kind !== 'rejected') throw error;
-    if (batch.length === 1) {
-      const only = batch[0];
-      if (only) {
-        stats.rowsQuarantined += 1;
-        ctx.sink.quarantine({ rowId: only.id, direction: 'push', reason: error.message, payload: only.row });
-      }
-      return [];
+/** Where Supabase's version won, D1 takes it: the row (last-write-wins guarded) or its deletion. */
+async function takeWinners(ctx: PushContext, stats: RunStats, winners: PushApplyResult['winners'], fence: Fence): Promise<void> {
+  const { entity, sink } = ctx;
+  const rows: Row[] = [];
+  const deletions = [];
+  const columns = columnNames(entity);
+  for (const w of winners) {
+    if (w.row === null) {
+      if (w.deleted_at !== null) deletions.push({ id: w.id, deletedAt: canonicalTimestamp(w.deleted_at) });
+      continue;
     }
-    const mid = Math.ceil(batch.length / 2);
-    const left = await sendIsolating(ctx, stats, batch.slice(0, mid), send);
-    const right = await sendIsolating(ctx, stats, batch.slice(mid), send);
-    return [...left, ...right];
+    // Supabase may hold columns the registry does not sync.
+    const checked = toReplicaRow(entity, Object.fromEntries(columns.map((c) => [c, w.row?.[c]])));
+    if (checked.ok) {
+      rows.push(checked.row);
+    } else {
+      stats.rowsQuarantined += 1;
+      sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: w.row });
+    }
   }
+  await applyPulledRows(ctx.db, entity, rows, fence);
+  await applyTombstones(ctx.db, entity, deletions, fence);
 }

@@ -15,6 +15,13 @@ export type Row = Record<string, unknown>;
 export type RowCheck = { ok: true; row: Row } | { ok: false; id: string; reason: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Keys are canonical on both sides: lower-case uuids (D1 compares text exactly). */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether `id` is a canonical key of `entity`: one Supabase can hold and D1 compares exactly. */
+export function isCanonicalKey(entity: EntityDefinition, id: string): boolean {
+  return entity.columns[entity.key]?.type !== 'uuid' || CANONICAL_UUID.test(id);
+}
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const timestamp = z.string().transform((value, ctx) => {
@@ -29,7 +36,7 @@ const timestamp = z.string().transform((value, ctx) => {
 
 function pullColumn(spec: ColumnSpec): z.ZodType {
   const base = {
-    uuid: z.string().regex(UUID, 'not a uuid'),
+    uuid: z.string().regex(UUID, 'not a uuid').transform((id) => id.toLowerCase()),
     text: z.string(),
     integer: z.number().int(),
     boolean: z.boolean().transform((b) => (b ? 1 : 0)),
@@ -41,7 +48,7 @@ function pullColumn(spec: ColumnSpec): z.ZodType {
 
 function pushColumn(spec: ColumnSpec): z.ZodType {
   const base = {
-    uuid: z.string().regex(UUID, 'not a uuid'),
+    uuid: z.string().regex(UUID, 'not a uuid').regex(CANONICAL_UUID, 'not a canonical uuid (lower case)'),
     text: z.string(),
     integer: z.number().int(),
     boolean: z.union([z.literal(0), z.literal(1), z.boolean()]).transform((b) => b === 1 || b === true),

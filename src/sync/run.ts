@@ -46,11 +46,24 @@ export interface PullPosition {
   tombstoneFrontier: Cursor | null;
   /** Whether the next run continues from the frontiers (true) or re-reads from the cursors. */
   continuing: boolean;
+  /**
+   * The current cycle's commit horizon (canonical; start of the cycle − safety lag): cursors
+   * never pass it until the cycle ends, however many runs it takes. Null between cycles.
+   */
+  horizon: string | null;
 }
 
 /** The pull position before anything has been read. */
 export function initialPullPosition(): PullPosition {
-  return { cursor: null, frontier: null, tombstoneCursor: null, tombstoneFrontier: null, continuing: false };
+  return { cursor: null, frontier: null, tombstoneCursor: null, tombstoneFrontier: null, continuing: false, horizon: null };
+}
+
+/** The run's hold on its lease, as the passes see it (src/lease does the bookkeeping). */
+export interface RunLease {
+  /** The fencing token every write of the run carries. */
+  readonly epoch: number;
+  /** Checks the lease is still this run's and extends it; throws LeaseLostError when not. Called before every page. */
+  renew(): void;
 }
 
 /** What a pass reports to the coordinator as it goes. */

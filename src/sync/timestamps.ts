@@ -30,6 +30,24 @@ export function canonicalTimestamp(value: string): string {
   return `${utc.slice(0, 19)}.${micros}Z`;
 }
 
+/** Where a cursor timestamp sorts: a canonical time, or before/after every canonical one. */
+export type CursorTimestamp = { kind: 'canonical'; canonical: string } | { kind: 'before-all' } | { kind: 'after-all' };
+
+/**
+ * Classifies a timestamp read from Postgres for keyset use. Postgres also has `-infinity`,
+ * `infinity`, BC dates and years past 9999, none of which has a canonical form: the first two
+ * kinds sort before every canonical time, the others after.
+ */
+export function cursorTimestamp(value: string): CursorTimestamp {
+  try {
+    return { kind: 'canonical', canonical: canonicalTimestamp(value) };
+  } catch (error) {
+    if (!(error instanceof InvalidTimestampError)) throw error;
+    const v = value.trim().toLowerCase();
+    return v.startsWith('-') || v.endsWith('bc') ? { kind: 'before-all' } : { kind: 'after-all' };
+  }
+}
+
 /** Canonical form of a millisecond epoch time (the engine's clock). */
 export function canonicalFromMillis(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}000Z`;

@@ -142,8 +142,34 @@ describe('pull: deletes', () => {
 });
 
 describe('pull: conflicts with edge writes', () => {
-  it('keeps a newer D1 row under last-write-wins and records the conflict', async () => {
+  it('keeps a newer D1 row of a two-way table under last-write-wins and records the conflict', async () => {
     const db = testDatabase(uniqueName('lww'));
+    const id = crypto.randomUUID();
+    await db.sql(`insert into prospects (id, name, updated_at) values ($1, 'original', '2026-01-01T00:00:00Z')`, [id]);
+    const stub = await testCoordinator('prospects', db);
+    await stub.syncNow('prospects');
+    // The edge write is pushed in the same run; park the push so only the pull meets the newer D1 row.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('push_seq', '9007199254740991') ON CONFLICT (key) DO UPDATE SET value = excluded.value`));
+    await env.DB.prepare(`UPDATE prospects SET name = 'edge', updated_at = '2026-01-03T00:00:00.000000Z' WHERE id = ?1`).bind(id).run();
+    await db.sql(`update prospects set name = 'supabase', updated_at = '2026-01-02T00:00:00Z' where id = $1`, [id]);
+
+    const run = await stub.syncNow('prospects');
+    if (!run.ran) throw new Error('coalesced');
+    expect(run.run.stats.conflicts).toBe(1);
+    expect((await d1Rows('prospects', [id]))[0]?.name).toBe('edge');
+    const conflicts = await stub.conflicts('prospects');
+    expect(conflicts[0]).toMatchObject({
+      rowId: id, direction: 'pull', winner: 'd1',
+      d1UpdatedAt: '2026-01-03T00:00:00.000000Z', supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
+    });
+    // Re-reading the same versions does not record the same conflict twice.
+    await stub.resetCursor('prospects', { scope: 'pull' });
+    await stub.syncNow('prospects');
+    expect((await stub.conflicts('prospects')).length).toBe(1);
+  });
+
+  it('a pull-only replica row given a newer updated_at in D1 is drift: Supabase wins, no conflict is recorded', async () => {
+    const db = testDatabase(uniqueName('drift'));
     await db.sql(`insert into campaigns (name, updated_at) values ('original', '2026-01-01T00:00:00Z')`);
     const stub = await testCoordinator('campaigns', db);
     await stub.syncNow('campaigns');
@@ -154,17 +180,9 @@ describe('pull: conflicts with edge writes', () => {
 
     const run = await stub.syncNow('campaigns');
     if (!run.ran) throw new Error('coalesced');
-    expect(run.run.stats.conflicts).toBe(1);
-    expect((await d1Rows('campaigns', [id]))[0]?.name).toBe('edge');
-    const conflicts = await stub.conflicts('campaigns');
-    expect(conflicts[0]).toMatchObject({
-      rowId: id, direction: 'pull', winner: 'd1',
-      d1UpdatedAt: '2026-01-03T00:00:00.000000Z', supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
-    });
-    // Re-reading the same versions does not record the same conflict twice.
-    await stub.resetCursor('campaigns', {});
-    await stub.syncNow('campaigns');
-    expect((await stub.conflicts('campaigns')).length).toBe(1);
+    expect(run.run.stats.conflicts).toBe(0);
+    expect(await d1Rows('campaigns', [id])).toMatchObject([{ name: 'supabase', updated_at: '2026-01-02T00:00:00.000000Z' }]);
+    expect(await stub.conflicts('campaigns')).toHaveLength(0);
   });
 });
 

@@ -64,6 +64,9 @@ describe('prospects both ways', () => {
     expect(conflicts.some((c) => c.rowId === idB && c.winner === 'supabase')).toBe(true);
   });
 
+  // Any request that can write prospects: the table routes, and the push function.
+  const WRITE = /^(POST|PATCH|DELETE) prospects$|^POST rpc\/sync_apply_push$/;
+
   it('one change causes a bounded number of writes: nothing echoes back', async () => {
     const db = testDatabase(uniqueName('echo'));
     const stub = await testCoordinator('prospects', db);
@@ -72,7 +75,7 @@ describe('prospects both ways', () => {
     await db.resetStats();
     for (let i = 0; i < 4; i++) await sync(stub);
     const counts = await requests(db);
-    const writes = Object.entries(counts).filter(([k]) => /^(POST|PATCH|DELETE) prospects$/.test(k)).reduce((n, [, v]) => n + v, 0);
+    const writes = Object.entries(counts).filter(([k]) => WRITE.test(k)).reduce((n, [, v]) => n + v, 0);
     expect(writes).toBe(1);
     const outbox = await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'prospects' AND seq > ?1`)
       .bind((await stub.status('prospects')).push?.confirmedSeq ?? 0)
@@ -85,7 +88,7 @@ describe('prospects both ways', () => {
     for (let i = 0; i < 3; i++) await sync(stub);
     expect((await d1Rows('prospects', [id]))[0]?.name).toBe('edited in supabase');
     const after = await requests(db);
-    expect(Object.entries(after).filter(([k]) => /^(POST|PATCH|DELETE) prospects$/.test(k)).length).toBe(0);
+    expect(Object.entries(after).filter(([k]) => WRITE.test(k)).length).toBe(0);
   });
 
   it('an edge delete reaches Supabase, and a Supabase delete reaches D1', async () => {

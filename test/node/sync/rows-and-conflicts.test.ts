@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../../src/entities.ts';
-import { decidePush } from '../../../src/sync/conflicts.ts';
+import { pushConflictRecord } from '../../../src/sync/conflicts.ts';
 import { toReplicaRow, toSourceRow } from '../../../src/sync/rows.ts';
 
 const prospects = ENTITIES.prospects!;
@@ -52,28 +52,21 @@ describe('toSourceRow (push)', () => {
   });
 });
 
-describe('decidePush', () => {
-  const edge = '2026-11-29T06:00:00.000001Z';
-  const later = '2026-11-29T06:00:00.000002Z';
-
-  it('sends without conflict when the replica is not newer', () => {
-    expect(decidePush('r', 'upsert', edge, edge, 'last-write-wins')).toEqual({ send: true, conflict: null });
-    expect(decidePush('r', 'upsert', edge, null, 'last-write-wins')).toEqual({ send: true, conflict: null });
+describe('pushConflictRecord', () => {
+  it('records a Supabase version that won under last-write-wins, in canonical form', () => {
+    const r = pushConflictRecord({ id: 'r', op: 'upsert', winner: 'supabase', supabase_ts: '2026-11-29T06:00:00.000002+00:00', supabase_deleted: false, d1_ts: '2026-11-29T06:00:00.000001Z' });
+    expect(r).toMatchObject({ rowId: 'r', direction: 'push', winner: 'supabase', supabaseUpdatedAt: '2026-11-29T06:00:00.000002Z', d1UpdatedAt: '2026-11-29T06:00:00.000001Z' });
+    expect(r.reason).toMatch(/^last-write-wins: .*Supabase's version is kept and D1 takes it/);
   });
 
-  it('skips a delete of a row Supabase does not have', () => {
-    expect(decidePush('r', 'delete', edge, null, 'source-wins')).toEqual({ send: false, conflict: null });
+  it('says when the winner is a delete made in Supabase after the edge write', () => {
+    const r = pushConflictRecord({ id: 'r', op: 'upsert', winner: 'supabase', supabase_ts: '2026-11-29T06:05:00+00:00', supabase_deleted: true, d1_ts: '2026-11-29T06:02:00.000000Z' });
+    expect(r.reason).toMatch(/was deleted in Supabase after the D1 upsert; Supabase's delete is kept/);
   });
 
-  it('last-write-wins keeps the newer replica and records it', () => {
-    const d = decidePush('r', 'upsert', edge, later, 'last-write-wins');
-    expect(d.send).toBe(false);
-    expect(d.conflict).toMatchObject({ rowId: 'r', winner: 'supabase', supabaseUpdatedAt: later, d1UpdatedAt: edge });
-  });
-
-  it('source-wins overwrites the newer replica and records it', () => {
-    const d = decidePush('r', 'delete', edge, later, 'source-wins');
-    expect(d.send).toBe(true);
-    expect(d.conflict).toMatchObject({ winner: 'd1', direction: 'push' });
+  it('records D1 overwriting a later Supabase change under source-wins', () => {
+    const r = pushConflictRecord({ id: 'r', op: 'delete', winner: 'd1', supabase_ts: '2026-11-29T06:05:00+00:00', supabase_deleted: false, d1_ts: '2026-11-29T06:02:00.000000Z' });
+    expect(r).toMatchObject({ winner: 'd1', supabaseUpdatedAt: '2026-11-29T06:05:00.000000Z' });
+    expect(r.reason).toMatch(/^source-wins: .*D1's delete overwrites it/);
   });
 });
