@@ -247,16 +247,18 @@ describe('pull: one run at a time', () => {
     expect(cursorBefore?.ts).toBe('2026-01-01T00:00:10+00:00');
 
     // A run that died mid-way: its lease is still in storage, the instance is gone.
-    const deadLease = { runId: 'dead-run', trigger: 'alarm', holder: 'gone', startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 800).toISOString() };
-    await runInDurableObject(stub, (_i, state) => {
+    const plantLease = (expiresAt: number) => runInDurableObject(stub, (_i, state) => {
+      const deadLease = { runId: 'dead-run', trigger: 'alarm', epoch: 1, startedAt: new Date().toISOString(), expiresAt: new Date(expiresAt).toISOString() };
       state.storage.sql.exec(
         `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         JSON.stringify(deadLease),
       );
     });
+    await plantLease(Date.now() + 60_000);
     const blocked = await stub.syncNow('campaigns');
     expect(blocked).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'dead-run' } });
-    await new Promise((r) => setTimeout(r, 900));
+    // Its expiry comes (planted, not slept past).
+    await plantLease(Date.now() - 1);
     const resumed = await stub.syncNow('campaigns');
     expect(resumed.ran).toBe(true);
     const position = await runInDurableObject(stub, (_i, state) =>
