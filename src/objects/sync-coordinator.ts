@@ -383,7 +383,9 @@ export class SyncCoordinator extends DurableObject<Env> {
     if (lastRun && (lastSuccessAt === null || now - Date.parse(lastSuccessAt) > staleAfter)) {
       problems.push(lastSuccessAt === null ? 'no run has succeeded yet' : `no successful run since ${lastSuccessAt}`);
     }
-    if (!paused && alarm === null) problems.push('no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync');
+    // While an alarm's run is in progress the platform shows no alarm; the run arms the next one.
+    const lease = this.liveLease(now);
+    if (!paused && alarm === null && lease === null) problems.push('no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync');
     if (push?.oldestPendingAgeSeconds != null && push.oldestPendingAgeSeconds * 1000 > staleAfter) {
       problems.push(`outbox backlog: the oldest unsent change is ${push.oldestPendingAgeSeconds}s old`);
     }
@@ -398,7 +400,7 @@ export class SyncCoordinator extends DurableObject<Env> {
         ? { cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing }
         : null,
       push,
-      lease: this.liveLease(now),
+      lease,
       lastRun,
       lastSuccessAt,
       errorStreak,

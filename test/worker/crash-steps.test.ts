@@ -28,7 +28,10 @@ interface CrashPlan {
 /** Counts I/O steps across D1 and Supabase and crashes at the planned one. */
 class StepCounter {
   steps = 0;
-  constructor(private readonly plan: CrashPlan | null) {}
+  private readonly plan: CrashPlan | null;
+  constructor(plan: CrashPlan | null) {
+    this.plan = plan;
+  }
 
   async around<T>(io: () => Promise<T>): Promise<T> {
     const step = this.steps++;

@@ -4,7 +4,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/types.ts';
 import { canonicalFromMillis } from '../../src/sync/timestamps.ts';
-import { d1Rows, insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
+import { d1Rows, fireAlarm, insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 beforeEach(wipeD1);
 
@@ -354,5 +354,21 @@ describe('lease fencing', () => {
     expect(await supabaseRow(db, 'emails', id)).toBeUndefined();
     // The fenced run changed nothing of the coordinator's state.
     expect((await stub.status('emails')).push?.confirmedSeq).toBe(0);
+  });
+});
+
+describe('status while a run is in progress', () => {
+  it('does not report a missing alarm while an alarm run holds the lease (the run arms the next one)', async () => {
+    const db = testDatabase(uniqueName('alarm-status'));
+    await db.sql(`insert into campaigns (name) values ('x')`);
+    const stub = await testCoordinator('campaigns', db);
+    await db.faults({ responseDelayMs: 1_500, onlyPaths: 'rest/v1/campaigns', count: 1 });
+    const run = fireAlarm(stub);
+    await requestsSeen(db, 'GET campaigns', 1);
+    const during = await stub.status('campaigns');
+    expect(during.lease?.trigger).toBe('alarm');
+    expect(during.problems).toEqual([]);
+    expect(await run).toBe(true);
+    expect((await stub.status('campaigns')).nextAlarmAt).not.toBeNull();
   });
 });
