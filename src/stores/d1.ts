@@ -36,7 +36,8 @@ export interface Fence {
 }
 
 // Upserting an older epoch fires the sync_fence_monotonic trigger, which fails the whole batch.
-const FENCE = 'INSERT INTO sync_fence (entity, epoch) VALUES (?1, ?2) ON CONFLICT (entity) DO UPDATE SET epoch = excluded.epoch';
+// The run's own epoch again is not rewritten (D1 bills rows written): one fence write per run.
+const FENCE = 'INSERT INTO sync_fence (entity, epoch) VALUES (?1, ?2) ON CONFLICT (entity) DO UPDATE SET epoch = excluded.epoch WHERE excluded.epoch <> sync_fence.epoch';
 
 /** Runs a batch that starts with the fence; a refused epoch becomes LeaseLostError. */
 async function fencedBatch(db: D1Database, fence: Fence, statements: D1PreparedStatement[]): Promise<D1Result[]> {
