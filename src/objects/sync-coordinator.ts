@@ -207,9 +207,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     const supabase = createSupabaseStore({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
     const budget = { maxPages: settings.maxPagesPerRun, deadline: startedMs + settings.maxRunMs };
     const now = (): number => Date.now();
-    const sink = this.sink();
-    // Saves are fenced too: a run that lost its lease never overwrites the positions of the run that took over.
+    // Saves are fenced too: a run that lost its lease never overwrites the positions, conflicts
+    // or quarantine of the run that took over.
     const holding = (): void => checkLease(this.store.get<Lease>('lease'), runId, Date.now());
+    const sink = this.sink(holding);
     const failures: unknown[] = [];
     let caughtUp = true;
 
@@ -346,15 +347,23 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('next_run_at', new Date(at).toISOString());
   }
 
-  private sink(): PassSink {
+  /** Where a run's passes record conflicts and quarantine; `holding` throws once the run lost its lease. */
+  private sink(holding: () => void): PassSink {
     return {
-      conflict: (c) => this.store.addConflict(c, new Date().toISOString()),
+      conflict: (c) => {
+        holding();
+        this.store.addConflict(c, new Date().toISOString());
+      },
       quarantine: (q) => {
+        holding();
         this.store.quarantine(q, new Date().toISOString(), Date.now());
         // The log gets the reason's head only: Supabase's details quote the row's values.
         this.log({ event: 'row_quarantined', entity: this.store.get<string>('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.split(' — ')[0]?.slice(0, 300) });
       },
-      release: (direction, ids) => this.store.release(direction, ids),
+      release: (direction, ids) => {
+        holding();
+        this.store.release(direction, ids);
+      },
     };
   }
 
