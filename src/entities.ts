@@ -125,8 +125,8 @@ const emails: EntityDefinition = {
   key: 'id',
   cursorColumn: 'updated_at',
   direction: 'push',
-  // An `in.(…)` list of 200 uuids keeps the conflict-check URL under 8 KB.
-  pageSize: 200,
+  // A push page travels in the body of one request (sync_apply_push), so no URL limits it.
+  pageSize: 500,
   conflictPolicy: 'source-wins',
   tombstones: false,
   columns: {

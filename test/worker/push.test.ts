@@ -44,11 +44,14 @@ describe('push: emails through the outbox', () => {
     const db = testDatabase(uniqueName('emails10k'));
     const rows = Array.from({ length: 10_000 }, (_, i) => email(i));
     await insertEmails(rows);
-    const stub = await testCoordinator('emails', db, { maxPagesPerRun: 20 });
+    const stub = await testCoordinator('emails', db, { maxPagesPerRun: 8 });
     expect((await stub.status('emails')).push?.pending).toBe(10_000);
 
+    await db.resetStats();
     const runs = await syncUntilCaughtUp(stub, 'emails');
-    expect(runs).toBeGreaterThanOrEqual(3); // 50 pages of 200 at 20 pages per run
+    expect(runs).toBe(3); // 20 pages of 500 at 8 pages per run: 8, 8, 4
+    const { requests } = (await db.stats()) as { requests: Record<string, number> };
+    expect(requests).toEqual({ 'POST rpc/sync_apply_push': 20 }); // one request per page, nothing else
     expect(await count(db)).toBe(10_000);
     const status = await stub.status('emails');
     expect(status.push?.pending).toBe(0);
