@@ -7,7 +7,7 @@ import { ENTITY_NAMES, findEntity } from './entities.ts';
 import type { Env } from './env.ts';
 import { requireAdmin } from './http/auth.ts';
 import { errorResponse, HttpError } from './http/errors.ts';
-import { EmptyBodySchema, entityParam, LimitQuerySchema, parseBody, parseWith, ResetBodySchema, SyncLogQuerySchema } from './http/parse.ts';
+import { EmptyBodySchema, entityParam, LimitQuerySchema, parseBody, parseResetBody, parseWith, readJsonBody, SyncLogQuerySchema } from './http/parse.ts';
 import { renderDashboard } from './dashboard/page.ts';
 import { readSyncLog } from './stores/d1.ts';
 import { summarizeStatuses, type OverallStatus } from './status-summary.ts';
@@ -69,9 +69,8 @@ router
   })
   .post('/objects/:entity/reset', async (request, env) => {
     const entity = entityParam(request.params.entity);
-    const body = await parseBody(request, ResetBodySchema);
-    const cursor = body.cursor ? { ts: body.cursor.updated_at, id: body.cursor.id } : null;
-    const result = await coordinator(env, entity.name).resetCursor(entity.name, { cursor, ...(body.scope ? { scope: body.scope } : {}) });
+    const target = parseResetBody(await readJsonBody(request), entity);
+    const result = await coordinator(env, entity.name).resetCursor(entity.name, target);
     if (!result.ok) throw new HttpError(409, 'run_in_progress', 'a sync run holds the lease; retry when it ends', { lease: result.lease });
     return Response.json(result.status);
   })

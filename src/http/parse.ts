@@ -1,6 +1,8 @@
 /** zod at the edge: request bodies, params and queries, with the issues in a 400's details. */
 import { z } from 'zod';
 import { findEntity, type EntityDefinition } from '../entities.ts';
+import type { Cursor } from '../sync/cursor.ts';
+import { checkResetCursor } from './cursor-param.ts';
 import { HttpError } from './errors.ts';
 
 /** The entity named in a path, or 404. */
@@ -10,18 +12,26 @@ export function entityParam(name: string | undefined): EntityDefinition {
   return entity;
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * Reads a JSON body (an empty body counts as {}), or throws 400 invalid_json. The bytes are
+ * decoded as UTF-8 whatever the content-type says (as request.text() would, without workerd's
+ * "does not appear to be text" warning for odd types); invalid sequences become U+FFFD.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const text = utf8.decode(await request.arrayBuffer());
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+  }
+}
+
 /** Parses a JSON body (an empty body counts as {}) with a schema, or throws 400 with the issues. */
 export async function parseBody<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
-  const text = await request.text();
-  let json: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
-    }
-  }
-  return parseWith(schema, json, 'invalid_body');
+  return parseWith(schema, await readJsonBody(request), 'invalid_body');
 }
 
 /** Validates a value, or throws 400 with zod's issues in details. */
@@ -34,17 +44,50 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, code =
   return parsed.data;
 }
 
-/** POST /objects/:entity/reset: to the beginning (no body, or cursor null) or after a given cursor. */
+/**
+ * POST /objects/:entity/reset: to the beginning (no body, or cursor null) or after a given
+ * cursor, as `{ts, id}` (the shape status returns) or `{updated_at, id}`; exactly one of the two.
+ */
 export const ResetBodySchema = z
   .object({
     cursor: z
-      .object({ updated_at: z.string().min(1).max(64), id: z.string().min(1).max(128) })
+      .object({
+        ts: z.string().min(1).max(64).optional(),
+        updated_at: z.string().min(1).max(64).optional(),
+        id: z.string().min(1).max(128),
+      })
       .strict()
+      .superRefine((c, ctx) => {
+        if (c.ts !== undefined && c.updated_at !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [], message: 'give the timestamp as either "ts" or "updated_at", not both' });
+        } else if (c.ts === undefined && c.updated_at === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['ts'], message: 'missing: the cursor needs "ts" (or "updated_at") and "id"' });
+        }
+      })
       .nullable()
       .optional(),
     scope: z.enum(['all', 'pull', 'push']).optional(),
   })
   .strict();
+
+/** A reset request, validated for `entity`. */
+export interface ResetRequest {
+  cursor: Cursor | null;
+  scope?: 'all' | 'pull' | 'push';
+}
+
+/**
+ * Validates a reset body for `entity`: 400 invalid_body when it does not have the shape,
+ * 400 invalid_cursor when the cursor is not a position the entity can be read from.
+ */
+export function parseResetBody(json: unknown, entity: EntityDefinition): ResetRequest {
+  const body = parseWith(ResetBodySchema, json, 'invalid_body');
+  const scope = body.scope === undefined ? {} : { scope: body.scope };
+  if (!body.cursor) return { cursor: null, ...scope };
+  const checked = checkResetCursor(body.cursor, entity);
+  if (!checked.ok) throw new HttpError(400, 'invalid_cursor', 'the cursor is not a position this entity can be read from', checked.issues);
+  return { cursor: checked.cursor, ...scope };
+}
 
 /** ?limit= for history listings. */
 export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });

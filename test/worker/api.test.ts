@@ -1,11 +1,11 @@
 import { createExecutionContext, createScheduledController, env, runInDurableObject, SELF, waitOnExecutionContext } from 'cloudflare:test';
-import { inject } from 'vitest';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { ENTITY_NAMES } from '../../src/entities.ts';
 import { alarmAt } from './helpers.ts';
 
 const TOKEN = 'test-admin-token';
+const UUID_A = '5b0f6c1e-8a7d-4a55-9a7e-0d5f0c1e2a11';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 function call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
@@ -18,6 +18,29 @@ function call(method: string, path: string, init: { body?: unknown; headers?: Re
 async function errorOf(res: Response): Promise<{ code: string; message: string; details?: unknown }> {
   const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
   return body.error;
+}
+
+/** The production coordinator of `name` (the object the routes address). */
+function coordinatorOf(name: string) {
+  return env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+}
+
+/**
+ * Brings production coordinators to a known quiet state: paused (no alarm armed, none will be)
+ * and no run in flight. Tests that act on them start and end with it, so they depend on no
+ * other test and leave no alarm behind (a pending alarm keeps the runtime waiting at teardown).
+ */
+async function settle(names: readonly string[] = ENTITY_NAMES): Promise<void> {
+  await Promise.all(names.map(async (name) => {
+    const stub = coordinatorOf(name);
+    await stub.pause(name);
+    await expect.poll(async () => (await stub.status(name)).lease, { timeout: 15_000 }).toBeNull();
+  }));
+}
+
+/** A pull cursor as status shows it. */
+async function pullCursor(name: string): Promise<unknown> {
+  return (await coordinatorOf(name).status(name)).pull?.cursor;
 }
 
 const ADMIN_ROUTES: [string, string][] = [
@@ -122,6 +145,9 @@ describe('validation and routing errors', () => {
 });
 
 describe('operator actions', () => {
+  beforeEach(() => settle());
+  afterEach(() => settle());
+
   it('status, sync, pause, resume, conflicts and quarantine of one entity', async () => {
     let res = await call('GET', '/objects/campaigns/status');
     expect(res.status).toBe(200);
@@ -148,32 +174,114 @@ describe('operator actions', () => {
   });
 
   it('resets a cursor to the beginning or after a given cursor, and refuses with 409 during a run', async () => {
-    // Paused, so a reset does not start a run that would hold the lease during this test.
-    await call('POST', '/objects/mailboxes/pause');
-    let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01T00:00:00+00:00', id: 'abc' } } });
+    // settle() paused mailboxes, so a reset does not start a run that would hold the lease here.
+    let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01T00:00:00+00:00', id: UUID_A } } });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00+00:00', id: 'abc' });
+    expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
     res = await call('POST', '/objects/mailboxes/reset');
     expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toBeNull();
 
-    const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName('mailboxes'));
+    const stub = coordinatorOf('mailboxes');
     await runInDurableObject(stub, (_i, state) => {
       const lease = { runId: 'r-1', trigger: 'alarm', holder: 'x', startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
       state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(lease));
     });
-    res = await call('POST', '/objects/mailboxes/reset');
-    expect(res.status).toBe(409);
+    try {
+      res = await call('POST', '/objects/mailboxes/reset');
+      expect(res.status).toBe(409);
+      const err = await errorOf(res);
+      expect(err.code).toBe('run_in_progress');
+      expect(err.details).toMatchObject({ lease: { runId: 'r-1' } });
+      res = await call('POST', '/objects/mailboxes/sync');
+      expect(await res.json()).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'r-1' } });
+    } finally {
+      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
+    }
+    res = await call('POST', '/objects/mailboxes/resume');
+    expect(((await res.json()) as { paused: boolean }).paused).toBe(false);
+  });
+
+  it('refuses a reset to a garbage cursor with 400 and leaves the cursor as it was', async () => {
+    const before = { ts: '2026-03-04T05:06:07.123456Z', id: UUID_A };
+    let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: before } });
+    expect(res.status).toBe(200);
+    expect(await pullCursor('mailboxes')).toEqual(before);
+
+    res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: 'garbage', id: 'x' } } });
+    expect(res.status).toBe(400);
     const err = await errorOf(res);
-    expect(err.code).toBe('run_in_progress');
-    expect(err.details).toMatchObject({ lease: { runId: 'r-1' } });
-    res = await call('POST', '/objects/mailboxes/sync');
-    expect(await res.json()).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'r-1' } });
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
-    await call('POST', '/objects/mailboxes/resume');
+    expect(err.code).toBe('invalid_cursor');
+    expect(err.details).toEqual([
+      { path: 'cursor.updated_at', message: expect.stringContaining('not a timestamp: "garbage"') },
+      { path: 'cursor.id', message: expect.stringContaining('canonical lower-case uuid') },
+    ]);
+    expect(await pullCursor('mailboxes')).toEqual(before);
+
+    // None of these may be stored: every later run would send it to Supabase and fail on it.
+    const refused: [unknown, string, string][] = [
+      [{ updated_at: 'infinity', id: UUID_A }, 'invalid_cursor', 'cursor.updated_at'],
+      [{ ts: '-infinity', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: 'now', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '2026-02-30T00:00:00Z', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '2026-01-01T24:00:00Z', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '10000-01-01T00:00:00Z', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '9999-12-31T23:59:59-01:00', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '2026-01-01T00:00:00+99:99', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '2026-01-01T00:00:00Z\u0000', id: UUID_A }, 'invalid_cursor', 'cursor.ts'],
+      [{ ts: '2026-01-01T00:00:00Z', id: 'not-a-uuid' }, 'invalid_cursor', 'cursor.id'],
+      [{ ts: '2026-01-01T00:00:00Z', id: `${UUID_A}\u0000` }, 'invalid_cursor', 'cursor.id'],
+      [{ ts: '2026-01-01T00:00:00Z', id: `{${UUID_A}}` }, 'invalid_cursor', 'cursor.id'],
+      [{ ts: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', id: UUID_A }, 'invalid_body', 'cursor'],
+      [{ id: UUID_A }, 'invalid_body', 'cursor.ts'],
+      [{ ts: 1767225600, id: UUID_A }, 'invalid_body', 'cursor.ts'],
+      [{ ts: '2026-01-01T00:00:00Z', id: UUID_A, extra: 1 }, 'invalid_body', 'cursor'],
+      [{ ts: '', id: UUID_A }, 'invalid_body', 'cursor.ts'],
+      [[], 'invalid_body', 'cursor'],
+    ];
+    for (const [cursor, code, path] of refused) {
+      res = await call('POST', '/objects/mailboxes/reset', { body: { cursor } });
+      expect(res.status, JSON.stringify(cursor)).toBe(400);
+      const e = await errorOf(res);
+      expect(e.code, JSON.stringify(cursor)).toBe(code);
+      expect(e.details, JSON.stringify(cursor)).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+    }
+    res = await call('POST', '/objects/mailboxes/reset', { body: { scope: 'sideways' } });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('invalid_body');
+    expect(await pullCursor('mailboxes')).toEqual(before);
+  });
+
+  it('refuses an upper-case uuid in a reset cursor and names the lower-case form', async () => {
+    await call('POST', '/objects/mailboxes/reset');
+    const res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { ts: '2026-01-01T00:00:00Z', id: UUID_A.toUpperCase() } } });
+    expect(res.status).toBe(400);
+    const err = await errorOf(res);
+    expect(err.code).toBe('invalid_cursor');
+    expect(err.details).toEqual([{ path: 'cursor.id', message: expect.stringContaining('lower case') }]);
+    expect((err.details as { message: string }[])[0]?.message).toContain(JSON.stringify(UUID_A));
+    expect(await pullCursor('mailboxes')).toBeNull();
+  });
+
+  it('stores a reset cursor in canonical form from either shape, and takes back what status shows', async () => {
+    let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01 02:30:00.5+02:30', id: UUID_A }, scope: 'pull' } });
+    expect(res.status).toBe(200);
+    const shown = ((await res.json()) as { pull: { cursor: unknown } }).pull.cursor;
+    expect(shown).toEqual({ ts: '2026-01-01T00:00:00.500000Z', id: UUID_A });
+
+    await call('POST', '/objects/mailboxes/reset');
+    expect(await pullCursor('mailboxes')).toBeNull();
+    // The shape status answers goes straight back into a reset.
+    res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: shown } });
+    expect(res.status).toBe(200);
+    expect(await pullCursor('mailboxes')).toEqual(shown);
+
+    res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { ts: '0100-01-01T00:00:00Z', id: '00000000-0000-0000-0000-000000000000' } } });
+    expect(res.status).toBe(200);
+    expect(await pullCursor('mailboxes')).toEqual({ ts: '0100-01-01T00:00:00.000000Z', id: '00000000-0000-0000-0000-000000000000' });
   });
 
   it('reports overall status with both directions and unsyncedEmails, and never leaks secrets', async () => {
-    await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES ('6f1c0a52-3c1e-4a55-9a1e-0c6b8f1d2e3a', 'a@x.example', 'b@x.example', 'outbound')`).run();
+    await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(crypto.randomUUID()).run();
     const res = await call('GET', '/api/sync/status');
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -216,24 +324,38 @@ describe('cron', () => {
     await waitOnExecutionContext(ctx);
   }
 
+  beforeEach(() => settle());
+  afterEach(() => settle());
+
   it('*/10 arms every coordinator; 0 3 also re-reads the pulled tables from the beginning', async () => {
+    // Running but with no alarm: resume (which runs at once), wait for that run to end, drop its next alarm.
+    const lastRunIds = new Map<string, string | undefined>();
     for (const name of ENTITY_NAMES) {
-      const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+      const stub = coordinatorOf(name);
+      const before = (await stub.status(name)).lastRun?.runId;
+      await stub.resume(name);
+      await expect.poll(async () => {
+        const s = await stub.status(name);
+        return s.lease === null && s.lastRun?.runId !== before && s.nextAlarmAt !== null;
+      }, { timeout: 15_000 }).toBe(true);
       await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
+      lastRunIds.set(name, (await stub.status(name)).lastRun?.runId);
     }
     await tick('*/10 * * * *');
     for (const name of ENTITY_NAMES) {
       // The armed alarm fires at once; while its run is in flight there is no alarm, after it the next one.
-      const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+      const stub = coordinatorOf(name);
       await expect.poll(() => alarmAt(stub), { timeout: 10_000 }).not.toBeNull();
-      expect((await stub.status(name)).lastRun).not.toBeNull();
+      await expect.poll(async () => (await stub.status(name)).lastRun?.runId, { timeout: 10_000 }).not.toBe(lastRunIds.get(name));
     }
 
-    const campaigns = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName('campaigns'));
-    await campaigns.resetCursor('campaigns', { cursor: { ts: '2026-01-01T00:00:00+00:00', id: 'x' } });
+    // Paused, so no run holds the lease when the 0 3 tick resets the cursor.
+    await settle(['campaigns']);
+    const campaigns = coordinatorOf('campaigns');
+    const reset = await campaigns.resetCursor('campaigns', { cursor: { ts: '2026-01-01T00:00:00.000000Z', id: UUID_A } });
+    expect(reset.ok).toBe(true);
+    expect((await campaigns.status('campaigns')).pull?.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
     await tick('0 3 * * *');
     expect((await campaigns.status('campaigns')).pull?.cursor).toBeNull();
-    // Leave no alarm behind: a pending alarm keeps the test runtime waiting for it at teardown.
-    for (const name of ENTITY_NAMES) await env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name)).pause(name);
   });
 });
