@@ -54,7 +54,9 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
     ? { ...start, frontier: start.cursor, tombstoneFrontier: start.tombstoneCursor, horizon: cycleHorizon }
     : { ...start, horizon: cycleHorizon };
 
-  const rowsDone = await drain(ctx, stats, position.frontier, async (after) => {
+  // A cycle whose rows were all read in an earlier run goes on with its tombstones: re-reading
+  // the last row page first would spend a one-page budget on it every time and never get there.
+  const rowsDone = (!newCycle && start.rowsDone === true) || await drain(ctx, stats, position.frontier, async (after) => {
     ctx.lease.renew();
     const rows = await ctx.supabase.readPage(ctx.entity, after, ctx.pageSize);
     const page = await applyRowsPage(ctx, stats, rows, fence);
@@ -69,6 +71,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
     return { count: rows.length, last: position.frontier, end: page.end };
   });
 
+  position = { ...position, rowsDone };
   let tombstonesDone = !ctx.entity.tombstones;
   if (rowsDone && ctx.entity.tombstones) {
     tombstonesDone = await drain(ctx, stats, position.tombstoneFrontier, async (after) => {
@@ -93,7 +96,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
   const caughtUp = rowsDone && tombstonesDone;
   // A finished cycle starts the next one from the committed cursors with a new horizon,
   // re-reading the lag window.
-  position = caughtUp ? { ...position, continuing: false, horizon: null } : position;
+  position = caughtUp ? { ...position, continuing: false, horizon: null, rowsDone: false } : position;
   ctx.save(position);
   return { caughtUp, stats };
 }

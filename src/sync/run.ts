@@ -46,6 +46,8 @@ export interface PullPosition {
   tombstoneFrontier: Cursor | null;
   /** Whether the next run continues from the frontiers (true) or re-reads from the cursors. */
   continuing: boolean;
+  /** The cycle has read every row and is on its tombstones (a run budget can end between the two). */
+  rowsDone?: boolean;
   /**
    * The current cycle's commit horizon (canonical; start of the cycle − safety lag): cursors
    * never pass it until the cycle ends, however many runs it takes. Null between cycles.

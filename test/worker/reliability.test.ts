@@ -381,3 +381,24 @@ describe('status while a run is in progress', () => {
     expect((await stub.status('campaigns')).nextAlarmAt).not.toBeNull();
   });
 });
+
+describe('pull: a run budget of one page', () => {
+  it('a cycle whose rows ended in one run goes on with its tombstones in the next, instead of re-reading the last row page forever', async () => {
+    const db = testDatabase(uniqueName('one-page'));
+    const [keep, gone] = [crypto.randomUUID(), crypto.randomUUID()];
+    await db.sql(`insert into campaigns (id, name) values ($1, 'keep'), ($2, 'gone')`, [keep, gone]);
+    const stub = await testCoordinator('campaigns', db);
+    await stub.pause('campaigns');
+    await caughtUp(stub, 'campaigns');
+    await db.sql(`delete from campaigns where id = $1`, [gone]);
+    await stub.configure('campaigns', { maxPagesPerRun: 1 });
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) {
+      const run = await syncOnce(stub, 'campaigns');
+      outcomes.push(run.outcome);
+      if (run.outcome === 'caught-up') break;
+    }
+    expect(outcomes).toEqual(['more', 'caught-up']); // the rows' page, then the tombstones' page
+    expect((await d1Rows('campaigns', [keep, gone])).map((r) => r.name)).toEqual(['keep']);
+  });
+});
