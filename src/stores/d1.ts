@@ -76,15 +76,21 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
   const guard = pushes(entity)
     ? `WHERE excluded.${ts} > ${t}.${ts} OR (excluded.${ts} = ${t}.${ts} AND (${excludedList}) IS NOT (${currentList}))`
     : `WHERE (${excludedList}) IS NOT (${currentList})`;
+  // A two-way row deleted at the edge after the incoming version, with the delete not pushed
+  // yet, stays deleted: the push is about to send that delete. (`WHERE …` also resolves
+  // SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity, as `WHERE true` does.)
+  const notDeletedLater = pushes(entity)
+    ? `NOT EXISTS (SELECT 1 FROM sync_outbox AS o WHERE o.entity = ?2 AND o.row_id = j.value ->> '$.${entity.key}' ` +
+      `AND o.op = 'delete' AND o.changed_at >= j.value ->> '$.${entity.cursorColumn}')`
+    : 'true';
   s = {
     // Rows whose D1 version is newer than the incoming one: last-write-wins keeps D1's.
     conflicts:
       `SELECT t.${key} AS id, t.${ts} AS replica_ts, j.value ->> '$.${entity.cursorColumn}' AS incoming_ts ` +
       `FROM json_each(?1) AS j JOIN ${t} AS t ON t.${key} = j.value ->> '$.${entity.key}' ` +
       `WHERE t.${ts} > j.value ->> '$.${entity.cursorColumn}'`,
-    // `WHERE true` resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
     upsert:
-      `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
+      `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE ${notDeletedLater} ` +
       `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ${guard}`,
     // A row re-created or edited after the delete is newer than the tombstone and stays.
     tombstones:
@@ -109,7 +115,7 @@ export async function applyPulledRows(db: D1Database, entity: EntityDefinition, 
   const results = await fencedBatch(db, fence, [
     db.prepare(GUARD_ON),
     ...(lww ? [db.prepare(s.conflicts).bind(payload)] : []),
-    db.prepare(s.upsert).bind(payload),
+    lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload),
     db.prepare(GUARD_OFF),
   ]);
   const [conflicts, upsert] = lww ? [results[1], results[2]] : [undefined, results[1]];

@@ -402,3 +402,24 @@ describe('pull: a run budget of one page', () => {
     expect((await d1Rows('campaigns', [keep, gone])).map((r) => r.name)).toEqual(['keep']);
   });
 });
+
+describe('pull: an edge delete not pushed yet', () => {
+  it('a pull never re-creates a two-way row deleted at the edge while the push of that delete is failing', async () => {
+    const db = testDatabase(uniqueName('edge-delete'));
+    const id = crypto.randomUUID();
+    await db.sql(`insert into prospects (id, name) values ($1, 'v1')`, [id]);
+    const stub = await testCoordinator('prospects', db);
+    await stub.pause('prospects');
+    await caughtUp(stub, 'prospects');
+    await db.sql(`update prospects set name = 'v2 in supabase' where id = $1`, [id]);
+    await env.DB.prepare(`DELETE FROM prospects WHERE id = ?1`).bind(id).run(); // later than v2
+    await db.faults({ errorRate: 1, errorStatus: 503, onlyPaths: 'rpc/sync_apply_push' });
+    const failed = await syncOnce(stub, 'prospects'); // the push fails, the pull reads v2
+    expect(failed.outcome).toBe('failed');
+    expect(await d1Rows('prospects', [id])).toHaveLength(0);
+    await db.clearFaults();
+    await caughtUp(stub, 'prospects');
+    expect(await d1Rows('prospects', [id])).toHaveLength(0);
+    expect(await supabaseRow(db, 'prospects', id)).toBeUndefined();
+  });
+});
