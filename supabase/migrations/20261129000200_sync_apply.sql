@@ -7,7 +7,7 @@
 -- * set_updated_at(): a write on top of a version always yields a strictly newer version
 --   (max(now, previous + 1 µs)), and the engine's own writes keep the version they carry.
 -- * Tombstones: a re-inserted key clears its tombstone (a tombstone never deletes a row that
---   exists), and a delete is stamped after the version it deleted.
+--   exists) and is stamped after it; a delete is stamped after the version it deleted.
 -- * sync_register_table(): what a table needs to be synced; the only way the functions above
 --   accept a table.
 -- Idempotent: safe to apply again.
@@ -66,6 +66,26 @@ begin
 end;
 $$;
 
+create or replace function public.stamp_reinsert() returns trigger
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  deleted timestamptz;
+begin
+  -- A re-insert is a write on top of the deletion: strictly newer than it, as every write on
+  -- top of a version is (the deleted version may have come from a clock running ahead).
+  if current_setting('sync.applying', true) is distinct from 'on' then
+    select max(s.deleted_at) into deleted from public.sync_tombstones s
+    where s.table_name = tg_table_name and s.row_id = to_jsonb(new) ->> coalesce(tg_argv[0], 'id');
+    if deleted is not null then
+      new.updated_at := greatest(new.updated_at, deleted + interval '1 microsecond');
+    end if;
+  end if;
+  return new;
+end;
+$$;
+
+-- An AFTER trigger, so that in one statement that deletes and re-inserts a key it runs after
+-- the delete's record_tombstone (AFTER triggers fire in event order at the end of the statement).
 create or replace function public.clear_tombstone() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
 begin
@@ -93,6 +113,9 @@ begin
   execute format('drop trigger if exists clear_tombstone on public.%I', p_table);
   execute format('create trigger clear_tombstone after insert on public.%I
                     for each row execute function public.clear_tombstone(%L)', p_table, p_key);
+  execute format('drop trigger if exists stamp_reinsert on public.%I', p_table);
+  execute format('create trigger stamp_reinsert before insert on public.%I
+                    for each row execute function public.stamp_reinsert(%L)', p_table, p_key);
   execute format('create index if not exists %I on public.%I (updated_at, %I)', p_table || '_keyset', p_table, p_key);
   insert into public.sync_tables (table_name, key_column) values (p_table, p_key)
   on conflict (table_name) do update set key_column = excluded.key_column;
