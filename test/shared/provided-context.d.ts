@@ -5,5 +5,11 @@ declare module 'vitest' {
   interface ProvidedContext {
     supabaseUrl: string;
     supabaseServiceRoleKey: string;
+    /** CONVERGENCE_* environment variables for test/worker/convergence.test.ts ('' when unset). */
+    convergenceCases: string;
+    convergenceSeed: string;
+    convergenceFirstSeed: string;
+    convergenceFreshDb: string;
+    convergenceVerbose: string;
   }
 }
