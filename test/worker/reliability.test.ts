@@ -423,3 +423,19 @@ describe('pull: an edge delete not pushed yet', () => {
     expect(await supabaseRow(db, 'prospects', id)).toBeUndefined();
   });
 });
+
+describe('versions: a re-insert is a write on top of the deletion', () => {
+  it('a prospect deleted and re-inserted in Supabase after a version stamped ten minutes ahead reaches D1 as the newer version', async () => {
+    const db = testDatabase(uniqueName('reinsert-ahead'));
+    const id = crypto.randomUUID();
+    await db.sql(`insert into prospects (id, name, updated_at) values ($1, 'ahead', $2)`, [id, iso(600_000)]);
+    const stub = await testCoordinator('prospects', db);
+    await stub.pause('prospects');
+    await caughtUp(stub, 'prospects');
+    await db.sql(`delete from prospects where id = $1`, [id]);
+    await db.sql(`insert into prospects (id, name) values ($1, 'again')`, [id]);
+    await caughtUp(stub, 'prospects');
+    expect((await d1Rows('prospects', [id]))[0]?.name).toBe('again');
+    expect(await supabaseRow(db, 'prospects', id)).toMatchObject({ name: 'again' });
+  });
+});
