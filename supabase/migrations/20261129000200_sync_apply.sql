@@ -56,11 +56,28 @@ create or replace function public.record_tombstone() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
   old_row jsonb := to_jsonb(old);
+  key_column text := coalesce(tg_argv[0], 'id');
   version timestamptz := (old_row ->> 'updated_at')::timestamptz;
+  reinserted boolean;
 begin
+  -- One statement that deletes and re-inserts the key (a CTE) fires this after the insert: the
+  -- key exists again, so no tombstone; the new row is stamped after the version it replaced.
+  -- The key is compared in its own type (read back through the row type), so the primary key
+  -- index serves the lookup.
+  execute format('select exists (select 1 from %1$I.%2$I where %3$I = (jsonb_populate_record(null::%1$I.%2$I, $1)).%3$I)',
+                 tg_table_schema, tg_table_name, key_column)
+    into reinserted using jsonb_build_object(key_column, old_row -> key_column);
+  if reinserted then
+    if version is not null and current_setting('sync.applying', true) is distinct from 'on' then
+      execute format('update %1$I.%2$I set updated_at = greatest(updated_at, $1) where %3$I = (jsonb_populate_record(null::%1$I.%2$I, $2)).%3$I',
+                     tg_table_schema, tg_table_name, key_column)
+        using version + interval '2 microseconds', jsonb_build_object(key_column, old_row -> key_column);
+    end if;
+    return old;
+  end if;
   -- Stamped after the version it deletes, so a replica holding that version lets it go.
   insert into public.sync_tombstones (table_name, row_id, deleted_at)
-  values (tg_table_name, old_row ->> coalesce(tg_argv[0], 'id'),
+  values (tg_table_name, old_row ->> key_column,
           greatest(now(), coalesce(version + interval '1 microsecond', now())));
   return old;
 end;

@@ -438,4 +438,18 @@ describe('versions: a re-insert is a write on top of the deletion', () => {
     expect((await d1Rows('prospects', [id]))[0]?.name).toBe('again');
     expect(await supabaseRow(db, 'prospects', id)).toMatchObject({ name: 'again' });
   });
+
+  it('the same in one statement that deletes and re-inserts the key: the row stays and is the newer version on both sides', async () => {
+    const db = testDatabase(uniqueName('reinsert-cte'));
+    const id = crypto.randomUUID();
+    await db.sql(`insert into prospects (id, name, updated_at) values ($1, 'ahead', $2)`, [id, iso(600_000)]);
+    const stub = await testCoordinator('prospects', db);
+    await stub.pause('prospects');
+    await caughtUp(stub, 'prospects');
+    await db.sql(`with gone as (delete from prospects where id = $1 returning id) insert into prospects (id, name) select $1, 'again' from gone`, [id]);
+    expect(await db.sql(`select 1 from sync_tombstones where row_id = $1`, [id])).toHaveLength(0);
+    await caughtUp(stub, 'prospects');
+    expect((await d1Rows('prospects', [id]))[0]?.name).toBe('again');
+    expect(await supabaseRow(db, 'prospects', id)).toMatchObject({ name: 'again' });
+  });
 });
