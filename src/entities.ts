@@ -11,6 +11,8 @@ export type ColumnType = 'uuid' | 'text' | 'integer' | 'boolean' | 'timestamp' |
 export interface ColumnSpec {
   type: ColumnType;
   nullable?: boolean;
+  /** The allowed values; others are reported by the invalid_states check, not refused by the sync. */
+  values?: readonly string[];
 }
 
 /** pull: Supabase → D1; push: D1 → Supabase; both: two-way with last-write-wins. */
@@ -63,7 +65,8 @@ const prospects: EntityDefinition = {
     phone: { type: 'text', nullable: true },
     website: { type: 'text', nullable: true },
     linkedin_url: { type: 'text', nullable: true },
-    stage: { type: 'text' },
+    // dev/seed/supabase.sql's stages; Supabase has no check constraint on this column.
+    stage: { type: 'text', values: ['new', 'contacted', 'engaged', 'meeting', 'won', 'lost'] },
     tier: { type: 'text', nullable: true },
     score: { type: 'integer' },
     lead_source: { type: 'text', nullable: true },
@@ -86,7 +89,7 @@ const campaigns: EntityDefinition = {
     id: { type: 'uuid' },
     name: { type: 'text' },
     description: { type: 'text', nullable: true },
-    status: { type: 'text' },
+    status: { type: 'text', values: ['draft', 'active', 'paused', 'completed', 'archived'] },
     daily_limit: { type: 'integer' },
     sequence_steps: { type: 'integer' },
     starts_on: { type: 'date', nullable: true },
@@ -112,7 +115,7 @@ const mailboxes: EntityDefinition = {
     daily_limit: { type: 'integer' },
     sent_today: { type: 'integer' },
     warmup_enabled: { type: 'boolean' },
-    status: { type: 'text' },
+    status: { type: 'text', values: ['active', 'paused', 'error'] },
     health_score: { type: 'integer', nullable: true },
     last_used_at: { type: 'timestamp', nullable: true },
     ...timestamps,
@@ -138,8 +141,8 @@ const emails: EntityDefinition = {
     to_email: { type: 'text' },
     from_email: { type: 'text' },
     message_id: { type: 'text', nullable: true },
-    direction: { type: 'text' },
-    status: { type: 'text' },
+    direction: { type: 'text', values: ['inbound', 'outbound'] },
+    status: { type: 'text', values: ['queued', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] },
     sent_at: { type: 'timestamp', nullable: true },
     opened_at: { type: 'timestamp', nullable: true },
     clicked_at: { type: 'timestamp', nullable: true },
