@@ -17,6 +17,14 @@ export interface Env {
   MAX_PAGES_PER_RUN?: string;
   MAX_RUN_SECONDS?: string;
   REQUEST_TIMEOUT_SECONDS?: string;
+  /** Integrity alerts go here as JSON (Slack-style `text`); a secret: the URL carries the token. */
+  ALERT_WEBHOOK_URL?: string;
+  /** The dashboard's public URL, linked from alerts. */
+  DASHBOARD_URL?: string;
+  /** Rows the two sides' counts may differ by before row_counts is an error (default 0). */
+  INTEGRITY_COUNT_TOLERANCE?: string;
+  /** Outbox entries older than an hour tolerated before push_backlog warns (default 0). */
+  INTEGRITY_BACKLOG_THRESHOLD?: string;
 }
 
 const seconds = (fallback: number) =>
@@ -29,6 +37,8 @@ const VarsSchema = z.object({
   MAX_RUN_SECONDS: seconds(20),
   REQUEST_TIMEOUT_SECONDS: seconds(15),
   MAX_PAGES_PER_RUN: z.coerce.number().int().positive().default(8),
+  INTEGRITY_COUNT_TOLERANCE: z.coerce.number().int().nonnegative().default(0),
+  INTEGRITY_BACKLOG_THRESHOLD: z.coerce.number().int().nonnegative().default(0),
 });
 
 /** Engine-wide defaults, in milliseconds, from the vars. */
@@ -39,6 +49,8 @@ export interface EngineDefaults {
   maxRunMs: number;
   requestTimeoutMs: number;
   maxPagesPerRun: number;
+  countTolerance: number;
+  backlogThreshold: number;
 }
 
 /** Reads the vars; a malformed var is a configuration error naming the var. */
@@ -50,6 +62,8 @@ export function engineDefaults(env: Env): EngineDefaults {
     MAX_RUN_SECONDS: env.MAX_RUN_SECONDS,
     REQUEST_TIMEOUT_SECONDS: env.REQUEST_TIMEOUT_SECONDS,
     MAX_PAGES_PER_RUN: env.MAX_PAGES_PER_RUN,
+    INTEGRITY_COUNT_TOLERANCE: env.INTEGRITY_COUNT_TOLERANCE,
+    INTEGRITY_BACKLOG_THRESHOLD: env.INTEGRITY_BACKLOG_THRESHOLD,
   });
   if (!parsed.success) {
     const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
@@ -63,6 +77,8 @@ export function engineDefaults(env: Env): EngineDefaults {
     maxRunMs: v.MAX_RUN_SECONDS,
     requestTimeoutMs: v.REQUEST_TIMEOUT_SECONDS,
     maxPagesPerRun: v.MAX_PAGES_PER_RUN,
+    countTolerance: v.INTEGRITY_COUNT_TOLERANCE,
+    backlogThreshold: v.INTEGRITY_BACKLOG_THRESHOLD,
   };
 }
 

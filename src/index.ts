@@ -1,6 +1,6 @@
 /** Worker entry: HTTP routes, cron ticks, and the SyncCoordinator class export. */
 import { planForCron } from './cron.ts';
-import { ENTITY_NAMES, findEntity, pulls } from './entities.ts';
+import { ENTITY_NAMES } from './entities.ts';
 import type { Env } from './env.ts';
 import { SyncCoordinator } from './objects/sync-coordinator.ts';
 import { handleRequest } from './router.ts';
@@ -23,11 +23,9 @@ async function onCron(cron: string, env: Env): Promise<void> {
   const results = await Promise.allSettled(
     ENTITY_NAMES.map(async (name) => {
       const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
-      const entity = findEntity(name);
-      if (plan.fullResync && entity && pulls(entity)) {
-        const reset = await stub.resetCursor(name, { cursor: null, scope: 'pull' });
-        if (!reset.ok) throw new Error(`full resync skipped: run ${reset.lease.runId} holds the lease`);
-      }
+      // A resync or a check asked for while a run holds the lease is remembered by the coordinator.
+      if (plan.fullResync) await stub.resync(name, 'daily');
+      if (plan.integrityChecks) await stub.runIntegrity(name, { fix: false, reconcile: false, trigger: 'hourly' });
       if (plan.ensureAlarms) await stub.ensureScheduled(name);
     }),
   );

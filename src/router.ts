@@ -3,13 +3,17 @@
  * entity's SyncCoordinator. Handlers throw HttpError; one catch turns errors into JSON.
  */
 import { Router, type IRequest } from 'itty-router';
-import { ENTITY_NAMES, findEntity } from './entities.ts';
+import { ENTITY_NAMES } from './entities.ts';
 import type { Env } from './env.ts';
 import { requireAdmin } from './http/auth.ts';
 import { errorResponse, HttpError } from './http/errors.ts';
-import { EmptyBodySchema, entityParam, LimitQuerySchema, parseBody, parseResetBody, parseWith, readJsonBody, SyncLogQuerySchema } from './http/parse.ts';
+import {
+  EmptyBodySchema, entityParam, HeldIdsBodySchema, IntegrityQuerySchema, IntegrityRunBodySchema, LimitQuerySchema, parseBody,
+  parseResetBody, parseWith, readJsonBody, ResyncBodySchema, SyncLogQuerySchema,
+} from './http/parse.ts';
 import { renderDashboard } from './dashboard/page.ts';
 import { readSyncLog } from './stores/d1.ts';
+import { readIntegrityHistory } from './stores/integrity.ts';
 import { summarizeStatuses, type OverallStatus } from './status-summary.ts';
 
 type Args = [Env, ExecutionContext];
@@ -20,7 +24,8 @@ const ROUTES: readonly (readonly [string, RegExp])[] = [
   ['GET', /^\/dashboard$/],
   ['GET', /^\/objects\/[^/]+\/status$/],
   ['POST', /^\/objects\/[^/]+\/(reset|sync|pause|resume)$/],
-  ['GET', /^\/objects\/[^/]+\/(conflicts|quarantine)$/],
+  ['GET', /^\/objects\/[^/]+\/(conflicts|quarantine|held)$/],
+  ['POST', /^\/objects\/[^/]+\/held\/(release|delete)$/],
   ['GET', /^\/api\/sync\/status$/],
   ['GET', /^\/api\/sync\/log$/],
   // status and log are GET-only names under /api/sync; anything else is an entity to sync.
@@ -115,22 +120,49 @@ router
     await parseBody(request, EmptyBodySchema);
     return json(coordinator(env, entity.name).syncNow(entity.name));
   })
-  .get('/api/integrity', () => notAvailable())
-  .post('/api/integrity/run', () => notAvailable())
+  .get('/api/integrity', async (request, env) => {
+    const query = parseWith(IntegrityQuerySchema, request.query, 'invalid_query');
+    const names = query.entity === undefined ? ENTITY_NAMES : [entityParam(query.entity).name];
+    const [entities, history] = await Promise.all([
+      Promise.all(names.map((name) => coordinator(env, name).integrity(name))),
+      readIntegrityHistory(env.DB, { ...(query.entity === undefined ? {} : { entity: query.entity }), runs: query.history }),
+    ]);
+    return Response.json({ generatedAt: new Date().toISOString(), entities, history: history.runs });
+  })
+  .post('/api/integrity/run', async (request, env) => {
+    const body = await parseBody(request, IntegrityRunBodySchema);
+    const names = body.entities ?? ENTITY_NAMES;
+    const runs = await Promise.all(names.map(async (name) => ({
+      entity: name,
+      ...(await coordinator(env, name).runIntegrity(name, { fix: body.fix, reconcile: body.reconcile, trigger: 'manual' })),
+    })));
+    return Response.json({ fix: body.fix, reconcile: body.reconcile, runs });
+  })
   .post('/admin/resync', async (request, env) => {
-    await parseBody(request, EmptyBodySchema);
-    // Re-read every pulled table from the beginning; rows are upserted in place, never emptied.
-    const pulled = ENTITY_NAMES.filter((name) => findEntity(name)?.direction !== 'push');
-    const results = await Promise.all(
-      pulled.map(async (name) => {
-        const stub = coordinator(env, name);
-        const reset = await stub.resetCursor(name, { cursor: null, scope: 'pull' });
-        return reset.ok
-          ? { entity: name, reset: true, run: await stub.syncNow(name, 'full-resync') }
-          : { entity: name, reset: false, reason: 'a run is in progress; retry shortly', lease: reset.lease };
-      }),
-    );
-    return Response.json({ resync: results });
+    const body = await parseBody(request, ResyncBodySchema);
+    const names = body.entities ?? ENTITY_NAMES;
+    // Re-read in place, then remove what is absent upstream: readers never see an emptied table.
+    const resync = await Promise.all(names.map(async (name) => ({ entity: name, job: await coordinator(env, name).resync(name, 'manual') })));
+    return Response.json({ resync });
+  })
+  .get('/objects/:entity/held', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    const { limit } = parseWith(LimitQuerySchema, request.query, 'invalid_query');
+    return Response.json({ entity: entity.name, rows: await coordinator(env, entity.name).held(entity.name, limit) });
+  })
+  .post('/objects/:entity/held/release', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    const { ids } = await parseBody(request, HeldIdsBodySchema);
+    const result = await coordinator(env, entity.name).releaseHeld(entity.name, ids);
+    if (!result.ok) throw new HttpError(409, 'run_in_progress', 'a run holds the lease; retry when it ends', { lease: result.lease });
+    return Response.json({ entity: entity.name, released: result.released });
+  })
+  .post('/objects/:entity/held/delete', async (request, env) => {
+    const entity = entityParam(request.params.entity);
+    const { ids } = await parseBody(request, HeldIdsBodySchema);
+    const result = await coordinator(env, entity.name).deleteHeld(entity.name, ids);
+    if (!result.ok) throw new HttpError(409, 'run_in_progress', 'a run holds the lease; retry when it ends', { lease: result.lease });
+    return Response.json({ entity: entity.name, deleted: result.deleted });
   })
   .all('*', (request) => {
     const { pathname } = new URL(request.url);
@@ -144,10 +176,6 @@ router
 /** Awaits an RPC result and sends it as JSON. */
 async function json(value: unknown): Promise<Response> {
   return Response.json(await value);
-}
-
-function notAvailable(): never {
-  throw new HttpError(501, 'not_available', 'integrity checks are not available in this version');
 }
 
 /** The original spec's status: per direction and per entity, with the pending email count. */

@@ -15,7 +15,7 @@ export interface Lease {
 }
 
 /** What started a run. */
-export type RunTrigger = 'alarm' | 'manual' | 'full-resync';
+export type RunTrigger = 'alarm' | 'manual' | 'full-resync' | 'integrity';
 
 /**
  * How a run ended. caught-up: reached the end; more: budget or full page, continues at once;
@@ -81,5 +81,139 @@ export interface EntityStatus {
   nextAlarmAt: string | null;
   conflicts: number;
   quarantined: number;
+  /** Rows set aside by integrity fixes (GET /objects/:entity/held). */
+  held: number;
+  /** Integrity runs and resyncs asked for and not finished yet. */
+  jobs: IntegrityJobStatus[];
+  /** When the latest integrity run finished and whether it found nothing left to fix. */
+  integrity: { lastRunAt: string; ok: boolean } | null;
   settings: CoordinatorSettings;
 }
+
+// ---- integrity (docs/operations.md, "Consistency checks") --------------------------------
+
+/** The consistency checks, per entity where they apply. */
+export type CheckName =
+  | 'row_counts'
+  | 'replica_drift'
+  | 'orphans'
+  | 'duplicate_message_ids'
+  | 'invalid_states'
+  | 'push_backlog'
+  | 'stale_entity'
+  | 'quarantine_growth';
+
+/** ok: nothing found; warning: found, not (yet) harmful; error: data differs or is wrong. */
+export type CheckSeverity = 'ok' | 'warning' | 'error';
+
+/** One check's outcome in one integrity run. */
+export interface CheckResult {
+  check: CheckName;
+  entity: string;
+  severity: CheckSeverity;
+  /** How many rows (or entries) the problem concerns; 0 when ok. */
+  count: number;
+  /** One line for operators: what was found. */
+  summary: string;
+  /** Check-specific facts (counts per kind, sample ids); bounded in size. */
+  details: Record<string, unknown>;
+  /** How many of `count` the fix repaired (0 without fix). */
+  fixed: number;
+  /** What the fix did, one line; null without fix or when nothing needed fixing. */
+  fix: string | null;
+}
+
+/** The counts of both sides, as the row_counts check saw them. */
+export interface SideCounts {
+  d1: number;
+  supabase: number;
+  /** |d1 − supabase| not counting rows with pending outbox entries or in quarantine. */
+  difference: number;
+}
+
+/** What a reconciliation found and repaired. */
+export interface DriftSummary {
+  missing: number;
+  extra: number;
+  olderInD1: number;
+  newerInD1: number;
+  sameVersionOtherContent: number;
+  /** Rows with pending outbox entries: left to the push. */
+  pendingPush: number;
+  found: number;
+  repaired: number;
+  supabaseRequests: number;
+  d1RowsRead: number;
+}
+
+/** One finished integrity run of one entity. */
+export interface IntegrityRun {
+  runId: string;
+  entity: string;
+  startedAt: string;
+  finishedAt: string;
+  trigger: IntegrityTrigger;
+  fix: boolean;
+  /** Whether the run compared the rows of both sides (a digest pass), not only counts. */
+  reconciled: boolean;
+  /** ok when every check is ok (after fixes). */
+  ok: boolean;
+  counts: SideCounts | null;
+  drift: DriftSummary | null;
+  checks: CheckResult[];
+  /** Set when the run itself failed (Supabase unreachable, lease lost); the checks run so far are kept. */
+  error: string | null;
+}
+
+/** What asked for an integrity run. */
+export type IntegrityTrigger = 'manual' | 'hourly' | 'daily' | 'resync';
+
+/** A row the integrity fixes set aside: not pushed and not retried until an operator releases or deletes it. */
+export interface HeldRow {
+  rowId: string;
+  reason: string;
+  check: CheckName;
+  heldAt: string;
+}
+
+/** An alert that is firing (sent, not yet resolved). */
+export interface ActiveAlert {
+  /** `${entity}:${check}` */
+  key: string;
+  entity: string;
+  check: CheckName;
+  summary: string;
+  since: string;
+  lastSentAt: string | null;
+}
+
+/** Work an entity's coordinator has been asked to do besides its sync runs (resumable, one at a time per kind). */
+export interface IntegrityJobStatus {
+  kind: 'integrity' | 'resync';
+  requestedAt: string;
+  trigger: IntegrityTrigger;
+  fix: boolean;
+  /** For resync: reread (the pull re-reads from the beginning) → sweep (rows absent upstream go). */
+  phase: string;
+  /** Human-readable progress, e.g. "key ranges 2/4". */
+  progress: string;
+}
+
+/** GET /api/integrity, per entity. */
+export interface EntityIntegrity {
+  entity: string;
+  direction: Direction;
+  latest: IntegrityRun | null;
+  jobs: IntegrityJobStatus[];
+  held: HeldRow[];
+  heldCount: number;
+  alerts: ActiveAlert[];
+}
+
+/** The answer to "run the checks" (POST /api/integrity/run), per entity. */
+export type IntegrityRequestResult =
+  | { status: 'done'; run: IntegrityRun }
+  /** Started; a large table continues over the next alarms (progress in the job). */
+  | { status: 'running'; job: IntegrityJobStatus }
+  /** A sync run holds the lease: remembered, done right after it. */
+  | { status: 'queued'; job: IntegrityJobStatus; lease: Lease };

@@ -12,6 +12,7 @@ export function workerdTestPlugin(): ReturnType<typeof cloudflareTest> {
         SUPABASE_URL: inject<string>('supabaseUrl'),
         SUPABASE_SERVICE_ROLE_KEY: inject<string>('supabaseServiceRoleKey'),
         ADMIN_TOKEN: 'test-admin-token',
+        ALERT_WEBHOOK_URL: inject<string>('alertWebhookUrl'),
       },
     },
   }));

@@ -100,3 +100,36 @@ export const SyncLogQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   entity: z.string().min(1).max(64).optional(),
 });
+
+/** A list of entity names (each must exist; duplicates are folded), or absent for all. */
+const EntityListSchema = z
+  .array(z.string().min(1).max(64))
+  .min(1)
+  .max(32)
+  .superRefine((names, ctx) => {
+    names.forEach((name, i) => {
+      if (!findEntity(name)) ctx.addIssue({ code: 'custom', path: [i], message: `unknown entity: ${JSON.stringify(name)}` });
+    });
+  })
+  .transform((names) => [...new Set(names)]);
+
+/** POST /api/integrity/run: the checks, with their fixes when `fix`; every row compared unless `reconcile` is false. */
+export const IntegrityRunBodySchema = z
+  .object({
+    fix: z.boolean().default(false),
+    reconcile: z.boolean().default(true),
+    entities: EntityListSchema.optional(),
+  })
+  .strict();
+
+/** POST /admin/resync: every entity, or the ones named. */
+export const ResyncBodySchema = z.object({ entities: EntityListSchema.optional() }).strict();
+
+/** GET /api/integrity: how many past runs to list, for one entity or all. */
+export const IntegrityQuerySchema = z.object({
+  history: z.coerce.number().int().min(1).max(200).default(20),
+  entity: z.string().min(1).max(64).optional(),
+});
+
+/** POST /objects/:entity/held/{release,delete}: the held rows to act on. */
+export const HeldIdsBodySchema = z.object({ ids: z.array(z.string().min(1).max(128)).min(1).max(1000) }).strict();

@@ -113,6 +113,37 @@ export function scanRanges(): KeyRange[] {
   return [null, ...splits].map((from, i) => ({ from, to: splits[i] ?? null }));
 }
 
+const HEX = '0123456789abcdef';
+
+/**
+ * The key space cut into `count` segments of whole first hex digits (count: 1, 2, 4, 8 or 16),
+ * so a large table is reconciled one segment per step, across alarms. A segment is its first
+ * digits, e.g. '0123'.
+ */
+export function keySegments(count: number): string[] {
+  const n = [1, 2, 4, 8, 16].find((c) => c >= count) ?? 16;
+  const width = 16 / n;
+  return Array.from({ length: n }, (_, i) => HEX.slice(i * width, (i + 1) * width));
+}
+
+/** How many segments a table of `rowCount` rows is reconciled in: about `rowsPerSegment` rows each. */
+export function segmentCountFor(rowCount: number, rowsPerSegment = 30_000): number {
+  return keySegments(Math.ceil(Math.max(1, rowCount) / rowsPerSegment)).length;
+}
+
+/**
+ * The D1 scan ranges of a segment: the scanRanges() of its digits, so the segments of one cut
+ * cover every key exactly once (a key that is not lower-case hex falls in one of them too).
+ */
+export function segmentScanRanges(segment: string): KeyRange[] {
+  const all = scanRanges();
+  return [...segment].map((digit) => {
+    const range = all[HEX.indexOf(digit)];
+    if (!range) throw new Error(`not a hex digit: ${digit}`);
+    return range;
+  });
+}
+
 /** The key range of the keys that start with `prefix`: [prefix, prefix with its last character incremented). */
 export function prefixRange(prefix: string): KeyRange {
   if (prefix === '') return { from: null, to: null };

@@ -13,7 +13,7 @@ import { applyPulledRows, applyTombstones, enqueueRows, type ApplyConflict, type
 import { pendingOutboxIds, readD1Prefixes, readD1Range, type ReconcileSupabase } from '../stores/reconcile.ts';
 import { toReplicaRow, type Row } from '../sync/rows.ts';
 import {
-  addRow, bucketOf, differingBuckets, MAX_PREFIX_LENGTH, planDescent, prefixLengthFor, rollUp, scanRanges, type Digest,
+  addRow, bucketOf, differingBuckets, MAX_PREFIX_LENGTH, planDescent, prefixLengthFor, rollUp, scanRanges, segmentScanRanges, type Digest,
 } from './digest.ts';
 import { diffRows, driftIds, planRepair, type RowDrift, type RowVersion } from './drift.ts';
 import { canonicalRowText, d1ValueText, rowHash } from './row-text.ts';
@@ -48,6 +48,11 @@ export interface ReconcileOptions {
   prefixLength?: number;
   /** The clock, for durationMs. */
   now?: () => number;
+  /**
+   * Reconcile only the keys of one segment (keySegments: its first hex digits, e.g. '0123'),
+   * one step of a large table's reconciliation. Default: the whole table.
+   */
+  segment?: string;
 }
 
 /** Finds every row of `entity` that differs between Supabase and D1 (reads only). */
@@ -65,7 +70,8 @@ export async function reconcileEntity(
   // One pass over D1, range by range, hashing each row once at the finest bucket length.
   const fine = new Map<string, Digest>();
   let d1Rows = 0;
-  for (const range of scanRanges()) {
+  const segment = options.segment ?? null;
+  for (const range of segment === null ? scanRanges() : segmentScanRanges(segment)) {
     const r = await readD1Range(db, entity, range);
     d1RowsRead += r.rowsRead;
     for (const row of r.rows) {
@@ -76,10 +82,12 @@ export async function reconcileEntity(
       addRow(fine, bucketOf(key, MAX_PREFIX_LENGTH), rowHash(canonicalRowText(entity, row)));
     }
   }
-  const prefixLength = Math.min(MAX_PREFIX_LENGTH, Math.max(1, options.prefixLength ?? prefixLengthFor(d1Rows)));
+  // A segment holds about len/16 of the table: size the buckets for the whole table.
+  const tableRows = segment === null ? d1Rows : Math.round((d1Rows * 16) / segment.length);
+  const prefixLength = Math.min(MAX_PREFIX_LENGTH, Math.max(1, options.prefixLength ?? prefixLengthFor(tableRows)));
   const d1Digests = rollUp(fine, prefixLength);
 
-  const upstream = await supabase.rangeDigests(entity, prefixLength, null);
+  const upstream = await supabase.rangeDigests(entity, prefixLength, segment === null ? null : [...segment]);
   const differing = differingBuckets(d1Digests, upstream.buckets);
   const bucketsCompared = new Set([...d1Digests.keys(), ...upstream.buckets.keys()]).size;
 

@@ -5,8 +5,9 @@
  * read-then-write in one method cannot interleave with another event.
  */
 import type { ConflictRecord, QuarantineRecord } from '../sync/run.ts';
+import type { CheckName, HeldRow } from '../types.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** Conflict history is bounded: the newest this many are kept. */
 export const CONFLICT_HISTORY_LIMIT = 500;
 
@@ -34,7 +35,17 @@ const SCHEMA = [
      next_retry_at INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (direction, row_id)
    )`,
+  // Rows an integrity fix set aside (src/integrity): not pushed, never retried by themselves.
+  `CREATE TABLE IF NOT EXISTS held (
+     row_id TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     check_name TEXT NOT NULL,
+     held_at TEXT NOT NULL
+   )`,
 ];
+
+/** Held rows are bounded like the conflict history: a fix never holds more than this many. */
+export const HELD_LIMIT = 10_000;
 
 /** A conflict as stored and shown. */
 export interface StoredConflict extends ConflictRecord {
@@ -194,6 +205,48 @@ export class CoordinatorStore {
         lastSeen: r.last_seen,
         attempts: r.attempts,
       }));
+  }
+
+  /** Sets rows aside (an integrity fix); a row already held keeps its first reason. Returns how many were added. */
+  hold(rows: readonly { rowId: string; reason: string; check: CheckName }[], at: string): number {
+    const room = Math.max(0, HELD_LIMIT - this.heldCount());
+    let added = 0;
+    for (const r of rows.slice(0, room)) {
+      added += this.sql.exec('INSERT OR IGNORE INTO held (row_id, reason, check_name, held_at) VALUES (?, ?, ?, ?)', r.rowId, r.reason, r.check, at).rowsWritten;
+    }
+    return added;
+  }
+
+  /** Held rows, newest first. */
+  heldRows(limit: number): HeldRow[] {
+    return this.sql
+      .exec<{ row_id: string; reason: string; check_name: string; held_at: string }>('SELECT * FROM held ORDER BY held_at DESC, row_id LIMIT ?', limit)
+      .toArray()
+      .map((r) => ({ rowId: r.row_id, reason: r.reason, check: r.check_name as CheckName, heldAt: r.held_at }));
+  }
+
+  /** Every held row id (bounded by HELD_LIMIT). */
+  heldIds(): Set<string> {
+    return new Set(this.sql.exec<{ row_id: string }>('SELECT row_id FROM held').toArray().map((r) => r.row_id));
+  }
+
+  /** Which of `ids` are held. */
+  heldAmong(ids: readonly string[]): Set<string> {
+    if (ids.length === 0) return new Set();
+    return new Set(
+      this.sql.exec<{ row_id: string }>('SELECT row_id FROM held WHERE row_id IN (SELECT value FROM json_each(?))', JSON.stringify(ids)).toArray().map((r) => r.row_id),
+    );
+  }
+
+  /** Releases held rows; returns the ids that were held. */
+  unhold(ids: readonly string[]): string[] {
+    const held = [...this.heldAmong(ids)];
+    if (held.length > 0) this.sql.exec('DELETE FROM held WHERE row_id IN (SELECT value FROM json_each(?))', JSON.stringify(held));
+    return held;
+  }
+
+  heldCount(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM held').one().n;
   }
 
   quarantineCount(): number {

@@ -8,7 +8,13 @@ import { DurableObject } from 'cloudflare:workers';
 import { findEntity, pulls, pushes, type EntityDefinition } from '../entities.ts';
 import { engineDefaults, serviceRoleKey, type Env } from '../env.ts';
 import { checkLease, isLive, LeaseLostError, nextEpoch, releaseLease, renewLease, takeLease } from '../lease/lease.ts';
-import { enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
+import { alertPayload, planAlerts } from '../integrity/alerts.ts';
+import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity, type IntegrityJob } from '../integrity/integrity-run.ts';
+import { afterSyncRun, requestResync, resyncStarted, resyncStatus, type ResyncJob } from '../integrity/resync.ts';
+import { deliverAlert } from '../stores/alert-webhook.ts';
+import { deleteRows, enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
+import { writeIntegrityRun } from '../stores/integrity.ts';
+import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
 import type { Cursor } from '../sync/cursor.ts';
 import { runPull } from '../sync/pull.ts';
@@ -16,7 +22,10 @@ import { runPush } from '../sync/push.ts';
 import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../sync/timestamps.ts';
-import type { CoordinatorSettings, EntityStatus, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult } from '../types.ts';
+import type {
+  ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun,
+  IntegrityTrigger, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult,
+} from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredQuarantine } from './coordinator-store.ts';
 import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
 
@@ -34,10 +43,27 @@ export type MutationResult = { ok: true; status: EntityStatus } | { ok: false; r
 const QUARANTINE_RETRY_BATCH = 100;
 /** Quarantined rows re-queued for push are not queued again for this long. */
 const QUARANTINE_REQUEUE_MS = 3_600_000;
+/** An integrity step that failed this many times in a row ends its run with the error. */
+const INTEGRITY_MAX_ATTEMPTS = 3;
+/** How soon the alarm comes back for unfinished integrity work. */
+const JOB_CONTINUE_MS = 200;
+
+/** What an operator asks of an integrity run. */
+export interface IntegrityRequest {
+  fix: boolean;
+  /** Compare every row of both sides (a digest pass), not only counts. */
+  reconcile: boolean;
+  trigger: IntegrityTrigger;
+}
+
+/** A persisted integrity job with its failed attempts. */
+type StoredIntegrityJob = IntegrityJob & { attempts?: number; lastError?: string };
 
 /** The Durable Object class bound as SYNC_COORDINATOR. */
 export class SyncCoordinator extends DurableObject<Env> {
   private readonly store: CoordinatorStore;
+  /** Set by an integrity step whose fix asks for a sync right after it (a push backlog). */
+  private syncAfterJobs = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -136,12 +162,100 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('supabase_url', url);
   }
 
+  // ---- integrity (src/integrity; docs/operations.md) -----------------------------------
+
+  /**
+   * Runs the consistency checks (with their fixes when asked) now if the lease is free, as far
+   * as one step's budget allows; otherwise the request is remembered and done by the next
+   * alarms. A request while one is pending widens it (fix, reconcile), never drops it.
+   */
+  async runIntegrity(entity: string, request: IntegrityRequest): Promise<IntegrityRequestResult> {
+    this.bind(entity);
+    const pending = this.store.get<StoredIntegrityJob>('integrity_job');
+    const job = pending
+      ? mergeIntegrityJob(pending, request.fix, request.reconcile)
+      : newIntegrityJob(crypto.randomUUID(), request.trigger, request.fix, request.reconcile, Date.now());
+    this.store.set('integrity_job', job);
+    const finished = await this.runJobs();
+    const done = finished.find((r) => r.runId === job.runId);
+    if (done) return { status: 'done', run: done };
+    await this.armForJobs();
+    const status = this.jobStatuses().find((j) => j.kind === 'integrity') ?? integrityJobStatus(job);
+    const lease = this.liveLease(Date.now());
+    return lease ? { status: 'queued', job: status, lease } : { status: 'running', job: status };
+  }
+
+  /**
+   * Asks for a full resync (re-read everything in place, then remove what is absent upstream).
+   * Starts it now when the lease is free; otherwise it starts right after the run holding it.
+   */
+  async resync(entity: string, trigger: IntegrityTrigger = 'manual'): Promise<IntegrityJobStatus> {
+    this.bind(entity);
+    this.store.set('resync_job', requestResync(this.store.get<ResyncJob>('resync_job'), trigger, Date.now()));
+    await this.runJobs();
+    await this.armForJobs();
+    const job = this.store.get<ResyncJob>('resync_job');
+    const integrity = this.store.get<StoredIntegrityJob>('integrity_job');
+    if (job) return resyncStatus(job);
+    return integrity ? integrityJobStatus(integrity) : { kind: 'resync', requestedAt: new Date().toISOString(), trigger, fix: true, phase: 'done', progress: 'done' };
+  }
+
+  /** The entity's integrity state: the latest run, pending jobs, held rows and active alerts. */
+  async integrity(entity: string, heldLimit = 100): Promise<EntityIntegrity> {
+    const def = this.bind(entity);
+    return {
+      entity: def.name,
+      direction: def.direction,
+      latest: this.store.get<IntegrityRun>('integrity_latest') ?? null,
+      jobs: this.jobStatuses(),
+      held: this.store.heldRows(Math.max(1, Math.min(heldLimit, 500))),
+      heldCount: this.store.heldCount(),
+      alerts: Object.values(this.store.get<Record<string, ActiveAlert>>('alerts') ?? {}),
+    };
+  }
+
+  /** Rows held by integrity fixes, newest first. */
+  async held(entity: string, limit = 100): Promise<HeldRow[]> {
+    this.bind(entity);
+    return this.store.heldRows(Math.max(1, Math.min(limit, 500)));
+  }
+
+  /**
+   * Releases held rows: pushed entities queue them again, so the next push sends them.
+   * Refused while a run holds the lease (its writes and this one must not interleave).
+   */
+  async releaseHeld(entity: string, ids: readonly string[]): Promise<{ ok: true; released: string[] } | { ok: false; reason: 'lease-held'; lease: Lease }> {
+    const def = this.bind(entity);
+    const lease = this.liveLease(Date.now());
+    if (lease) return { ok: false, reason: 'lease-held', lease };
+    const released = this.store.heldAmong(ids);
+    if (released.size > 0 && pushes(def)) await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get<number>('lease_epoch') ?? 0 });
+    const list = this.store.unhold([...released]);
+    this.log({ event: 'held_released', entity: def.name, rows: list.length });
+    return { ok: true, released: list };
+  }
+
+  /** Deletes held rows from D1 as an edge writer would (the push sends the deletes) and forgets them. */
+  async deleteHeld(entity: string, ids: readonly string[]): Promise<{ ok: true; deleted: string[] } | { ok: false; reason: 'lease-held'; lease: Lease }> {
+    const def = this.bind(entity);
+    const lease = this.liveLease(Date.now());
+    if (lease) return { ok: false, reason: 'lease-held', lease };
+    const held = [...this.store.heldAmong(ids)];
+    await deleteRows(this.env.DB, def, held, { entity: def.name, epoch: this.store.get<number>('lease_epoch') ?? 0 });
+    const list = this.store.unhold(held);
+    this.log({ event: 'held_deleted', entity: def.name, rows: list.length });
+    if (pushes(def) && !this.store.get<boolean>('paused')) await this.arm(Date.now());
+    return { ok: true, deleted: list };
+  }
+
   /** The scheduler: one run, then the next alarm. Never throws, so the platform never retries blindly. */
   override async alarm(): Promise<void> {
     if (this.store.get<string>('entity') === undefined && !this.ctx.id.name) return;
-    if (this.store.get<boolean>('paused')) return;
     try {
-      await this.run('alarm');
+      // Integrity work asked for by an operator or a cron runs even while the sync loop is paused.
+      await this.runJobs();
+      if (!this.store.get<boolean>('paused')) await this.run('alarm');
+      await this.armForJobs();
     } catch (e) {
       // Only failures outside a run land here (bad vars, storage); runs record their own.
       this.log({ event: 'alarm_failed', entity: this.store.get<string>('entity'), error: describeError(e) });
@@ -226,6 +340,7 @@ export class SyncCoordinator extends DurableObject<Env> {
           {
             entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, budget, now, sink, lease,
             save: (seq) => { holding(); this.store.set('push_seq', seq); },
+            held: (ids) => this.store.heldAmong(ids),
           },
           this.store.get<number>('push_seq') ?? 0,
         );
@@ -297,6 +412,16 @@ export class SyncCoordinator extends DurableObject<Env> {
       nextRunAt: next === null ? null : new Date(next).toISOString(),
     };
     this.store.set('last_run', summary);
+    const resync = this.store.get<ResyncJob>('resync_job');
+    if (resync) {
+      const next = afterSyncRun(resync, ending.kind === 'caught-up', Date.parse(lease.startedAt));
+      if (next.phase === 'sweep' && resync.phase !== 'sweep') {
+        // The re-read is complete: now remove what is absent upstream.
+        const job = this.store.get<StoredIntegrityJob>('integrity_job');
+        this.store.set('integrity_job', job ? mergeIntegrityJob(job, true, true) : newIntegrityJob(crypto.randomUUID(), 'resync', true, true, finishedMs));
+      }
+      this.store.set('resync_job', next);
+    }
     this.store.trimConflicts();
     this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
     if (next !== null) await this.arm(next);
@@ -316,6 +441,170 @@ export class SyncCoordinator extends DurableObject<Env> {
     } catch (e) {
       this.log({ event: 'sync_log_write_failed', entity: def.name, runId: summary.runId, error: describeError(e) });
     }
+  }
+
+  // ---- integrity jobs -----------------------------------------------------------------
+
+  /**
+   * One step of the pending integrity work under the entity's lease: a resync's start, then
+   * as much of an integrity run as fits the run budget. Returns the runs that finished. Lease
+   * held by a sync run: nothing now; the job waits in storage for the next alarm.
+   */
+  private async runJobs(): Promise<IntegrityRun[]> {
+    const resync = this.store.get<ResyncJob>('resync_job');
+    const pending = this.store.get<StoredIntegrityJob>('integrity_job');
+    if (resync?.phase !== 'start' && pending === undefined) return [];
+    const def = this.bind();
+    const settings = this.settings(def);
+    const startedMs = Date.now();
+    const durationMs = leaseDurationMs(settings, def);
+    const taken = takeLease(this.store.get<Lease>('lease'), this.store.get<number>('lease_epoch') ?? 0, {
+      runId: crypto.randomUUID(), trigger: 'integrity', now: startedMs, durationMs,
+    });
+    if (!taken.taken) return [];
+    const { runId, epoch } = taken.lease;
+    this.store.set('lease', taken.lease);
+    this.store.set('lease_epoch', epoch);
+    const holding = (): void => {
+      checkLease(this.store.get<Lease>('lease'), runId, Date.now());
+      this.store.set('lease', renewLease(this.store.get<Lease>('lease'), runId, Date.now(), durationMs));
+    };
+    const fence = { entity: def.name, epoch };
+    const finished: IntegrityRun[] = [];
+    try {
+      if (resync?.phase === 'start') {
+        if (pulls(def)) this.store.set('pull', initialPullPosition());
+        else await enqueueAllRows(this.env.DB, def, fence);
+        holding();
+        this.store.set('resync_job', resyncStarted(resync, Date.now()));
+        this.log({ event: 'resync_started', entity: def.name, trigger: resync.trigger });
+      }
+      const job = this.store.get<StoredIntegrityJob>('integrity_job');
+      if (job) {
+        const run = await this.stepJob(def, settings, job, fence, holding, startedMs);
+        if (run) finished.push(run);
+      }
+    } catch (e) {
+      if (!(e instanceof LeaseLostError)) throw e;
+      this.log({ event: 'integrity_fenced', entity: def.name, runId, error: describeError(e) });
+    } finally {
+      this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), runId) ?? undefined);
+    }
+    for (const run of finished) await this.afterIntegrityRun(def, run);
+    if (this.syncAfterJobs) {
+      // The backlog fix: the push runs now, under its own lease, not at its next alarm.
+      this.syncAfterJobs = false;
+      await this.run('manual');
+    }
+    return finished;
+  }
+
+  /** Advances the integrity job; a failure is retried by the next alarms, then ends the run with its error. */
+  private async stepJob(
+    def: EntityDefinition, settings: CoordinatorSettings, job: StoredIntegrityJob,
+    fence: { entity: string; epoch: number }, holding: () => void, startedMs: number,
+  ): Promise<IntegrityRun | null> {
+    const url = this.store.get<string>('supabase_url') ?? this.env.SUPABASE_URL;
+    const key = serviceRoleKey(this.env);
+    const defaults = engineDefaults(this.env);
+    try {
+      if (!url || !key) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set (wrangler secret put)');
+      const supabase = createReconcileSupabase({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
+      const step = await stepIntegrity(job, {
+        db: this.env.DB, supabase, entity: def, fence,
+        pushCursor: this.store.get<number>('push_seq') ?? 0,
+        now: () => Date.now(),
+        deadline: startedMs + settings.maxRunMs,
+        holding,
+        heldIds: () => this.store.heldIds(),
+        hold: (rows) => {
+          this.store.hold(rows, new Date().toISOString());
+        },
+        facts: () => ({
+          paused: this.store.get<boolean>('paused') ?? false,
+          lastSuccessAt: this.store.get<string>('last_success_at') ?? null,
+          nextAlarmAt: this.store.get<string>('next_run_at') ?? null,
+          intervalMs: settings.intervalMs,
+          maxRunMs: settings.maxRunMs,
+          quarantined: this.store.quarantineCount(),
+          previousQuarantined: this.store.get<number>('integrity_quarantined') ?? null,
+        }),
+        countTolerance: defaults.countTolerance,
+        backlogThreshold: defaults.backlogThreshold,
+        previousRows: this.store.get<number>('integrity_rows') ?? null,
+      });
+      holding();
+      if (step.run === null) {
+        this.store.set('integrity_job', { ...step.job, attempts: 0 });
+        return null;
+      }
+      this.store.set('integrity_job', undefined);
+      if (step.actions.ensureAlarm) await this.arm(Date.now());
+      if (step.actions.triggerSync) this.syncAfterJobs = true;
+      return step.run;
+    } catch (e) {
+      if (e instanceof LeaseLostError) throw e;
+      const attempts = (job.attempts ?? 0) + 1;
+      const error = describeError(e);
+      this.log({ event: 'integrity_step_failed', entity: def.name, runId: job.runId, attempts, error });
+      if (attempts < INTEGRITY_MAX_ATTEMPTS) {
+        this.store.set('integrity_job', { ...job, attempts, lastError: error });
+        return null;
+      }
+      this.store.set('integrity_job', undefined);
+      const now = new Date().toISOString();
+      return {
+        runId: job.runId, entity: def.name, startedAt: job.startedAt ?? now, finishedAt: now, trigger: job.trigger, fix: job.fix,
+        reconciled: false, ok: false, counts: null, drift: null, checks: [], error,
+      };
+    }
+  }
+
+  /** Keeps the run (latest here, history in D1), sends what alerts it changes, and ends a resync it swept for. */
+  private async afterIntegrityRun(def: EntityDefinition, run: IntegrityRun): Promise<void> {
+    this.store.set('integrity_latest', run);
+    this.store.set('integrity_quarantined', this.store.quarantineCount());
+    if (run.counts) this.store.set('integrity_rows', Math.max(run.counts.d1, run.counts.supabase));
+    const resync = this.store.get<ResyncJob>('resync_job');
+    if (resync?.phase === 'sweep' && run.fix && run.reconciled) {
+      this.store.set('resync_job', undefined);
+      this.store.set('last_resync', { requestedAt: resync.requestedAt, finishedAt: run.finishedAt, removed: run.drift?.extra ?? 0 });
+    }
+    const plan = planAlerts(this.store.get<Record<string, ActiveAlert>>('alerts') ?? {}, afterFixes(run.checks), Date.now());
+    this.store.set('alerts', plan.active);
+    this.log({
+      event: 'integrity_run', entity: def.name, runId: run.runId, trigger: run.trigger, fix: run.fix, reconciled: run.reconciled, ok: run.ok,
+      problems: run.checks.filter((c) => c.severity !== 'ok').map((c) => c.check), drift: run.drift, error: run.error,
+    });
+    try {
+      await writeIntegrityRun(this.env.DB, run);
+    } catch (e) {
+      this.log({ event: 'integrity_log_write_failed', entity: def.name, runId: run.runId, error: describeError(e) });
+    }
+    // Delivery never fails the run: deliverAlert does not throw, and logs each attempt.
+    for (const message of plan.messages) await deliverAlert(this.env.ALERT_WEBHOOK_URL, alertPayload(message, this.env.DASHBOARD_URL ?? null));
+  }
+
+  /** Brings the alarm forward while integrity work is pending that an alarm can advance. */
+  private async armForJobs(): Promise<void> {
+    const resync = this.store.get<ResyncJob>('resync_job');
+    const job = this.store.get<StoredIntegrityJob>('integrity_job');
+    // A re-read advances by sync runs: a paused entity's re-read waits for resume.
+    const due = job !== undefined || resync?.phase === 'start' || (resync?.phase === 'reread' && !this.store.get<boolean>('paused'));
+    if (!due) return;
+    const lease = this.liveLease(Date.now());
+    const at = lease ? Date.parse(lease.expiresAt) + 1_000 : Date.now() + JOB_CONTINUE_MS;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > at) await this.arm(at);
+  }
+
+  private jobStatuses(): IntegrityJobStatus[] {
+    const out: IntegrityJobStatus[] = [];
+    const resync = this.store.get<ResyncJob>('resync_job');
+    if (resync) out.push(resyncStatus(resync));
+    const job = this.store.get<StoredIntegrityJob>('integrity_job');
+    if (job) out.push(integrityJobStatus(job));
+    return out;
   }
 
   // ---- helpers ------------------------------------------------------------------------
@@ -377,6 +666,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const alarm = await this.ctx.storage.getAlarm();
     const pullPosition = this.store.get<PullPosition>('pull') ?? initialPullPosition();
     const confirmedSeq = this.store.get<number>('push_seq') ?? 0;
+    const latestIntegrity = this.store.get<IntegrityRun>('integrity_latest');
 
     let push: EntityStatus['push'] = null;
     if (pushes(def)) {
@@ -416,6 +706,9 @@ export class SyncCoordinator extends DurableObject<Env> {
       nextAlarmAt: alarm === null ? null : new Date(alarm).toISOString(),
       conflicts: this.store.conflictCount(),
       quarantined: this.store.quarantineCount(),
+      held: this.store.heldCount(),
+      jobs: this.jobStatuses(),
+      integrity: latestIntegrity === undefined ? null : { lastRunAt: latestIntegrity.finishedAt, ok: latestIntegrity.ok },
       settings,
     };
   }
@@ -423,6 +716,11 @@ export class SyncCoordinator extends DurableObject<Env> {
   private log(fields: Record<string, unknown>): void {
     console.log(JSON.stringify({ at: canonicalFromMillis(Date.now()), ...fields }));
   }
+}
+
+function integrityJobStatus(job: StoredIntegrityJob): IntegrityJobStatus {
+  const progress = jobProgress(job) + (job.lastError ? ` (last attempt failed: ${job.lastError})` : '');
+  return { kind: 'integrity', requestedAt: job.requestedAt, trigger: job.trigger, fix: job.fix, phase: job.startedAt === null ? 'queued' : 'running', progress };
 }
 
 /** Both passes of a two-way run failed; the message carries both. */

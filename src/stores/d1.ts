@@ -208,6 +208,15 @@ export async function enqueueAllRows(db: D1Database, entity: EntityDefinition, f
   return r?.meta.changes ?? 0;
 }
 
+/** Deletes rows the way an edge writer does: the outbox records the deletes, so the push sends them. */
+export async function deleteRows(db: D1Database, entity: EntityDefinition, ids: readonly string[], fence: Fence): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [r] = await fencedBatch(db, fence, [
+    db.prepare(`DELETE FROM ${ident(entity.table)} WHERE ${ident(entity.key)} IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)),
+  ]);
+  return r?.meta.changes ?? 0;
+}
+
 /** Queues chosen rows for push again (quarantined rows being retried). */
 export async function enqueueRows(db: D1Database, entity: EntityDefinition, ids: readonly string[], fence: Fence): Promise<void> {
   if (ids.length === 0) return;

@@ -27,6 +27,8 @@ export interface SupabaseDigests {
 /** The Supabase reads of reconciliation; `requests()` counts the HTTP requests made so far. */
 export interface ReconcileSupabase {
   requests(): number;
+  /** The table's row count (one HEAD request, count=exact). */
+  count(entity: EntityDefinition): Promise<number>;
   /** Digests of every bucket of `prefixLength` key characters (under `prefixes` when given). */
   rangeDigests(entity: EntityDefinition, prefixLength: number, prefixes: readonly string[] | null): Promise<SupabaseDigests>;
   /** (key, version, hash) of every row under the prefixes. */
@@ -88,6 +90,17 @@ export function createReconcileSupabase(options: StoreOptions): ReconcileSupabas
 
   return {
     requests: () => requests,
+
+    async count(entity) {
+      lastRetryAfter = null;
+      const { count, error, status } = await client
+        .from(entity.table)
+        .select(entity.key, { count: 'exact', head: true })
+        .abortSignal(AbortSignal.timeout(options.requestTimeoutMs));
+      if (error) throw new SupabaseError(`count ${entity.table}`, status, error, parseRetryAfter(lastRetryAfter, Date.now()));
+      if (typeof count !== 'number') throw new SupabaseError(`count ${entity.table}`, status, { message: 'no count in the answer (Content-Range)' });
+      return count;
+    },
 
     async rangeDigests(entity, prefixLength, prefixes) {
       const r = await rpc(`digest ${entity.table} ranges`, 'sync_range_digests', {

@@ -29,6 +29,8 @@ export interface PushContext {
   lease: RunLease;
   /** Persists the confirmed outbox sequence; called after each page Supabase accepted. */
   save: (confirmedSeq: number) => void;
+  /** Which of these rows an integrity fix set aside: their upserts are not sent (deletes are). */
+  held?: (ids: readonly string[]) => ReadonlySet<string>;
 }
 
 /** Runs one push pass after `confirmedSeq`; returns whether the outbox was drained. */
@@ -54,7 +56,13 @@ async function pushPage(ctx: PushContext, stats: RunStats, changes: readonly Out
   const { entity, sink } = ctx;
   const send: PushChange[] = [];
   const settled: string[] = []; // nothing to send, nothing wrong: leaves the quarantine
+  const held = ctx.held?.(changes.filter((c) => c.row !== null).map((c) => c.id)) ?? new Set<string>();
   for (const change of changes) {
+    if (change.row !== null && held.has(change.id)) {
+      // Held by an integrity fix: released rows are queued again (POST /objects/:entity/held/release).
+      stats.rowsSkipped += 1;
+      continue;
+    }
     if (change.row === null) {
       // A key Supabase cannot hold was never pushed, so its delete has nothing to undo there.
       if (isCanonicalKey(entity, change.id)) send.push({ op: 'delete', id: change.id, ts: canonicalTimestamp(change.changedAt) });

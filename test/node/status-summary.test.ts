@@ -5,7 +5,7 @@ import type { EntityStatus } from '../../src/types.ts';
 function status(entity: string, over: Partial<EntityStatus>): EntityStatus {
   return {
     entity, direction: 'pull', paused: false, healthy: true, problems: [], pull: null, push: null, lease: null,
-    lastRun: null, lastSuccessAt: null, errorStreak: 0, nextAlarmAt: null, conflicts: 0, quarantined: 0,
+    lastRun: null, lastSuccessAt: null, errorStreak: 0, nextAlarmAt: null, conflicts: 0, quarantined: 0, held: 0, jobs: [], integrity: null,
     settings: { intervalMs: 1, pageSize: 1, maxPagesPerRun: 1, maxRunMs: 1, safetyLagMs: 0, requestTimeoutMs: 1, backoffBaseMs: 1, backoffMaxMs: 1 },
     ...over,
   };

@@ -5,6 +5,9 @@ declare module 'vitest' {
   interface ProvidedContext {
     supabaseUrl: string;
     supabaseServiceRoleKey: string;
+    /** The global setup's webhook receiver: ALERT_WEBHOOK_URL of the tests, and where they read what arrived. */
+    alertWebhookUrl: string;
+    alertReceiverUrl: string;
     /** CONVERGENCE_* environment variables for test/worker/convergence.test.ts ('' when unset). */
     convergenceCases: string;
     convergenceSeed: string;

@@ -3,6 +3,8 @@
 // (`${supabaseUrl}/db/<name>`), created lazily with supabase/migrations applied.
 // It runs as a child process on Node itself: PGlite does not load inside vitest's module runner.
 import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -32,10 +34,52 @@ export default async function setup(project: TestProject) {
   child.stdout.resume();
   project.provide('supabaseUrl', url);
   project.provide('supabaseServiceRoleKey', SERVICE_ROLE_KEY);
-  return () =>
-    new Promise<void>((done) => {
+  const receiver = await startAlertReceiver();
+  project.provide('alertWebhookUrl', `${receiver.url}/hook`);
+  project.provide('alertReceiverUrl', receiver.url);
+  return async () => {
+    await receiver.close();
+    await new Promise<void>((done) => {
       if (child.exitCode !== null) return done();
       child.once('exit', () => done());
       child.kill('SIGTERM');
     });
+  };
+}
+
+/**
+ * A stand-in for a Slack-style incoming webhook (ALERT_WEBHOOK_URL in the tests): POST /hook
+ * records the JSON body; GET /received lists what arrived (oldest first); DELETE /received forgets.
+ */
+async function startAlertReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const received: unknown[] = [];
+  const body = async (req: IncomingMessage): Promise<string> => {
+    let text = '';
+    for await (const chunk of req) text += String(chunk);
+    return text;
+  };
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method === 'POST' && req.url === '/hook') {
+        received.push(JSON.parse(await body(req)) as unknown);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      } else if (req.method === 'GET' && req.url === '/received') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(received));
+      } else if (req.method === 'DELETE' && req.url === '/received') {
+        received.length = 0;
+        res.writeHead(204).end();
+      } else {
+        res.writeHead(404).end();
+      }
+    })();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    }),
+  };
 }
