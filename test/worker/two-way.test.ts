@@ -25,6 +25,27 @@ async function sync(stub: Awaited<ReturnType<typeof testCoordinator>>): Promise<
 }
 
 describe('prospects both ways', () => {
+  it('a key deleted and re-inserted at the edge while the delete is stamped ahead of the clock: the re-insert is newer than the delete and wins over Supabase (soak seed 312)', async () => {
+    const db = testDatabase(uniqueName('reinsert-ahead'));
+    const stub = await testCoordinator('prospects', db);
+    // Supabase's version is ten minutes ahead of the clock (a writer with a fast clock).
+    const [row] = await db.sql<{ id: string; updated_at: string }>(
+      `insert into prospects (name, updated_at) values ('upstream', now() + interval '10 minutes') returning id::text as id, updated_at::text`,
+    );
+    const id = row?.id ?? '';
+    await sync(stub);
+    // The edge deletes it (stamped just after that future version) and inserts it again (the wall clock).
+    await env.DB.prepare('DELETE FROM prospects WHERE id = ?1').bind(id).run();
+    await edgeInsert(id, 'reinserted at the edge');
+    const [stored] = await d1Rows('prospects', [id]);
+    const deleteStamp = await env.DB.prepare(`SELECT changed_at FROM sync_outbox WHERE row_id = ?1 AND op = 'delete'`).bind(id).first<{ changed_at: string }>();
+    expect(String(stored?.updated_at) > String(deleteStamp?.changed_at)).toBe(true);
+    await sync(stub);
+    await sync(stub);
+    expect((await supabaseProspect(db, id))?.name).toBe('reinserted at the edge');
+    expect((await d1Rows('prospects', [id]))[0]?.name).toBe('reinserted at the edge');
+  });
+
   it('an edge write and a Supabase write to different rows both end on both sides', async () => {
     const db = testDatabase(uniqueName('both'));
     const edgeId = crypto.randomUUID();
