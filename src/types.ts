@@ -92,6 +92,18 @@ export interface EntityStatus {
 
 // ---- integrity (docs/operations.md, "Consistency checks") --------------------------------
 
+/** A JSON scalar. */
+export type JsonScalar = string | number | boolean | null;
+/**
+ * A check's detail value: JSON two levels deep (Durable Object RPC types cannot carry `unknown`,
+ * and a recursive JSON type makes them too deep for the compiler).
+ */
+export type DetailValue =
+  | JsonScalar
+  | JsonScalar[]
+  | { [key: string]: JsonScalar | JsonScalar[] }
+  | { [key: string]: JsonScalar | JsonScalar[] }[];
+
 /** The consistency checks, per entity where they apply. */
 export type CheckName =
   | 'row_counts'
@@ -116,7 +128,7 @@ export interface CheckResult {
   /** One line for operators: what was found. */
   summary: string;
   /** Check-specific facts (counts per kind, sample ids); bounded in size. */
-  details: Record<string, unknown>;
+  details: { [key: string]: DetailValue };
   /** How many of `count` the fix repaired (0 without fix). */
   fixed: number;
   /** What the fix did, one line; null without fix or when nothing needed fixing. */

@@ -214,7 +214,7 @@ it(`reconciles a clean and a 1 %-drifted ${LARGE.toLocaleString('en')}-row table
   const repair = await timed(() => repairDrift(countingD1(env.DB, repairD1), supabase, campaigns, drift.report, { fence }));
   const repairRequests = (await requestCounts(db)).total;
   expect(repairRequests).toBe(repair.value.supabaseRequests);
-  expect(repair.value).toMatchObject({ applied: 800, deleted: 200, requeued: [], leftPending: [], rejected: [], conflicts: [] });
+  expect(repair.value).toMatchObject({ applied: 800, deleted: 200, requeued: [], leftPending: [], rejected: [], changedSince: 0 });
   expect(await outboxSize()).toBe(0);
   const repaired = repair.value.applied + repair.value.deleted;
   result(ID, '1 % drift, 100k: repair', {

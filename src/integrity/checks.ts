@@ -38,7 +38,7 @@ export interface StaleFacts {
   now: number;
 }
 
-function result(check: CheckName, entity: string, severity: CheckSeverity, count: number, summary: string, details: Record<string, unknown>): CheckResult {
+function result(check: CheckName, entity: string, severity: CheckSeverity, count: number, summary: string, details: CheckResult['details']): CheckResult {
   return { check, entity, severity, count: severity === 'ok' ? 0 : count, summary, details, fixed: 0, fix: null };
 }
 

@@ -86,8 +86,7 @@ export interface RepairPlan {
 
 /**
  * The repair by policy. pull (replicas): Supabase wins every row. both (prospects): rows with
- * pending outbox entries are left to the push; a newer D1 version is queued for push; the rest
- * follow Supabase. push (emails, D1 is the truth): every row D1 holds is queued for push, rows
+ * pending outbox entries are left to the push; every other row follows Supabase. push (emails, D1 is the truth): every row D1 holds is queued for push, rows
  * only in Supabase are reported. `pending`: the differing rows with outbox entries after the
  * push cursor.
  */
@@ -105,7 +104,10 @@ export function planRepair(entity: EntityDefinition, drift: RowDrift, pending: R
     plan.supabaseOnly = free(drift.missing);
     return plan;
   }
-  plan.requeue = free(drift.newerInD1);
-  plan.takeFromSupabase = free([...drift.missing, ...drift.extra, ...drift.olderInD1, ...drift.sameVersionOtherContent]).sort();
+  // Two-way: Supabase is the truth for rows the push does not own. A newer D1 version with no
+  // pending outbox entry is not an edge write in flight (those are pending): it is a Supabase
+  // writer that set updated_at into the past, or a Supabase restore; pushing D1's row would undo
+  // the later Supabase write (convergence soak seed 499).
+  plan.takeFromSupabase = free(all);
   return plan;
 }

@@ -9,7 +9,7 @@
  * bucket adds its rows to one more request per `maxRowsPerRequest` rows and one D1 read.
  */
 import { pushes, type EntityDefinition } from '../entities.ts';
-import { applyPulledRows, applyTombstones, enqueueRows, type ApplyConflict, type Fence, type Tombstone } from '../stores/d1.ts';
+import { applyRepairRows, applyTombstones, enqueueRows, type Fence, type Tombstone } from '../stores/d1.ts';
 import { pendingOutboxIds, readD1Prefixes, readD1Range, type ReconcileSupabase } from '../stores/reconcile.ts';
 import { toReplicaRow, type Row } from '../sync/rows.ts';
 import {
@@ -151,8 +151,8 @@ export interface RepairResult {
   supabaseOnly: string[];
   /** Supabase rows that do not fit the registry (the pull would quarantine them): not applied. */
   rejected: { id: string; reason: string }[];
-  /** Two-way tables: rows whose D1 version was newer by the time of the apply (kept). */
-  conflicts: ApplyConflict[];
+  /** Rows whose D1 version changed after the report saw it: an edge or pull write since, left as they are. */
+  changedSince: number;
   supabaseRequests: number;
   d1RowsRead: number;
 }
@@ -167,9 +167,10 @@ export interface RepairOptions {
 
 /**
  * Repairs the rows a report found, by the entity's policy (planRepair), touching only them.
- * Supabase's rows are read again at repair time, so a row changed since the report is repaired
- * to its current state; a D1 row is deleted only while it still has the version the report saw
- * (a newer edge write survives), and every D1 write is invisible to the outbox triggers.
+ * Supabase's rows are read again at repair time, so a row changed upstream since the report is
+ * repaired to its current state; a D1 row is overwritten or deleted only while it still has the
+ * version the report saw (an edge write made since survives), and every D1 write is invisible to
+ * the outbox triggers.
  */
 export async function repairDrift(
   db: D1Database,
@@ -180,7 +181,7 @@ export async function repairDrift(
 ): Promise<RepairResult> {
   const requestsBefore = supabase.requests();
   const result: RepairResult = {
-    applied: 0, deleted: 0, requeued: [], leftPending: [], supabaseOnly: [], rejected: [], conflicts: [],
+    applied: 0, deleted: 0, requeued: [], leftPending: [], supabaseOnly: [], rejected: [], changedSince: 0,
     supabaseRequests: 0, d1RowsRead: 0,
   };
   const ids = driftIds(report);
@@ -211,9 +212,9 @@ export async function repairDrift(
         present.add(checked.id);
       }
     }
-    const applied = await applyPulledRows(db, entity, apply, options.fence);
-    result.applied = applied.applied;
-    result.conflicts = applied.conflicts;
+    const seen = Object.fromEntries(apply.map((r) => [String(r[entity.key]), report.versions[String(r[entity.key])]?.d1 ?? null]));
+    result.applied = await applyRepairRows(db, entity, apply, seen, options.fence);
+    result.changedSince = apply.length - result.applied;
     // Not in Supabase (any more): D1's row goes, unless it changed after the report saw it.
     const gone: Tombstone[] = plan.takeFromSupabase.flatMap((id) => {
       const seen = report.versions[id]?.d1;

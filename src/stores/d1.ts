@@ -126,6 +126,36 @@ export async function applyPulledRows(db: D1Database, entity: EntityDefinition, 
   };
 }
 
+/**
+ * Applies Supabase's rows as a repair (reconciliation): each row is written only while D1 still
+ * holds the version the report saw (`seen`: null = no row), so an edge write made since is never
+ * overwritten, whatever the versions say. One fenced batch, invisible to the outbox triggers.
+ * Returns the rows written.
+ */
+export async function applyRepairRows(
+  db: D1Database, entity: EntityDefinition, rows: readonly Row[], seen: Readonly<Record<string, string | null>>, fence: Fence,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const t = ident(entity.table);
+  const key = ident(entity.key);
+  const cols = columnNames(entity);
+  const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
+  const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ');
+  const sql =
+    `INSERT INTO ${t} (${cols.map(ident).join(', ')}) SELECT ${values} FROM json_each(?1) AS j ` +
+    // A row the report saw in D1 and an edge delete removed since stays deleted (the push owns it).
+    `WHERE (SELECT s.value FROM json_each(?2) AS s WHERE s.key = j.value ->> '$.${entity.key}') IS NULL ` +
+    `OR EXISTS (SELECT 1 FROM ${t} AS c WHERE c.${key} = j.value ->> '$.${entity.key}') ` +
+    `ON CONFLICT (${key}) DO UPDATE SET ${updates} ` +
+    `WHERE ${t}.${ident(entity.cursorColumn)} IS (SELECT s.value FROM json_each(?2) AS s WHERE s.key = ${t}.${key})`;
+  const [, upsert] = await fencedBatch(db, fence, [
+    db.prepare(GUARD_ON),
+    db.prepare(sql).bind(JSON.stringify(rows), JSON.stringify(Object.fromEntries(rows.map((r) => [String(r[entity.key]), seen[String(r[entity.key])] ?? null])))),
+    db.prepare(GUARD_OFF),
+  ]);
+  return upsert?.meta.changes ?? 0;
+}
+
 /** Applies Supabase's deletes in one fenced batch, invisible to the outbox triggers; a row written after the delete stays. */
 export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[], fence: Fence): Promise<number> {
   if (tombstones.length === 0) return 0;

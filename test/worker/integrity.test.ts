@@ -144,6 +144,30 @@ describe('every kind of drift is found, then repaired by the fix (pull-only repl
   });
 });
 
+describe('two-way prospects', () => {
+  it('a Supabase writer that set updated_at into the past leaves D1 on a newer version no pull re-reads; the fix makes D1 follow Supabase and pushes nothing (soak seed 499)', async () => {
+    const db = testDatabase(uniqueName('prospects-past'));
+    const stub = await testCoordinator('prospects', db);
+    const [row] = await db.sql<{ id: string }>(`insert into prospects (name, updated_at) values ('first', now() + interval '7 minutes') returning id::text as id`);
+    const id = row?.id ?? '';
+    await stub.syncNow('prospects');
+    // The later Supabase write carries an explicit, older updated_at.
+    await db.sql(`update prospects set name = 'later, older stamp', updated_at = now() + interval '2 minutes' where id = $1`, [id]);
+    await stub.syncNow('prospects');
+    expect(await d1Value('prospects', id, 'name')).toBe('first');
+
+    const found = done(await stub.runIntegrity('prospects', CHECKS));
+    expect(found.drift).toMatchObject({ newerInD1: 1, found: 1 });
+    const fixed = done(await stub.runIntegrity('prospects', FIX));
+    expect(fixed.drift).toMatchObject({ repaired: 1 });
+    expect(await d1Value('prospects', id, 'name')).toBe('later, older stamp');
+    await stub.syncNow('prospects');
+    const [upstream] = await db.sql<{ name: string }>('select name from prospects where id = $1', [id]);
+    expect(upstream?.name).toBe('later, older stamp');
+    expect(problems(done(await stub.runIntegrity('prospects', CHECKS)))).toEqual([]);
+  });
+});
+
 function email(i: number, over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id: crypto.randomUUID(), prospect_id: null, campaign_id: null, subject: `s${i}`, body: 'b', to_email: `to${i}@x.example`,

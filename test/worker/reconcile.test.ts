@@ -170,6 +170,22 @@ describe('reconciliation finds and repairs each kind of drift (pull-only replica
     expect(await env.DB.prepare('SELECT count(*) AS n FROM sync_outbox').first<{ n: number }>()).toEqual(before);
   });
 
+  it('a repair never overwrites a D1 row that changed after the report saw it (compare-and-set on the version)', async () => {
+    const { db, e, supabase, id } = await syncedCampaigns('changed-since');
+    await db.sql(`update campaigns set name = 'changed upstream' where id = $1`, [id]);
+    const report = await reconcileEntity(env.DB, supabase, e);
+    expect(found(report)).toEqual({ ...NONE, olderInD1: [id] });
+    // Before the repair, another writer gives the D1 row a version the report never saw.
+    await env.DB.batch([
+      env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
+      env.DB.prepare(`UPDATE campaigns SET name = 'written since', updated_at = '2099-01-01T00:00:00.000000Z' WHERE id = ?1`).bind(id),
+      env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
+    ]);
+    const repair = await repairDrift(env.DB, supabase, e, report, { fence: fence(e) });
+    expect(repair).toMatchObject({ applied: 0, changedSince: 1 });
+    expect((await d1Row('campaigns', id))?.['name']).toBe('written since');
+  });
+
   it('a repair from a run whose lease was lost is refused by the fence', async () => {
     const { db, e, supabase, id } = await syncedCampaigns('fenced');
     await db.sql(`update campaigns set name = 'changed upstream' where id = $1`, [id]);
@@ -181,7 +197,7 @@ describe('reconciliation finds and repairs each kind of drift (pull-only replica
 });
 
 describe('reconciliation of two-way prospects', () => {
-  it('leaves rows with pending outbox entries to the push, re-queues a newer D1 version, and makes the rest follow Supabase', async () => {
+  it('leaves rows with pending outbox entries to the push and makes every other row follow Supabase, a newer D1 version with no pending entry too', async () => {
     const db = testDatabase(uniqueName('prospects'));
     const e = entity('prospects');
     const ids = (await db.sql<{ id: string }>(
@@ -190,7 +206,8 @@ describe('reconciliation of two-way prospects', () => {
     const [pushed, pending, older, deleted] = ids as [string, string, string, string];
     await mirror(db, e);
     const supabase = store(db);
-    // An edge write the push already sent (its entry is at or before the push cursor) but Supabase lost.
+    // An edge write the push already sent (its entry is at or before the push cursor) that
+    // Supabase no longer has (a restore, or a writer that set updated_at into the past): Supabase is the truth.
     await env.DB.prepare(`UPDATE prospects SET name = 'edge, pushed' WHERE id = ?1`).bind(pushed).run();
     const pushCursor = await maxOutboxSeq();
     // An edge write still in the outbox.
@@ -210,8 +227,9 @@ describe('reconciliation of two-way prospects', () => {
     expect(report.pendingPush).toEqual([pending]);
 
     const repair = await repairDrift(env.DB, supabase, e, report, { fence: fence(e), pushCursor });
-    expect(repair).toMatchObject({ leftPending: [pending], requeued: [pushed], applied: 1, deleted: 2, conflicts: [] });
-    expect((await outboxAfter(pushCursor)).map((o) => o.row_id)).toEqual([pending, pushed]);
+    expect(repair).toMatchObject({ leftPending: [pending], requeued: [], applied: 2, deleted: 2, changedSince: 0 });
+    expect((await outboxAfter(pushCursor)).map((o) => o.row_id)).toEqual([pending]);
+    expect(await d1Row('prospects', pushed)).toEqual(await supabaseRowAsD1(db, e, pushed));
     expect((await d1Row('prospects', pending))?.['email_bounced']).toBe(1);
     expect(await d1Row('prospects', older)).toEqual(await supabaseRowAsD1(db, e, older));
     expect(await d1Row('prospects', deleted)).toBeNull();
