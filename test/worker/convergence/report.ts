@@ -52,6 +52,8 @@ export interface CaseResult {
   runs: number;
   quiesceRounds: number;
   rowsCompared: number;
+  /** Rows the backstop (reconciliation with fix, after the sync runs settled) repaired. */
+  driftRepaired: number;
   failures: Failure[];
   /** The schedule, one step per line, for messages. */
   schedule: string[];
@@ -91,6 +93,7 @@ export interface Summary {
   leasesPlanted: number;
   runs: number;
   rowsCompared: number;
+  driftRepaired: number;
   /** Number of failures of each kind over all cases. */
   counts: Record<FailureKind, number>;
   /** Failing seeds per kind. */
@@ -117,6 +120,7 @@ export function summarize(results: readonly CaseResult[], durationMs: number): S
     leasesPlanted: sum('leasesPlanted'),
     runs: sum('runs'),
     rowsCompared: sum('rowsCompared'),
+    driftRepaired: sum('driftRepaired'),
     counts,
     seedsByKind,
     durationMs,
@@ -131,7 +135,7 @@ export function summaryLine(s: Summary): string {
   return (
     `convergence: ${s.cases} cases (${s.passed} passed, ${s.failed} failed), ${s.steps} steps, ` +
     `${s.faultsInjected} faults injected, ${s.evictions} evictions (${s.crashesMidRun} mid-run), ${s.runs} sync runs, ` +
-    `${s.rowsCompared} rows compared; lost ${c.lost}, duplicated ${c.duplicated}, resurrected ${c.resurrected}, ` +
+    `${s.rowsCompared} rows compared, ${s.driftRepaired} repaired by reconciliation; lost ${c.lost}, duplicated ${c.duplicated}, resurrected ${c.resurrected}, ` +
     `overlapping ${c.overlap}${others.length ? `; ${others.join(', ')}` : ''} (${(s.durationMs / 1000).toFixed(1)} s)`
   );
 }
@@ -156,6 +160,7 @@ export function mergeSummaries(parts: readonly Summary[]): Summary {
     leasesPlanted: total('leasesPlanted'),
     runs: total('runs'),
     rowsCompared: total('rowsCompared'),
+    driftRepaired: total('driftRepaired'),
     counts,
     seedsByKind,
     durationMs: total('durationMs'),
