@@ -3,7 +3,9 @@
  * 1. the local Supabase stand-in on SUPABASE_PORT (54321), file-backed under .local/, seeded once;
  * 2. D1 migrations applied locally (and demo emails seeded once);
  * 3. `wrangler dev` on WORKER_PORT (8787) with short sync intervals, then one cron tick so every
- *    coordinator's alarm is armed at once.
+ *    coordinator's alarm is armed at once;
+ * 4. the hourly consistency checks every INTEGRITY_INTERVAL_SECONDS (60; 0 turns them off), since
+ *    `wrangler dev` fires no cron by itself: the same `0 * * * *` tick, through --test-scheduled.
  * Ctrl-C stops everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -109,6 +111,14 @@ async function main(): Promise<void> {
   await waitForHealth(`${base}/health`, worker, 90_000);
   // One cron tick arms every coordinator's alarm now instead of at the next */10.
   await fetch(`${base}/__scheduled?cron=${encodeURIComponent('*/10 * * * *')}`);
+  // The hourly checks on a short local interval (wrangler dev fires no crons by itself).
+  const integritySeconds = Number(process.env.INTEGRITY_INTERVAL_SECONDS ?? 60);
+  if (integritySeconds > 0) {
+    const tick = (): void => {
+      fetch(`${base}/__scheduled?cron=${encodeURIComponent('0 * * * *')}`).then((r) => r.body?.cancel(), () => undefined);
+    };
+    setInterval(tick, integritySeconds * 1000).unref();
+  }
 
   console.log(
     [
@@ -117,6 +127,8 @@ async function main(): Promise<void> {
       `  Dashboard:       ${base}/dashboard`,
       `  Admin token:     ${adminToken}${process.env.ADMIN_TOKEN ? '' : '   (default; set ADMIN_TOKEN to choose one)'}`,
       `  Status:          curl -H "Authorization: Bearer ${adminToken}" ${base}/api/sync/status`,
+      `  Consistency:     checks every ${integritySeconds > 0 ? `${integritySeconds} s` : '(off)'}; run them now with`,
+      `                   curl -X POST -H "Authorization: Bearer ${adminToken}" -d '{"fix":true}' ${base}/api/integrity/run`,
       `  Local Supabase:  ${supabase.url}   service-role key: ${serviceRoleKey}`,
       `  Supabase SQL:    curl -X POST -H "apikey: ${serviceRoleKey}" -H 'content-type: application/json' \\`,
       `                     -d '{"sql":"select count(*) from prospects"}' ${supabase.url}/_dev/sql`,
