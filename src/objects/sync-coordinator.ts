@@ -425,6 +425,9 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.trimConflicts();
     this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
     if (next !== null) await this.arm(next);
+    // Integrity work queued behind this run (or a resync's sweep it just made due) comes next,
+    // whatever triggered the run: a manual run arms no job alarm otherwise.
+    await this.armForJobs();
 
     this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats, error, errorStreak: streak, nextRunAt: summary.nextRunAt });
     await this.ledger(def, summary);

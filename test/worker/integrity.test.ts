@@ -386,6 +386,17 @@ describe('full resync without an empty window', () => {
     expect(latest?.drift).toMatchObject({ extra: 100, repaired: 100 });
   });
 
+  it('a manual sync that completes a resync\'s re-read brings the sweep forward (no waiting for the next interval)', async () => {
+    const { stub } = await syncedCampaigns('resync-manual');
+    await stub.pause('campaigns');
+    await stub.resync('campaigns');
+    await stub.syncNow('campaigns');
+    // Paused: no sync alarm; only the job alarm the run armed can finish the sweep (waited on, bounded).
+    for (let i = 0; i < 400 && (await stub.status('campaigns')).jobs.length > 0; i++) await sleep(25);
+    expect((await stub.status('campaigns')).jobs).toEqual([]);
+    expect((await stub.integrity('campaigns')).latest).toMatchObject({ trigger: 'resync', fix: true, reconciled: true });
+  });
+
   it('a resync asked for while a run holds the lease is remembered and started by the next alarm', async () => {
     const { stub } = await syncedCampaigns('resync-queued');
     await runInDurableObject(stub, (_i, state) => {
