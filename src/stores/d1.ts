@@ -92,11 +92,13 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
     upsert:
       `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE ${notDeletedLater} ` +
       `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ${guard}`,
-    // A row re-created or edited after the delete is newer than the tombstone and stays.
+    // A row re-created or edited after the delete is newer than the tombstone and stays. The
+    // tombstones are grouped once and joined by key: a correlated subquery re-read the whole
+    // list per deleted row (D1 billed 161,603 rows read for 400 tombstones).
     tombstones:
-      `DELETE FROM ${t} WHERE ${key} IN (SELECT j.value ->> '$.id' FROM json_each(?1) AS j) ` +
-      `AND ${ts} <= (SELECT max(j.value ->> '$.deletedAt') FROM json_each(?1) AS j ` +
-      `WHERE j.value ->> '$.id' = ${t}.${key})`,
+      `DELETE FROM ${t} WHERE rowid IN (SELECT t.rowid FROM ` +
+      `(SELECT j.value ->> '$.id' AS id, max(j.value ->> '$.deletedAt') AS deleted_at FROM json_each(?1) AS j GROUP BY 1) AS g ` +
+      `JOIN ${t} AS t ON t.${key} = g.id WHERE t.${ts} <= g.deleted_at)`,
   };
   statements.set(entity, s);
   return s;
