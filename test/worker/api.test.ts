@@ -2,6 +2,8 @@ import { createExecutionContext, createScheduledController, env, runInDurableObj
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { ENTITY_NAMES } from '../../src/entities.ts';
+import type { IntegrityHistoryEntry } from '../../src/stores/integrity.ts';
+import type { EntityIntegrity, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
 import { alarmAt } from './helpers.ts';
 
 const TOKEN = 'test-admin-token';
@@ -26,16 +28,93 @@ function coordinatorOf(name: string) {
 }
 
 /**
- * Brings production coordinators to a known quiet state: paused (no alarm armed, none will be)
- * and no run in flight. Tests that act on them start and end with it, so they depend on no
- * other test and leave no alarm behind (a pending alarm keeps the runtime waiting at teardown).
+ * Brings production coordinators to a known quiet state: paused (no alarm armed, none will be),
+ * no run in flight and no integrity work pending. Tests that act on them start and end with it,
+ * so they depend on no other test and leave no alarm behind (a pending alarm keeps the runtime
+ * waiting at teardown). Integrity work outlives a pause (an alarm runs it even then), so it is
+ * finished here: a resync's re-read advances by sync runs; its sweep, or a check, by asking for a
+ * check, which joins the pending one.
  */
 async function settle(names: readonly string[] = ENTITY_NAMES): Promise<void> {
   await Promise.all(names.map(async (name) => {
     const stub = coordinatorOf(name);
     await stub.pause(name);
-    await expect.poll(async () => (await stub.status(name)).lease, { timeout: 15_000 }).toBeNull();
+    await expect.poll(async () => {
+      const { lease, jobs } = await stub.status(name);
+      if (lease !== null) return 'a run holds the lease';
+      if (jobs.length === 0) return 'quiet';
+      if (jobs.some((j) => j.kind === 'resync' && j.phase === 'reread')) await stub.syncNow(name);
+      else await stub.runIntegrity(name, { fix: false, reconcile: false, trigger: 'manual' });
+      return `finishing: ${jobs.map((j) => `${j.kind} ${j.phase}`).join(', ')}`;
+    }, { timeout: 30_000 }).toBe('quiet');
+    // The jobs may have armed an alarm for themselves.
+    await stub.pause(name);
   }));
+}
+
+/** Runs `body` while a planted run holds `name`'s lease (as a run in progress would), then removes it. */
+async function whileLeaseHeld(name: string, body: () => Promise<void>): Promise<void> {
+  const stub = coordinatorOf(name);
+  await runInDurableObject(stub, (_i, state) => {
+    const lease = { runId: 'r-1', trigger: 'alarm', epoch: 1, startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(lease));
+  });
+  try {
+    await body();
+  } finally {
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
+  }
+}
+
+/** Sets rows of `name` aside as an integrity fix does (the coordinator's held table). */
+async function plantHeld(name: string, ids: readonly string[]): Promise<void> {
+  await runInDurableObject(coordinatorOf(name), (_i, state) => {
+    for (const id of ids) {
+      state.storage.sql.exec(
+        `INSERT OR REPLACE INTO held (row_id, reason, check_name, held_at) VALUES (?, 'duplicate message_id: planted by the API test', 'duplicate_message_ids', ?)`,
+        id, new Date().toISOString(),
+      );
+    }
+  });
+}
+
+/** An outbound email written to D1 the ordinary way (its outbox trigger queues it). */
+async function insertEmail(id: string = crypto.randomUUID()): Promise<string> {
+  await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(id).run();
+  return id;
+}
+
+/** The outbox entries of one row, oldest first. */
+async function outboxOps(entity: string, id: string): Promise<string[]> {
+  const r = await env.DB.prepare('SELECT op FROM sync_outbox WHERE entity = ?1 AND row_id = ?2 ORDER BY seq').bind(entity, id).all<{ op: string }>();
+  return r.results.map((x) => x.op);
+}
+
+/** The answer of GET /api/integrity. */
+interface IntegrityReport {
+  generatedAt: string;
+  entities: EntityIntegrity[];
+  history: IntegrityHistoryEntry[];
+}
+
+/** GET /api/integrity, parsed. */
+async function integrityReport(query = ''): Promise<IntegrityReport> {
+  const res = await call('GET', `/api/integrity${query}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as IntegrityReport;
+}
+
+/** The answer of POST /api/integrity/run. */
+interface IntegrityRunAnswer {
+  fix: boolean;
+  reconcile: boolean;
+  runs: ({ entity: string } & IntegrityRequestResult)[];
+}
+
+/** The finished run of one entity's answer, or a failure saying what it was instead. */
+function finished(result: { entity: string } & IntegrityRequestResult): IntegrityRun {
+  if (result.status !== 'done') throw new Error(`${result.entity}: the integrity run did not finish: ${JSON.stringify(result)}`);
+  return result.run;
 }
 
 /** A pull cursor as status shows it. */
@@ -51,6 +130,9 @@ const ADMIN_ROUTES: [string, string][] = [
   ['POST', '/objects/prospects/resume'],
   ['GET', '/objects/prospects/conflicts'],
   ['GET', '/objects/prospects/quarantine'],
+  ['GET', '/objects/prospects/held'],
+  ['POST', '/objects/prospects/held/release'],
+  ['POST', '/objects/prospects/held/delete'],
   ['GET', '/api/sync/status'],
   ['GET', '/api/sync/log'],
   ['POST', '/api/sync/prospects'],
@@ -120,6 +202,8 @@ describe('validation and routing errors', () => {
       ['GET', '/objects/nope/status'], ['POST', '/objects/nope/sync'], ['POST', '/objects/nope/reset'],
       ['POST', '/objects/nope/pause'], ['POST', '/objects/nope/resume'], ['GET', '/objects/nope/conflicts'],
       ['GET', '/objects/nope/quarantine'], ['POST', '/api/sync/inbox_items'], ['POST', '/objects/__proto__/sync'],
+      ['GET', '/objects/nope/held'], ['POST', '/objects/nope/held/release'], ['POST', '/objects/nope/held/delete'],
+      ['GET', '/api/integrity?entity=nope'], ['GET', '/api/sync/log?entity=nope'],
     ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);
@@ -133,7 +217,11 @@ describe('validation and routing errors', () => {
   it('answers 405 for a known path with the wrong method', async () => {
     for (const [method, path, allow] of [
       ['GET', '/objects/prospects/sync', ['POST']], ['DELETE', '/api/sync/status', ['GET']], ['POST', '/api/sync/status', ['GET']],
-      ['POST', '/api/sync/log', ['GET']], ['PUT', '/admin/resync', ['POST']], ['POST', '/health', ['GET']],
+      ['POST', '/api/sync/log', ['GET']], ['PUT', '/admin/resync', ['POST']], ['GET', '/admin/resync', ['POST']], ['POST', '/health', ['GET']],
+      ['POST', '/objects/prospects/held', ['GET']], ['DELETE', '/objects/prospects/held', ['GET']],
+      ['GET', '/objects/prospects/held/release', ['POST']], ['GET', '/objects/prospects/held/delete', ['POST']],
+      ['PUT', '/objects/prospects/held/delete', ['POST']],
+      ['POST', '/api/integrity', ['GET']], ['GET', '/api/integrity/run', ['POST']],
     ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(405);
@@ -181,12 +269,7 @@ describe('operator actions', () => {
     res = await call('POST', '/objects/mailboxes/reset');
     expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toBeNull();
 
-    const stub = coordinatorOf('mailboxes');
-    await runInDurableObject(stub, (_i, state) => {
-      const lease = { runId: 'r-1', trigger: 'alarm', holder: 'x', startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
-      state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(lease));
-    });
-    try {
+    await whileLeaseHeld('mailboxes', async () => {
       res = await call('POST', '/objects/mailboxes/reset');
       expect(res.status).toBe(409);
       const err = await errorOf(res);
@@ -194,9 +277,7 @@ describe('operator actions', () => {
       expect(err.details).toMatchObject({ lease: { runId: 'r-1' } });
       res = await call('POST', '/objects/mailboxes/sync');
       expect(await res.json()).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'r-1' } });
-    } finally {
-      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
-    }
+    });
     res = await call('POST', '/objects/mailboxes/resume');
     expect(((await res.json()) as { paused: boolean }).paused).toBe(false);
   });
@@ -299,21 +380,282 @@ describe('operator actions', () => {
     expect(after.unsyncedEmails).toBe(0);
   });
 
-  it('runs a full sync and a full resync', async () => {
-    let res = await call('POST', '/api/sync/full');
+  it('runs a full sync of every entity', async () => {
+    const res = await call('POST', '/api/sync/full');
     expect(res.status).toBe(200);
-    const full = (await res.json()) as { runs: { entity: string }[] };
-    expect(full.runs.map((r) => r.entity)).toEqual(ENTITY_NAMES);
-    res = await call('POST', '/admin/resync');
-    expect(res.status).toBe(200);
-    const resync = (await res.json()) as { resync: { entity: string; reset: boolean }[] };
-    expect(resync.resync.map((r) => [r.entity, r.reset])).toEqual([['prospects', true], ['campaigns', true], ['mailboxes', true]]);
+    const full = (await res.json()) as { runs: { entity: string; result: { ran: boolean } }[] };
+    expect(full.runs.map((r) => [r.entity, r.result.ran])).toEqual(ENTITY_NAMES.map((name) => [name, true]));
+  });
+});
+
+describe('integrity checks', () => {
+  beforeEach(() => settle());
+  afterEach(() => settle());
+
+  it('GET /api/integrity answers every entity\'s integrity state and the recent history', async () => {
+    const report = await integrityReport();
+    expect(Number.isNaN(Date.parse(report.generatedAt))).toBe(false);
+    expect(report.entities.map((e) => [e.entity, e.direction])).toEqual([['prospects', 'both'], ['campaigns', 'pull'], ['mailboxes', 'pull'], ['emails', 'push']]);
+    for (const e of report.entities) {
+      expect(Object.keys(e).sort()).toEqual(['alerts', 'direction', 'entity', 'held', 'heldCount', 'jobs', 'latest']);
+      // settle() left no work pending and nothing here holds rows.
+      expect(e).toMatchObject({ jobs: [], held: [], heldCount: 0 });
+    }
+    expect(Array.isArray(report.history)).toBe(true);
+
+    const one = await integrityReport('?entity=emails&history=1');
+    expect(one.entities.map((e) => e.entity)).toEqual(['emails']);
+    expect(one.history.length).toBeLessThanOrEqual(1);
+    expect(one.history.every((h) => h.entity === 'emails')).toBe(true);
+    await integrityReport('?history=200');
   });
 
-  it('reports integrity as not available yet', async () => {
-    const res = await call('GET', '/api/integrity');
-    expect(res.status).toBe(501);
-    expect((await errorOf(res)).code).toBe('not_available');
+  it('GET /api/integrity refuses a history outside 1–200 with 400 and an unknown entity with 404', async () => {
+    for (const query of ['history=0', 'history=201', 'history=-1', 'history=1.5', 'history=abc', 'history=', 'history=1&history=2']) {
+      const res = await call('GET', `/api/integrity?${query}`);
+      expect(res.status, query).toBe(400);
+      const err = await errorOf(res);
+      expect(err.code, query).toBe('invalid_query');
+      expect(err.details, query).toEqual([expect.objectContaining({ path: 'history' })]);
+    }
+    let res = await call('GET', '/api/integrity?entity=');
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).details).toEqual([expect.objectContaining({ path: 'entity' })]);
+    for (const entity of ['nope', 'CAMPAIGNS', '__proto__']) {
+      res = await call('GET', `/api/integrity?entity=${entity}`);
+      expect(res.status, entity).toBe(404);
+      expect((await errorOf(res)).code).toBe('unknown_entity');
+    }
+  });
+
+  it('POST /api/integrity/run runs the checks of the entities named, or of every entity, and GET /api/integrity shows the runs', async () => {
+    // Duplicates are folded: one run.
+    let res = await call('POST', '/api/integrity/run', { body: { entities: ['campaigns', 'campaigns'], reconcile: false } });
+    expect(res.status).toBe(200);
+    const counted = (await res.json()) as IntegrityRunAnswer;
+    expect(counted).toMatchObject({ fix: false, reconcile: false, runs: [{ entity: 'campaigns', status: 'done', run: { entity: 'campaigns', trigger: 'manual', fix: false, reconciled: false } }] });
+    const countedId = counted.runs.map(finished)[0]?.runId;
+
+    // No body: every entity, checks only (fix false), every row compared (reconcile true). The lease is free, the tables small: done at once.
+    res = await call('POST', '/api/integrity/run');
+    expect(res.status).toBe(200);
+    const all = (await res.json()) as IntegrityRunAnswer;
+    expect(all).toMatchObject({ fix: false, reconcile: true });
+    expect(all.runs.map((r) => [r.entity, r.status])).toEqual(ENTITY_NAMES.map((name) => [name, 'done']));
+    const runs = all.runs.map(finished);
+    for (const [i, run] of runs.entries()) {
+      expect(run).toMatchObject({ entity: ENTITY_NAMES[i], trigger: 'manual', fix: false, reconciled: true, error: null });
+      expect(run.checks.map((c) => c.check)).toContain('row_counts');
+    }
+    const runIds = runs.map((r) => r.runId);
+
+    const report = await integrityReport();
+    expect(report.entities.map((e) => e.latest?.runId)).toEqual(runIds);
+    expect(report.entities.every((e) => e.jobs.length === 0)).toBe(true);
+    expect(report.history.map((h) => h.runId)).toEqual(expect.arrayContaining(runIds));
+    const campaigns = await integrityReport('?entity=campaigns&history=2');
+    // Newest first.
+    expect(campaigns.history.map((h) => h.runId)).toEqual([runIds[1], countedId]);
+    const status = (await (await call('GET', '/objects/campaigns/status')).json()) as { integrity: { lastRunAt: string } | null; jobs: unknown[] };
+    expect(status.integrity?.lastRunAt).toBe(report.entities[1]?.latest?.finishedAt);
+    expect(status.jobs).toEqual([]);
+  });
+
+  it('POST /api/integrity/run refuses a malformed body with 400 and runs nothing', async () => {
+    const before = (await integrityReport()).entities.map((e) => e.latest?.runId ?? null);
+    const refused: [unknown, string][] = [
+      [{ fix: 'yes' }, 'fix'],
+      [{ fix: 1 }, 'fix'],
+      [{ fix: null }, 'fix'],
+      [{ reconcile: 'no' }, 'reconcile'],
+      [{ fix: true, extra: 1 }, ''],
+      [{ entities: ['campaigns'], dryRun: true }, ''],
+      [{ entities: [] }, 'entities'],
+      [{ entities: ['nope'] }, 'entities.0'],
+      [{ entities: ['campaigns', 'CAMPAIGNS'] }, 'entities.1'],
+      [{ entities: ['__proto__'] }, 'entities.0'],
+      [{ entities: 'campaigns' }, 'entities'],
+      [{ entities: [''] }, 'entities.0'],
+      [{ entities: Array.from({ length: 33 }, () => 'campaigns') }, 'entities'],
+      [[], ''],
+      [null, ''],
+    ];
+    for (const [body, path] of refused) {
+      const res = await call('POST', '/api/integrity/run', { body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const err = await errorOf(res);
+      expect(err.code, JSON.stringify(body)).toBe('invalid_body');
+      expect(err.details, JSON.stringify(body)).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+    }
+    const res = await call('POST', '/api/integrity/run', { body: '{"fix":' });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('invalid_json');
+
+    const after = await integrityReport();
+    expect(after.entities.map((e) => e.latest?.runId ?? null)).toEqual(before);
+    expect(after.entities.map((e) => e.jobs)).toEqual(ENTITY_NAMES.map(() => []));
+  });
+});
+
+describe('full resync', () => {
+  beforeEach(() => settle());
+  afterEach(() => settle());
+
+  it('POST /admin/resync asks every entity for a resync and answers each one\'s job', async () => {
+    const res = await call('POST', '/admin/resync');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { resync: { entity: string; job: IntegrityJobStatus }[] };
+    expect(body.resync.map((r) => r.entity)).toEqual(ENTITY_NAMES);
+    for (const { entity, job } of body.resync) {
+      // Paused (settle), so the re-read waits for a sync run: resume, the next alarm or a manual sync.
+      expect(job, entity).toEqual({ kind: 'resync', requestedAt: expect.any(String), trigger: 'manual', fix: true, phase: 'reread', progress: expect.any(String) });
+      expect((await coordinatorOf(entity).status(entity)).jobs, entity).toEqual([job]);
+    }
+    // The pulled tables re-read from the beginning, in place.
+    expect(await pullCursor('campaigns')).toBeNull();
+  });
+
+  it('re-reads in place, then sweeps the rows absent upstream, driven by the alarms once the entity runs', async () => {
+    const extra = crypto.randomUUID();
+    await env.DB.prepare(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'only in D1', ?2, ?2)`).bind(extra, '2026-01-01T00:00:00.000000Z').run();
+    let res = await call('POST', '/admin/resync', { body: { entities: ['campaigns', 'campaigns'] } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ resync: [{ entity: 'campaigns', job: expect.objectContaining({ kind: 'resync', phase: 'reread' }) }] });
+    expect((await coordinatorOf('mailboxes').status('mailboxes')).jobs).toEqual([]);
+
+    res = await call('POST', '/objects/campaigns/resume');
+    expect(res.status).toBe(200);
+    const stub = coordinatorOf('campaigns');
+    await expect.poll(async () => {
+      const s = await stub.status('campaigns');
+      return s.jobs.length === 0 && s.lease === null;
+    }, { timeout: 20_000 }).toBe(true);
+    const { latest } = (await integrityReport('?entity=campaigns')).entities[0] ?? {};
+    expect(latest).toMatchObject({ trigger: 'resync', fix: true, reconciled: true });
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM campaigns WHERE id = ?1').bind(extra).first<{ n: number }>()).toEqual({ n: 0 });
+  });
+
+  it('remembers a resync asked for while a run holds the lease', async () => {
+    let requestedAt = '';
+    await whileLeaseHeld('mailboxes', async () => {
+      const res = await call('POST', '/admin/resync', { body: { entities: ['mailboxes'] } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { resync: { entity: string; job: IntegrityJobStatus }[] };
+      expect(body).toEqual({ resync: [{ entity: 'mailboxes', job: expect.objectContaining({ kind: 'resync', trigger: 'manual', phase: 'start' }) }] });
+      requestedAt = body.resync[0]?.job.requestedAt ?? '';
+      expect((await coordinatorOf('mailboxes').status('mailboxes')).jobs).toEqual([expect.objectContaining({ kind: 'resync', phase: 'start' })]);
+    });
+    // Asking again joins the pending resync (same request time); with the lease free it starts at once.
+    const res = await call('POST', '/admin/resync', { body: { entities: ['mailboxes'] } });
+    expect(await res.json()).toEqual({ resync: [{ entity: 'mailboxes', job: expect.objectContaining({ phase: 'reread', requestedAt }) }] });
+  });
+
+  it('refuses a malformed body with 400 and starts nothing', async () => {
+    const refused: [unknown, string][] = [
+      [{ entities: [] }, 'entities'],
+      [{ entities: ['nope'] }, 'entities.0'],
+      [{ entities: 'campaigns' }, 'entities'],
+      [{ entities: ['campaigns'], fix: true }, ''],
+      [{ x: 1 }, ''],
+      [{ entities: Array.from({ length: 33 }, () => 'emails') }, 'entities'],
+      [[], ''],
+    ];
+    for (const [body, path] of refused) {
+      const res = await call('POST', '/admin/resync', { body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const err = await errorOf(res);
+      expect(err.code, JSON.stringify(body)).toBe('invalid_body');
+      expect(err.details, JSON.stringify(body)).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+    }
+    const res = await call('POST', '/admin/resync', { body: '{' });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('invalid_json');
+    for (const name of ENTITY_NAMES) expect((await coordinatorOf(name).status(name)).jobs, name).toEqual([]);
+  });
+});
+
+describe('held rows', () => {
+  beforeEach(() => settle());
+  afterEach(() => settle());
+
+  it('lists none on an entity with nothing held; release and delete of rows not held change nothing', async () => {
+    for (const name of ENTITY_NAMES) {
+      const res = await call('GET', `/objects/${name}/held?limit=5`);
+      expect(res.status, name).toBe(200);
+      expect(await res.json()).toEqual({ entity: name, rows: [] });
+    }
+    const id = await insertEmail();
+    let res = await call('POST', '/objects/emails/held/release', { body: { ids: [id, UUID_A] } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ entity: 'emails', released: [] });
+    res = await call('POST', '/objects/emails/held/delete', { body: { ids: [id] } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ entity: 'emails', deleted: [] });
+    // Not held, so neither queued again nor deleted: only the insert's own outbox entry.
+    expect(await outboxOps('emails', id)).toEqual(['upsert']);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM emails WHERE id = ?1').bind(id).first<{ n: number }>()).toEqual({ n: 1 });
+  });
+
+  it('lists held rows; release queues a row for the push again, delete removes it from D1; both refused with 409 during a run', async () => {
+    const [kept, dropped] = [await insertEmail(), await insertEmail()];
+    await plantHeld('emails', [kept, dropped]);
+    let res = await call('GET', '/objects/emails/held');
+    const listed = (await res.json()) as { entity: string; rows: { rowId: string; reason: string; check: string; heldAt: string }[] };
+    expect(listed.entity).toBe('emails');
+    expect(listed.rows.map((r) => r.rowId).sort()).toEqual([kept, dropped].sort());
+    expect(listed.rows[0]).toEqual({ rowId: expect.any(String), reason: expect.stringContaining('planted'), check: 'duplicate_message_ids', heldAt: expect.any(String) });
+    expect((await coordinatorOf('emails').status('emails')).held).toBe(2);
+
+    await whileLeaseHeld('emails', async () => {
+      for (const action of ['release', 'delete']) {
+        res = await call('POST', `/objects/emails/held/${action}`, { body: { ids: [kept] } });
+        expect(res.status, action).toBe(409);
+        const err = await errorOf(res);
+        expect(err.code).toBe('run_in_progress');
+        expect(err.details).toMatchObject({ lease: { runId: 'r-1' } });
+      }
+    });
+    expect((await coordinatorOf('emails').status('emails')).held).toBe(2);
+
+    res = await call('POST', '/objects/emails/held/release', { body: { ids: [kept, UUID_A] } });
+    expect(await res.json()).toEqual({ entity: 'emails', released: [kept] });
+    expect(await outboxOps('emails', kept)).toEqual(['upsert', 'upsert']);
+    res = await call('POST', '/objects/emails/held/delete', { body: { ids: [dropped] } });
+    expect(await res.json()).toEqual({ entity: 'emails', deleted: [dropped] });
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM emails WHERE id = ?1').bind(dropped).first<{ n: number }>()).toEqual({ n: 0 });
+    // Deleted as an edge writer would: the push sends the delete to Supabase.
+    expect(await outboxOps('emails', dropped)).toEqual(['upsert', 'delete']);
+    expect(await (await call('GET', '/objects/emails/held')).json()).toEqual({ entity: 'emails', rows: [] });
+  });
+
+  it('refuses a malformed ids body or limit with 400', async () => {
+    const refused: [unknown, string][] = [
+      [{}, 'ids'],
+      [{ ids: [] }, 'ids'],
+      [{ ids: UUID_A }, 'ids'],
+      [{ ids: [1] }, 'ids.0'],
+      [{ ids: [''] }, 'ids.0'],
+      [{ ids: ['a'.repeat(129)] }, 'ids.0'],
+      [{ ids: Array.from({ length: 1001 }, () => UUID_A) }, 'ids'],
+      [{ ids: [UUID_A], reason: 'x' }, ''],
+      [[UUID_A], ''],
+    ];
+    for (const action of ['release', 'delete']) {
+      for (const [body, path] of refused) {
+        const res = await call('POST', `/objects/emails/held/${action}`, { body: JSON.stringify(body) });
+        expect(res.status, `${action} ${JSON.stringify(body).slice(0, 80)}`).toBe(400);
+        const err = await errorOf(res);
+        expect(err.code).toBe('invalid_body');
+        expect(err.details, `${action} ${JSON.stringify(body).slice(0, 80)}`).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+      }
+      const res = await call('POST', `/objects/emails/held/${action}`);
+      expect(res.status, `${action} without a body`).toBe(400);
+    }
+    for (const limit of ['0', '501', 'abc']) {
+      const res = await call('GET', `/objects/emails/held?limit=${limit}`);
+      expect(res.status, limit).toBe(400);
+      expect((await errorOf(res)).code).toBe('invalid_query');
+    }
   });
 });
 
@@ -327,7 +669,7 @@ describe('cron', () => {
   beforeEach(() => settle());
   afterEach(() => settle());
 
-  it('*/10 arms every coordinator; 0 3 also re-reads the pulled tables from the beginning', async () => {
+  it('*/10 arms every coordinator; 0 3 also starts a resync of every entity, re-reading the pulled tables from the beginning', async () => {
     // Running but with no alarm: resume (which runs at once), wait for that run to end, drop its next alarm.
     const lastRunIds = new Map<string, string | undefined>();
     for (const name of ENTITY_NAMES) {
@@ -356,6 +698,9 @@ describe('cron', () => {
     expect(reset.ok).toBe(true);
     expect((await campaigns.status('campaigns')).pull?.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
     await tick('0 3 * * *');
-    expect((await campaigns.status('campaigns')).pull?.cursor).toBeNull();
+    const after = await campaigns.status('campaigns');
+    expect(after.pull?.cursor).toBeNull();
+    // Paused: the re-read waits for a sync run, then the sweep removes what is absent upstream.
+    expect(after.jobs).toEqual([expect.objectContaining({ kind: 'resync', trigger: 'daily', phase: 'reread' })]);
   });
 });
