@@ -8,13 +8,8 @@ import { z } from 'zod';
 import { findEntity, type EntityDefinition } from '../entities.ts';
 import type { InvalidFinding } from '../integrity/checks.ts';
 import type { CheckName, CheckResult, CheckSeverity, DriftSummary, IntegrityRun, IntegrityTrigger, SideCounts } from '../types.ts';
+import { rowsRead } from './reconcile.ts';
 import { ident } from './sql.ts';
-
-/** D1's rows_read of a statement (the billed measure), or its row count where D1 does not report it. */
-function rowsRead(result: D1Result<unknown>): number {
-  const billed = (result.meta as { rows_read?: number } | undefined)?.rows_read;
-  return typeof billed === 'number' ? billed : result.results.length;
-}
 
 // D1 caps LIKE/GLOB patterns at 50 bytes, too short for '[0-9a-f]' × 32: the shape of a value
 // is compared instead, its digits (and hex letters) all turned into '0' by nested replace().

@@ -136,7 +136,7 @@ export interface D1Read {
 }
 
 /** D1's rows_read of a statement (the billed measure), or its row count where D1 does not report it. */
-function rowsRead(result: D1Result<unknown>): number {
+export function rowsRead(result: D1Result<unknown>): number {
   const billed = (result.meta as { rows_read?: number } | undefined)?.rows_read;
   return typeof billed === 'number' ? billed : result.results.length;
 }
