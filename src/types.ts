@@ -152,6 +152,8 @@ export interface DriftSummary {
   sameVersionOtherContent: number;
   /** Rows with pending outbox entries: left to the push. */
   pendingPush: number;
+  /** Other differing rows that are in quarantine (e.g. an `infinity` timestamp): shown there, not repairable here. */
+  quarantined: number;
   found: number;
   repaired: number;
   supabaseRequests: number;

@@ -92,6 +92,8 @@ export interface IntegrityIO {
   deadline: number;
   /** Throws once the run lost its lease (LeaseLostError); called before every write. */
   holding: () => void;
+  /** Rows in the entity's quarantine (either direction). */
+  quarantinedIds: () => ReadonlySet<string>;
   /** Rows set aside by earlier fixes. */
   heldIds: () => ReadonlySet<string>;
   /** Sets rows aside: not pushed, not retried, until an operator releases them. */
@@ -149,6 +151,9 @@ async function reconcileSegment(job: IntegrityJob, io: IntegrityIO, segment: str
   d.sameVersionOtherContent += report.sameVersionOtherContent.length;
   d.pendingPush += report.pendingPush.length;
   const ids = driftIds(report);
+  const pending = new Set(report.pendingPush);
+  const quarantined = io.quarantinedIds();
+  d.quarantined += ids.filter((id) => !pending.has(id) && quarantined.has(id)).length;
   d.found += ids.length;
   d.supabaseRequests += report.supabaseRequests;
   d.d1RowsRead += report.d1RowsRead;
@@ -325,7 +330,7 @@ function repairText(entity: EntityDefinition, d: DriftSummary, rejected: number)
 
 function emptyDrift(): DriftSummary {
   return {
-    missing: 0, extra: 0, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, found: 0, repaired: 0,
+    missing: 0, extra: 0, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, quarantined: 0, found: 0, repaired: 0,
     supabaseRequests: 0, d1RowsRead: 0,
   };
 }

@@ -249,6 +249,11 @@ export class CoordinatorStore {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM held').one().n;
   }
 
+  /** Every quarantined row id, either direction. */
+  quarantinedIds(): Set<string> {
+    return new Set(this.sql.exec<{ row_id: string }>('SELECT row_id FROM quarantine').toArray().map((r) => r.row_id));
+  }
+
   quarantineCount(): number {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
   }

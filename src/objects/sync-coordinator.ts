@@ -520,6 +520,7 @@ export class SyncCoordinator extends DurableObject<Env> {
         deadline: startedMs + settings.maxRunMs,
         holding,
         heldIds: () => this.store.heldIds(),
+        quarantinedIds: () => this.store.quarantinedIds(),
         hold: (rows) => {
           this.store.hold(rows, new Date().toISOString());
         },

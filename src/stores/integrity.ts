@@ -323,7 +323,7 @@ const StoredDetailsSchema = z.object({
   counts: z.object({ d1: z.number(), supabase: z.number(), difference: z.number() }).nullable().catch(null),
   drift: z.object({
     missing: z.number(), extra: z.number(), olderInD1: z.number(), newerInD1: z.number(), sameVersionOtherContent: z.number(),
-    pendingPush: z.number(), found: z.number(), repaired: z.number(), supabaseRequests: z.number(), d1RowsRead: z.number(),
+    pendingPush: z.number(), quarantined: z.number().default(0), found: z.number(), repaired: z.number(), supabaseRequests: z.number(), d1RowsRead: z.number(),
   }).nullable().catch(null),
 });
 

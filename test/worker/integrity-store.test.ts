@@ -331,7 +331,7 @@ describe('agedOutboxBacklog', () => {
 });
 
 const DRIFT: DriftSummary = {
-  missing: 2, extra: 1, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, found: 3, repaired: 3,
+  missing: 2, extra: 1, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, quarantined: 0, found: 3, repaired: 3,
   supabaseRequests: 2, d1RowsRead: 80,
 };
 

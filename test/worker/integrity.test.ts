@@ -133,6 +133,18 @@ describe('every kind of drift is found, then repaired by the fix (pull-only repl
     expect(after.drift).toMatchObject({ found: 0 });
   });
 
+  it('a Supabase row the pull quarantined (an infinity timestamp) is shown as quarantined drift, not raised as a problem', async () => {
+    const { db, stub } = await syncedCampaigns('quarantined-drift', 10);
+    await db.sql(`insert into campaigns (name, updated_at) values ('forever', 'infinity')`);
+    await stub.syncNow('campaigns');
+    expect((await stub.status('campaigns')).quarantined).toBe(1);
+    const run = done(await stub.runIntegrity('campaigns', FIX));
+    expect(run.drift).toMatchObject({ missing: 1, quarantined: 1, found: 1 });
+    expect(check(run, 'replica_drift')).toMatchObject({ severity: 'ok', count: 0 });
+    expect(check(run, 'replica_drift').summary).toMatch(/1 in quarantine/);
+    expect(problems(run)).toEqual([]);
+  });
+
   it('a run without reconciliation (the hourly one) counts both sides and leaves replica_drift out', async () => {
     const { stub } = await syncedCampaigns('hourly');
     await d1Silently(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`, crypto.randomUUID(), '2026-11-29T10:00:00.000000Z');

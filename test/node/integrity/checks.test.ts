@@ -83,7 +83,7 @@ describe('rowCountsCheck', () => {
 });
 
 const CLEAN: DriftSummary = {
-  missing: 0, extra: 0, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, found: 0, repaired: 0,
+  missing: 0, extra: 0, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, quarantined: 0, found: 0, repaired: 0,
   supabaseRequests: 1, d1RowsRead: 40,
 };
 
@@ -97,14 +97,15 @@ describe('driftCheck', () => {
   it('is an error for rows not left to the push, with per-kind counts', () => {
     const drift = { ...CLEAN, missing: 2, extra: 1, newerInD1: 1, sameVersionOtherContent: 1, pendingPush: 1, found: 5, repaired: 4 };
     const r = driftCheck('prospects', drift, ['a', 'b', 'c', 'd', 'e']);
-    expect(r).toMatchObject({ severity: 'error', count: 5, fixed: 0, fix: null });
+    expect(r).toMatchObject({ severity: 'error', count: 4, fixed: 0, fix: null });
     expect(r.details).toMatchObject({ missing: 2, extra: 1, olderInD1: 0, newerInD1: 1, sameVersionOtherContent: 1, pendingPush: 1, found: 5, repaired: 4 });
     expect(r.summary).toBe('5 rows differ: 2 missing in D1, 1 extra in D1, 1 newer in D1, 1 same updated_at with other content; 1 pending push');
   });
 
-  it('is only a warning when every differing row is pending push', () => {
-    const r = driftCheck('prospects', { ...CLEAN, olderInD1: 2, pendingPush: 2, found: 2 }, ['a', 'b']);
-    expect(r).toMatchObject({ severity: 'warning', count: 2 });
+  it('raises nothing when every differing row is pending push or in quarantine, and says so', () => {
+    const r = driftCheck('prospects', { ...CLEAN, olderInD1: 2, missing: 1, pendingPush: 2, quarantined: 1, found: 3 }, ['a', 'b', 'c']);
+    expect(r).toMatchObject({ severity: 'ok', count: 0 });
+    expect(r.summary).toBe('3 rows differ: 1 missing in D1, 2 older in D1; 2 pending push; 1 in quarantine');
   });
 
   it('bounds the sample to 20 ids', () => {
