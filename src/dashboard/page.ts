@@ -108,9 +108,31 @@ const MARKUP = String.raw`
       </section>
     </div>
 
-    <section class="panel" aria-labelledby="integrity-title">
-      <div class="section-head"><h2 id="integrity-title">Consistency checks</h2></div>
-      <div id="integrity"></div>
+    <section id="consistency" class="panel" aria-labelledby="integrity-title">
+      <div class="section-head">
+        <h2 id="integrity-title">Consistency checks</h2>
+        <div class="button-row" role="group" aria-labelledby="integrity-title">
+          <button id="integrity-run" type="button">Run checks</button>
+          <button id="integrity-fix" type="button" class="primary">Run checks and fix</button>
+        </div>
+      </div>
+      <p class="help">&ldquo;Run checks&rdquo; compares both sides row by row (digests of key ranges, descending only where they differ) and runs every check of each entity, reporting only; &ldquo;Run checks and fix&rdquo; also repairs what it finds. On their own, the checks run hourly without the row comparison, and at 03:00 a full resync reconciles every entity with fixes.</p>
+      <p id="integrity-result" class="card-result"></p>
+      <p id="integrity-error" class="section-error" role="alert"></p>
+      <div id="integrity-alerts" class="alerts"></div>
+      <div id="integrity-entities" class="cards integrity-cards"></div>
+      <h3 id="integrity-history-title" class="subhead">Recent checks</h3>
+      <div class="table-wrap" role="region" aria-labelledby="integrity-history-title" tabindex="0">
+        <table>
+          <caption>The 20 newest integrity runs of all entities, newest first. Problems: checks not ok; fixed: rows or entries the fixes repaired.</caption>
+          <thead><tr>
+            <th scope="col">Checked</th><th scope="col">Entity</th><th scope="col">Trigger</th><th scope="col">Fix</th><th scope="col">Result</th>
+            <th scope="col" class="num">Problems</th><th scope="col" class="num">Fixed</th><th scope="col" class="num">D1</th><th scope="col" class="num">Supabase</th>
+            <th scope="col" class="num">Drift found</th><th scope="col" class="num">Repaired</th><th scope="col">Details</th>
+          </tr></thead>
+          <tbody id="integrity-history-body"></tbody>
+        </table>
+      </div>
     </section>
   </div>
 </main>

@@ -16,6 +16,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   var REFRESH_MS = 5000;
   var RUNS_LIMIT = 30;
   var CONFLICTS_PER_ENTITY = 20;
+  var INTEGRITY_HISTORY = 20;
 
   var DIRECTIONS = {
     pull: 'pull \u00b7 Supabase \u2192 D1',
@@ -32,7 +33,13 @@ export const DASHBOARD_SCRIPT = String.raw`
     lastFailure: null,
     cards: {},
     statuses: {},
-    entityNames: []
+    entityNames: [],
+    /** The label of the integrity run request in flight, or null. */
+    integrityInFlight: null,
+    /** data-key -> true for held-row buttons whose request is in flight. */
+    heldBusy: {},
+    /** entity -> whether its held-rows list is expanded (kept across refreshes). */
+    heldOpen: {}
   };
 
   function $(id) { return document.getElementById(id); }
@@ -207,7 +214,9 @@ export const DASHBOARD_SCRIPT = String.raw`
     state.cards = {};
     state.statuses = {};
     state.entityNames = [];
-    ['runs-body', 'conflicts-body', 'quarantine-body', 'integrity'].forEach(function (id) { setChildren($(id), []); });
+    ['runs-body', 'conflicts-body', 'quarantine-body'].forEach(function (id) { setChildren($(id), []); });
+    clearIntegrity();
+    state.heldOpen = {};
     ['overall-health', 'healthy-count', 'unsynced-emails', 'pull-last', 'push-last'].forEach(function (id) { $(id).textContent = '\u2013'; });
     say('', null);
     state.lastRefreshAt = null;
@@ -499,44 +508,376 @@ export const DASHBOARD_SCRIPT = String.raw`
     setChildren($('quarantine-body'), rows.length ? rows : [emptyRow(7, 'No quarantined rows.')]);
   }
 
-  /** Shows whatever GET /api/integrity returns: a table for arrays of checks, JSON otherwise. */
-  function renderIntegrity(res) {
-    var box = $('integrity');
-    if (res.status === 501) {
-      setChildren(box, [el('p', { className: 'muted', text: 'Not available yet: this version of the server does not run consistency checks (GET /api/integrity answers 501).' })]);
-      return;
+  // ---- consistency (GET /api/integrity, POST /api/integrity/run) -----------------------
+
+  var CHECK_LABELS = {
+    row_counts: 'Row counts',
+    replica_drift: 'Replica drift',
+    orphans: 'Orphan emails',
+    duplicate_message_ids: 'Duplicate message_ids',
+    invalid_states: 'Invalid states',
+    push_backlog: 'Push backlog',
+    stale_entity: 'Stale entity',
+    quarantine_growth: 'Quarantine growth'
+  };
+
+  var DRIFT_KINDS = [
+    ['missing', 'missing in D1'],
+    ['extra', 'extra in D1'],
+    ['olderInD1', 'older in D1'],
+    ['newerInD1', 'newer in D1'],
+    ['sameVersionOtherContent', 'same updated_at, other content'],
+    ['pendingPush', 'left to the push (pending outbox entries)']
+  ];
+
+  /** The data-key attribute lets a re-render put focus back on "the same" control. */
+  function keyed(node, key) { node.setAttribute('data-key', key); return node; }
+
+  function checkLabel(name) { return CHECK_LABELS[name] || name; }
+
+  /** A problem its fix fully repaired counts as settled (the server's afterFixes). */
+  function settled(c) { return c.severity !== 'ok' && c.fix !== null && c.fixed >= c.count; }
+
+  function openProblems(checks) { return checks.filter(function (c) { return c.severity !== 'ok' && !settled(c); }); }
+
+  function driftKindsText(drift) {
+    var parts = DRIFT_KINDS.filter(function (k) { return drift[k[0]] > 0; }).map(function (k) { return drift[k[0]] + ' ' + k[1]; });
+    return parts.length ? parts.join(', ') : 'no differing rows';
+  }
+
+  /** The latest run as one badge: not checked, run failed, consistent, repaired, or N problems. */
+  function runBadge(run) {
+    if (!run) return badge('Not checked yet', null);
+    if (run.error) return badge('Run failed', 'bad');
+    var open = openProblems(run.checks);
+    if (!open.length) {
+      return run.checks.some(settled) ? badge('Repaired', 'ok') : badge('Consistent', 'ok');
     }
-    if (!res.ok) {
-      setChildren(box, [el('p', { className: 'section-error', text: 'Could not load consistency results: ' + errorText(res) })]);
-      return;
-    }
-    var data = res.data || {};
-    var list = Array.isArray(data) ? data : (data.checks || data.results || null);
+    var errors = open.some(function (c) { return c.severity === 'error'; });
+    return badge(plural(open.length, 'problem'), errors ? 'bad' : 'warn');
+  }
+
+  /** The answer of POST /api/integrity/run for one entity, as one line. */
+  function describeIntegrityRun(run) {
+    if (run.error) return 'run failed: ' + briefError(run.error);
+    var fixed = run.checks.filter(settled);
+    var open = openProblems(run.checks);
     var parts = [];
-    var summary = [];
-    if (typeof data.healthy === 'boolean') summary.push(data.healthy ? badge('Consistent', 'ok') : badge('Inconsistencies found', 'bad'));
-    else if (typeof data.ok === 'boolean') summary.push(data.ok ? badge('Consistent', 'ok') : badge('Inconsistencies found', 'bad'));
-    var when = data.checkedAt || data.finishedAt || data.ranAt;
-    if (typeof when === 'string') summary.push(' checked ', timeEl(when));
-    if (summary.length) parts.push(el('p', null, summary));
-    if (Array.isArray(list) && list.length && typeof list[0] === 'object') {
-      var columns = [];
-      list.forEach(function (row) {
-        Object.keys(row || {}).forEach(function (k) { if (columns.indexOf(k) < 0 && columns.length < 8) columns.push(k); });
-      });
-      var head = el('tr', null, columns.map(function (c) { return el('th', { text: c, attrs: { scope: 'col' } }); }));
-      var body = list.map(function (row) {
-        return el('tr', null, columns.map(function (c) {
-          var v = row ? row[c] : null;
-          return cell(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
-        }));
-      });
-      parts.push(el('div', { className: 'table-wrap', attrs: { role: 'region', 'aria-label': 'Consistency check results', tabindex: '0' } },
-        [el('table', null, [el('thead', null, [head]), el('tbody', null, body)])]));
-    } else {
-      parts.push(el('pre', { className: 'json', text: JSON.stringify(data, null, 2) }));
+    if (fixed.length) {
+      parts.push('repaired ' + fixed.map(function (c) { return checkLabel(c.check).toLowerCase() + ' (' + c.fixed + ')'; }).join(', '));
     }
-    setChildren(box, parts);
+    if (open.length) parts.push(plural(open.length, 'problem') + ': ' + open.map(function (c) { return c.summary; }).join('; '));
+    return parts.length ? parts.join('; ') : 'consistent';
+  }
+
+  function describeIntegrityResult(d) {
+    return d.runs.map(function (r) {
+      if (r.status === 'done') return r.entity + ': ' + describeIntegrityRun(r.run);
+      if (r.status === 'running') return r.entity + ': running (' + r.job.progress + '), continues in the background';
+      return r.entity + ': queued behind sync run ' + shortId(r.lease.runId) + ', starts when it ends';
+    }).join(' \u00b7 ');
+  }
+
+  function statBox(label, value, tone) {
+    var dd = el('dd', { text: value === null || value === undefined ? '\u2013' : String(value) });
+    if (tone) dd.setAttribute('data-tone', tone);
+    return el('div', null, [el('dt', { text: label }), dd]);
+  }
+
+  function checkItem(c) {
+    var fixedAll = settled(c);
+    var head = [
+      fixedAll ? badge('repaired', 'ok') : badge(c.severity, c.severity === 'error' ? 'bad' : 'warn'), ' ',
+      el('strong', { text: checkLabel(c.check) }), ': ', el('span', { text: c.summary })
+    ];
+    var item = el('li', { attrs: { 'data-check': c.check } }, head);
+    if (c.fix) item.appendChild(el('div', { className: 'fix-text' + (fixedAll ? '' : ' partial'), text: 'Fix: ' + c.fix + ' (' + c.fixed + ' of ' + c.count + ' repaired)' }));
+    return item;
+  }
+
+  function jobLine(job) {
+    var what = job.kind === 'resync' ? 'Full resync' : 'Integrity run';
+    var progress = job.kind === 'resync' ? 'phase ' + job.phase + ' \u00b7 ' + job.progress : job.progress;
+    return el('p', { className: 'job' }, [
+      badge('In progress', 'info'), ' ',
+      what + ' (' + job.trigger + (job.fix ? ', with fix' : ', report only') + '): ',
+      el('strong', { text: progress }), ' \u00b7 asked ', timeEl(job.requestedAt)
+    ]);
+  }
+
+  function heldBlock(e) {
+    if (!e.heldCount) return el('p', { className: 'muted', text: 'No held rows.' });
+    var open = !!state.heldOpen[e.entity];
+    var rows = e.held.map(function (h) {
+      var release = keyed(actionButton('Release', 'row ' + h.rowId, ''), 'release:' + e.entity + ':' + h.rowId);
+      var remove = keyed(actionButton('Delete\u2026', 'row ' + h.rowId, 'danger'), 'delete:' + e.entity + ':' + h.rowId);
+      release.addEventListener('click', function () { releaseHeld(e.entity, h.rowId, release); });
+      remove.addEventListener('click', function () { deleteHeld(e, h.rowId, remove); });
+      return el('tr', null, [
+        el('th', { attrs: { scope: 'row' } }, [el('span', { className: 'mono', text: h.rowId })]),
+        cell(checkLabel(h.check)),
+        cell(h.reason),
+        cell([timeEl(h.heldAt)], 'nowrap'),
+        el('td', { className: 'nowrap' }, [release, ' ', remove])
+      ]);
+    });
+    var more = e.heldCount > e.held.length ? ' (the ' + e.held.length + ' newest shown)' : '';
+    var details = el('details', { className: 'held' }, [
+      keyed(el('summary', { text: plural(e.heldCount, 'held row') + more }), 'held:' + e.entity),
+      el('p', { className: 'help', text: 'Set aside by a fix: not pushed and not retried until released (queued again) or deleted.' }),
+      el('div', { className: 'table-wrap', attrs: { role: 'region', 'aria-label': 'Held rows of ' + e.entity, tabindex: '0' } }, [
+        el('table', null, [
+          el('thead', null, [el('tr', null, ['Row id', 'Check', 'Reason', 'Held', 'Actions'].map(function (t) {
+            return el('th', { text: t, attrs: { scope: 'col' } });
+          }))]),
+          el('tbody', null, rows)
+        ])
+      ])
+    ]);
+    details.open = open;
+    details.addEventListener('toggle', function () { state.heldOpen[e.entity] = details.open; });
+    return details;
+  }
+
+  /** One entity's consistency card, rebuilt on every refresh (focus is put back by data-key). */
+  /** The entity's newest run in the history that compared rows, or null. */
+  function lastCompared(history, entity) {
+    return history.filter(function (h) { return h.entity === entity && h.drift; })[0] || null;
+  }
+
+  function integrityCard(e, history) {
+    var id = 'integrity-' + e.entity.replace(/[^A-Za-z0-9_-]/g, '_');
+    var run = e.latest;
+    var head = [el('h3', { text: e.entity, attrs: { id: id + '-title' } }), runBadge(run)];
+    if (e.alerts.length) head.push(badge(plural(e.alerts.length, 'alert'), 'bad'));
+    if (e.jobs.length) head.push(badge('Running', 'info'));
+    var parts = [el('div', { className: 'card-head' }, head)];
+
+    if (run) {
+      var took = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+      parts.push(el('dl', { className: 'fields' }, [
+        el('dt', { text: 'Checked' }),
+        el('dd', null, [timeEl(run.finishedAt), ' \u00b7 ' + run.trigger + ', ' + (run.fix ? 'with fix' : 'report only') + ', ' +
+          (run.reconciled ? 'every row compared' : 'counts only') + ', took ' + duration(took)]),
+        el('dt', { text: 'Run' }),
+        el('dd', null, [el('span', { className: 'mono', text: shortId(run.runId), title: run.runId })])
+      ]));
+      var c = run.counts;
+      parts.push(el('div', null, [
+        el('p', { className: 'stats-caption', text: 'Rows on each side' }),
+        el('dl', { className: 'stats', attrs: { 'data-part': 'counts' } }, [
+          statBox('D1', c ? c.d1 : null), statBox('Supabase', c ? c.supabase : null),
+          statBox('Difference', c ? c.difference : null, c && c.difference > 0 ? 'bad' : null)
+        ])
+      ]));
+      var d = run.drift;
+      if (d) {
+        parts.push(el('div', null, [
+          el('p', { className: 'stats-caption', text: 'Drift (rows that differ)' }),
+          el('dl', { className: 'stats', attrs: { 'data-part': 'drift' } }, [
+            statBox('Found', d.found, d.found > 0 ? 'bad' : null),
+            statBox('Repaired', run.fix ? d.repaired : 'not asked', run.fix && d.repaired > 0 ? 'ok' : null),
+            statBox('D1 reads', d.d1RowsRead)
+          ]),
+          el('p', { className: 'drift-kinds', text: driftKindsText(d) + ' \u00b7 ' + plural(d.supabaseRequests, 'Supabase request') })
+        ]));
+      } else {
+        // Hourly runs only count: say what the last run that compared rows found.
+        var compared = lastCompared(history, e.entity);
+        parts.push(el('p', { className: 'muted' }, compared
+          ? ['Drift: not compared in this run (counts only). Last compared ', timeEl(compared.checkedAt), ': ' +
+            plural(compared.drift.found, 'row') + ' differed (' + driftKindsText(compared.drift) + ')' +
+            (compared.fix ? ', ' + compared.drift.repaired + ' repaired.' : '.')]
+          : ['Drift: not compared in this run (counts only), nor in the recent history.']));
+      }
+      var problems = run.checks.filter(function (ch) { return ch.severity !== 'ok'; });
+      if (problems.length) parts.push(el('ul', { className: 'check-list', attrs: { 'aria-label': 'Checks not ok' } }, problems.map(checkItem)));
+      else parts.push(el('p', { className: 'all-ok', text: 'All ' + run.checks.length + ' checks ok: ' + run.checks.map(function (ch) { return checkLabel(ch.check); }).join(', ') + '.' }));
+      if (run.error) parts.push(el('p', { className: 'error-text', text: 'Run failed: ' + briefError(run.error), title: run.error }));
+    } else {
+      parts.push(el('p', { className: 'muted', text: 'No integrity run recorded yet.' }));
+    }
+
+    e.jobs.forEach(function (job) { parts.push(jobLine(job)); });
+    parts.push(heldBlock(e));
+
+    var check = keyed(actionButton('Check', e.entity, ''), 'check:' + e.entity);
+    var fix = keyed(actionButton('Check and fix', e.entity, ''), 'fix:' + e.entity);
+    check.addEventListener('click', function () { runChecks(false, [e.entity]); });
+    fix.addEventListener('click', function () { runChecks(true, [e.entity]); });
+    parts.push(el('div', { className: 'button-row', attrs: { role: 'group', 'aria-label': 'Consistency actions for ' + e.entity } }, [check, fix]));
+
+    var tone = !run ? null : (run.error || openProblems(run.checks).length) ? 'false' : 'true';
+    var attrs = { 'aria-labelledby': id + '-title', 'data-integrity-entity': e.entity };
+    if (tone) attrs['data-healthy'] = tone;
+    if (run) attrs['data-run-id'] = run.runId;
+    return el('article', { className: 'card', attrs: attrs }, parts);
+  }
+
+  function alertsBlock(entities) {
+    var alerts = [].concat.apply([], entities.map(function (e) { return e.alerts; }));
+    var title = el('h3', { className: 'subhead', text: 'Active alerts', attrs: { id: 'integrity-alerts-title' } });
+    if (!alerts.length) return [title, el('p', { className: 'muted', text: 'No active alerts.' })];
+    alerts.sort(function (a, b) { return a.since < b.since ? -1 : a.since > b.since ? 1 : 0; });
+    var rows = alerts.map(function (a) {
+      return el('tr', null, [
+        el('th', { attrs: { scope: 'row' }, text: a.entity }),
+        cell([badge(checkLabel(a.check), 'bad')]),
+        cell(a.summary),
+        cell([timeEl(a.since)], 'nowrap'),
+        cell(a.lastSentAt ? [timeEl(a.lastSentAt)] : [el('span', { className: 'muted', text: 'logged only' })], 'nowrap')
+      ]);
+    });
+    return [title, el('div', { className: 'table-wrap', attrs: { role: 'region', 'aria-labelledby': 'integrity-alerts-title', tabindex: '0' } }, [
+      el('table', null, [
+        el('caption', { text: 'Problems the latest runs still see; a "resolved" message follows when one clears.' }),
+        el('thead', null, [el('tr', null, ['Entity', 'Check', 'Summary', 'Since', 'Last sent'].map(function (t) {
+          return el('th', { text: t, attrs: { scope: 'col' } });
+        }))]),
+        el('tbody', null, rows)
+      ])
+    ])];
+  }
+
+  function historyResult(h) {
+    if (h.error) return badge('failed', 'bad');
+    if (h.ok) return h.problems > 0 ? badge('repaired', 'ok') : badge('ok', 'ok');
+    var errors = h.checks.some(function (c) { return c.severity === 'error'; });
+    return badge('problems', errors ? 'bad' : 'warn');
+  }
+
+  function renderIntegrityHistory(history) {
+    var rows = history.map(function (h) {
+      var notOk = h.checks.filter(function (c) { return c.severity !== 'ok'; }).map(function (c) {
+        return checkLabel(c.check) + ': ' + c.summary + (c.fixed > 0 ? ' (' + c.fixed + ' fixed)' : '');
+      });
+      if (h.error) notOk.unshift('Run failed: ' + briefError(h.error));
+      return el('tr', null, [
+        el('th', { attrs: { scope: 'row' }, className: 'nowrap' }, [timeEl(h.checkedAt)]),
+        cell(h.entity), cell(h.trigger), cell(h.fix ? 'yes' : 'no'),
+        cell([historyResult(h)]),
+        cell(h.problems, 'num'), cell(h.fixed, 'num'),
+        cell(h.counts ? h.counts.d1 : null, 'num'), cell(h.counts ? h.counts.supabase : null, 'num'),
+        cell(h.drift ? h.drift.found : null, 'num'), cell(h.drift && h.fix ? h.drift.repaired : null, 'num'),
+        notOk.length ? el('td', { className: 'details-cell', text: notOk.join(' \u00b7 ') }) : cell([el('span', { className: 'muted', text: 'all checks ok' })])
+      ]);
+    });
+    setChildren($('integrity-history-body'), rows.length ? rows : [emptyRow(12, 'No integrity runs recorded yet.')]);
+  }
+
+  /** Renders GET /api/integrity; a refresh keeps focus on the control that had it. */
+  function renderIntegrity(res) {
+    var box = $('consistency');
+    if (!res.ok) {
+      $('integrity-error').textContent = 'Could not load consistency results: ' + errorText(res);
+      return;
+    }
+    $('integrity-error').textContent = '';
+    var data = res.data;
+    var active = document.activeElement;
+    var focusKey = active && box.contains(active) ? active.getAttribute('data-key') : null;
+
+    setChildren($('integrity-alerts'), alertsBlock(data.entities));
+    setChildren($('integrity-entities'), data.entities.map(function (e) { return integrityCard(e, data.history); }));
+    renderIntegrityHistory(data.history);
+    showIntegrityBusy();
+
+    if (focusKey) {
+      var again = Array.prototype.filter.call(box.querySelectorAll('[data-key]'), function (n) { return n.getAttribute('data-key') === focusKey; })[0];
+      if (again) again.focus();
+    }
+  }
+
+  function clearIntegrity() {
+    ['integrity-alerts', 'integrity-entities', 'integrity-history-body'].forEach(function (id) { setChildren($(id), []); });
+    ['integrity-result', 'integrity-error'].forEach(function (id) { $(id).textContent = ''; $(id).removeAttribute('data-tone'); });
+  }
+
+  /** While a run request is in flight every run button is aria-disabled (one request at a time). */
+  function showIntegrityBusy() {
+    var busy = !!state.integrityInFlight;
+    var buttons = [$('integrity-run'), $('integrity-fix')].concat(Array.prototype.slice.call(
+      $('integrity-entities').querySelectorAll('[data-key^="check:"], [data-key^="fix:"]')));
+    buttons.forEach(function (b) { setBusy(b, busy); });
+    Object.keys(state.heldBusy).forEach(function (key) {
+      var b = Array.prototype.filter.call($('integrity-entities').querySelectorAll('[data-key]'), function (n) { return n.getAttribute('data-key') === key; })[0];
+      if (b) setBusy(b, true);
+    });
+  }
+
+  function integritySay(message, tone) {
+    say(message, tone);
+    var line = $('integrity-result');
+    line.setAttribute('data-tone', tone);
+    line.textContent = message;
+  }
+
+  /** POST /api/integrity/run for every entity (or the ones named), then refresh. */
+  function runChecks(fix, entities) {
+    if (state.integrityInFlight) return Promise.resolve();
+    var label = (fix ? 'Run checks and fix' : 'Run checks') + (entities ? ' (' + entities.join(', ') + ')' : '');
+    var body = { fix: fix };
+    if (entities) body.entities = entities;
+    state.integrityInFlight = label;
+    showIntegrityBusy();
+    say(label + '\u2026', 'info');
+    $('integrity-result').removeAttribute('data-tone');
+    $('integrity-result').textContent = label + '\u2026';
+    return api('POST', '/api/integrity/run', body).then(function (res) {
+      if (res.ok) integritySay(label + ': ' + describeIntegrityResult(res.data), 'ok');
+      else integritySay(label + ' failed: ' + errorText(res), 'error');
+    }, function (e) {
+      if (e instanceof AuthError) return;
+      integritySay(label + ' failed: ' + describeError(e), 'error');
+    }).then(function () {
+      state.integrityInFlight = null;
+      showIntegrityBusy();
+      return refresh();
+    });
+  }
+
+  /** Release or delete one held row; refused (409) while a run holds the entity's lease. */
+  function heldAction(entity, rowId, button, verb) {
+    var key = button.getAttribute('data-key');
+    if (state.heldBusy[key]) return Promise.resolve();
+    state.heldBusy[key] = true;
+    setBusy(button, true);
+    var label = (verb === 'release' ? 'Release ' : 'Delete ') + entity + ' row ' + shortId(rowId);
+    say(label + '\u2026', 'info');
+    return api('POST', '/objects/' + encodeURIComponent(entity) + '/held/' + verb, { ids: [rowId] }).then(function (res) {
+      if (res.ok) {
+        var done = verb === 'release' ? res.data.released : res.data.deleted;
+        integritySay(label + ': ' + (done.length ? (verb === 'release' ? 'released; it is queued again' : 'deleted from D1; the push sends the delete') : 'it was no longer held'), 'ok');
+      } else if (res.status === 409) {
+        integritySay(label + ' refused \u2013 a run is in progress: ' + conflictText(res), 'error');
+      } else {
+        integritySay(label + ' failed: ' + errorText(res), 'error');
+      }
+    }, function (e) {
+      if (e instanceof AuthError) return;
+      integritySay(label + ' failed: ' + describeError(e), 'error');
+    }).then(function () {
+      delete state.heldBusy[key];
+      setBusy(button, false);
+      return refresh();
+    });
+  }
+
+  function releaseHeld(entity, rowId, button) { return heldAction(entity, rowId, button, 'release'); }
+
+  function deleteHeld(e, rowId, button) {
+    confirmAction({
+      title: 'Delete held row ' + shortId(rowId) + ' of ' + e.entity + '?',
+      items: [
+        'Row ' + rowId + ' is deleted from D1 as an edge writer would delete it, and stops being held.',
+        e.direction === 'pull'
+          ? 'Only D1 changes: this entity is a replica of Supabase, so the next reconciliation with fix brings the row back while Supabase has it.'
+          : 'The next push sends the delete to Supabase.',
+        e.direction === 'pull' ? 'Releasing it instead only stops holding it.' : 'Releasing it instead queues it for the push again, unchanged.'
+      ],
+      confirmLabel: 'Delete row',
+      returnFocus: button
+    }, function () { return heldAction(e.entity, rowId, button, 'delete'); });
   }
 
   // ---- refresh -------------------------------------------------------------------------
@@ -593,9 +934,9 @@ export const DASHBOARD_SCRIPT = String.raw`
         section(getJson(logPath).then(function (d) { return d.runs; }), renderRuns, 'runs-error'),
         section(conflicts, renderConflicts, 'conflicts-error'),
         section(quarantine, renderQuarantine, 'quarantine-error'),
-        api('GET', '/api/integrity').then(renderIntegrity, function (e) {
+        api('GET', '/api/integrity?history=' + INTEGRITY_HISTORY).then(renderIntegrity, function (e) {
           if (e instanceof AuthError) throw e;
-          setChildren($('integrity'), [el('p', { className: 'section-error', text: 'Could not load consistency results: ' + describeError(e) })]);
+          $('integrity-error').textContent = 'Could not load consistency results: ' + describeError(e);
         })
       ]);
     }).then(function () {
@@ -785,6 +1126,8 @@ export const DASHBOARD_SCRIPT = String.raw`
   });
   $('sync-all').addEventListener('click', syncAll);
   $('full-resync').addEventListener('click', fullResync);
+  $('integrity-run').addEventListener('click', function () { runChecks(false, null); });
+  $('integrity-fix').addEventListener('click', function () { runChecks(true, null); });
   $('runs-entity').addEventListener('change', function () { refresh(); });
   $('confirm-ok').addEventListener('click', function () { closeConfirm(true); });
   $('confirm-cancel').addEventListener('click', function () { closeConfirm(false); });

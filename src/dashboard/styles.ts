@@ -182,6 +182,34 @@ td .mono { overflow-wrap: normal; }
 .section-error:empty { display: none; }
 pre.json { margin: 0.5rem 0 0; padding: 0.75rem; background: var(--surface-2); border-radius: 8px; overflow: auto; max-height: 20rem; font-family: var(--mono); font-size: 0.8rem; }
 
+/* ---- consistency ---- */
+#consistency > .help { margin: -0.25rem 0 0.75rem; max-width: 70rem; }
+#consistency .card-result { margin-bottom: 0.75rem; }
+.subhead { font-size: 1rem; margin: 1.25rem 0 0.5rem; }
+.alerts .subhead { margin-top: 0.5rem; }
+.alerts > p { margin: 0; }
+.integrity-cards { margin-top: 1rem; }
+.integrity-cards .card { background: var(--surface-2); box-shadow: none; }
+.integrity-cards .card > p { margin: 0; font-size: 0.875rem; }
+.stats dd[data-tone="bad"] { color: var(--danger); }
+.stats dd[data-tone="ok"] { color: #15803d; }
+.drift-kinds { margin: 0.3rem 0 0; font-size: 0.85rem; color: var(--muted); }
+.check-list { margin: 0; padding: 0; list-style: none; display: grid; gap: 0.5rem; font-size: 0.875rem; }
+.check-list li { padding: 0.45rem 0.6rem; border-radius: 8px; background: var(--surface); border: 1px solid var(--border); overflow-wrap: anywhere; }
+.fix-text { margin-top: 0.25rem; color: var(--ok-fg); background: var(--ok-bg); padding: 0.2rem 0.45rem; border-radius: 6px; }
+.fix-text.partial { color: var(--warn-fg); background: var(--warn-bg); }
+.all-ok { margin: 0; font-size: 0.875rem; color: var(--muted); }
+.job { margin: 0; font-size: 0.875rem; }
+.card > .error-text { margin: 0; color: var(--danger); font-size: 0.875rem; overflow-wrap: anywhere; }
+details.held summary { cursor: pointer; font-weight: 600; font-size: 0.9rem; }
+details.held[open] summary { margin-bottom: 0.4rem; }
+details.held .help { margin-bottom: 0.4rem; }
+details.held button { min-height: 2rem; padding: 0.2rem 0.55rem; font-size: 0.8rem; }
+td.details-cell { min-width: 16rem; max-width: 36rem; overflow-wrap: anywhere; }
+@media (prefers-color-scheme: dark) {
+  .stats dd[data-tone="ok"] { color: #4ade80; }
+}
+
 /* ---- confirmation dialog ---- */
 dialog { border: 1px solid var(--border); border-radius: var(--radius); padding: 1.25rem 1.4rem; max-width: min(34rem, calc(100vw - 2rem)); background: var(--surface); color: var(--text); box-shadow: 0 20px 50px rgb(0 0 0 / 30%); }
 dialog::backdrop { background: rgb(15 23 42 / 55%); }

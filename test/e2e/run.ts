@@ -6,12 +6,15 @@
  * stops the whole group at the end. The token comes from E2E_ADMIN_TOKEN, else ADMIN_TOKEN,
  * else e2e-token. Screenshots go to test-results/. The last line is "N passed, M failed";
  * the exit code is non-zero when anything failed.
+ *
+ * The consistency scenario plants drift in the stack's local D1 with `wrangler d1 execute
+ * --local --persist-to E2E_WRANGLER_STATE` (default .local/wrangler, where `npm start` keeps it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Request } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = join(root, 'test-results');
@@ -20,6 +23,8 @@ const STARTED_TOKEN = 'e2e-token';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 20_000;
 const ENTITIES = ['prospects', 'campaigns', 'mailboxes', 'emails'];
+const wranglerState = resolve(process.env.E2E_WRANGLER_STATE ?? join(root, '.local', 'wrangler'));
+const D1_DATABASE = 'crm';
 
 let token = process.env.E2E_ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? STARTED_TOKEN;
 let stack: ChildProcess | null = null;
@@ -86,7 +91,8 @@ async function startStack(): Promise<void> {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ADMIN_TOKEN: STARTED_TOKEN, WORKER_PORT: port, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
+    // The consistency scenario runs the checks itself: no local interval checks in between.
+    env: { ...process.env, ADMIN_TOKEN: STARTED_TOKEN, WORKER_PORT: port, CI: 'true', WRANGLER_SEND_METRICS: 'false', INTEGRITY_INTERVAL_SECONDS: '0' },
   });
   stack.stdout?.pipe(log);
   stack.stderr?.pipe(log);
@@ -131,10 +137,68 @@ async function cleanup(): Promise<void> {
   }
 }
 
+/** Runs one SQL statement on the stack's local D1, as an edge writer (or an operator) would. */
+function d1Execute(sql: string): Promise<string> {
+  const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+  const args = ['d1', 'execute', D1_DATABASE, '--local', '--persist-to', wranglerState, '--command', sql];
+  return new Promise((ok, fail) => {
+    const child = spawn(wrangler, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.on('error', fail);
+    child.on('exit', (code) => (code === 0 ? ok(output) : fail(new Error(`wrangler d1 execute exited ${code}: ${output.slice(-600)}`))));
+  });
+}
+
+/** A timestamp in D1's canonical form (microseconds, fixed width). */
+function canonicalNow(): string {
+  return new Date().toISOString().replace('Z', '000Z');
+}
+
 // ---- the page ------------------------------------------------------------------------------
 
 function card(page: Page, entity: string): Locator {
   return page.locator(`article[data-entity="${entity}"]`);
+}
+
+function integrityCard(page: Page, entity: string): Locator {
+  return page.locator(`article[data-integrity-entity="${entity}"]`);
+}
+
+/** The value of one box ("Found", "Repaired", "D1", "Difference") of a consistency card. */
+async function integrityStat(c: Locator, part: 'counts' | 'drift', label: string): Promise<string> {
+  const box = c.locator(`dl[data-part="${part}"] > div`).filter({ has: c.page().locator('dt', { hasText: new RegExp(`^${label}$`) }) });
+  return ((await box.locator('dd').textContent()) ?? '').trim();
+}
+
+/**
+ * Clicks a consistency button, waits for its result line ("Run checks: …") and then for the
+ * card to show a new run (a run queued behind a sync run lands a little later).
+ */
+async function runAndWaitForCard(page: Page, button: Locator, label: string, c: Locator, whileInFlight?: () => Promise<void>): Promise<string> {
+  const before = (await c.getAttribute('data-run-id')) ?? '';
+  await button.click();
+  await whileInFlight?.();
+  let failure = '';
+  const text = await waitUntil(`the result of "${label}"`, async () => {
+    const t = ((await page.locator('#integrity-result').textContent()) ?? '').trim();
+    if (t.startsWith(`${label} failed`)) failure = t;
+    return t.startsWith(`${label}: `) || failure ? t : '';
+  }, 60_000);
+  if (failure) throw new Error(failure);
+  await waitUntil(`a new run on the card after "${label}"`, async () => ((await c.getAttribute('data-run-id')) ?? '') !== before, 60_000);
+  return text;
+}
+
+/** What the card's latest run saw: drift found, rows extra in D1, rows in D1. */
+async function driftOf(c: Locator): Promise<{ found: number; extra: number; d1: number }> {
+  const kinds = (await c.locator('.drift-kinds').textContent()) ?? '';
+  return {
+    found: Number(await integrityStat(c, 'drift', 'Found')),
+    extra: Number(/(\d+) extra in D1/.exec(kinds)?.[1] ?? 0),
+    d1: Number(await integrityStat(c, 'counts', 'D1')),
+  };
 }
 
 async function statusText(page: Page): Promise<string> {
@@ -267,8 +331,152 @@ async function main(): Promise<void> {
       await waitUntil('runs in the table', async () => (await page.locator('#runs-body tr th[scope="row"]').count()) > 0);
       assert((await page.locator('#conflicts-body tr').count()) > 0, 'conflicts table is empty (not even the empty-state row)');
       assert((await page.locator('#quarantine-body tr').count()) > 0, 'quarantine table is empty (not even the empty-state row)');
-      const integrity = (await page.locator('#integrity').textContent()) ?? '';
-      assert(integrity.trim().length > 0, 'the consistency section is empty');
+      await waitUntil('a consistency card per entity', async () => (await page.locator('article[data-integrity-entity]').count()) === ENTITIES.length);
+      assert((await page.locator('#integrity-history-body tr').count()) > 0, 'the consistency history is empty (not even the empty-state row)');
+      assert(/Active alerts/.test((await page.locator('#integrity-alerts').textContent()) ?? ''), 'the active alerts block is missing');
+    });
+
+    await check('consistency: "Run checks" shows an extra D1 row, "Run checks and fix" repairs it, then the drift is gone', async () => {
+      const c = integrityCard(page, 'campaigns');
+      // The stack's local state may hold drift of its own (rows planted by hand, rows no fix can
+      // take): start from a repaired state and compare against what a plain check sees there.
+      await runAndWaitForCard(page, c.getByRole('button', { name: 'Check and fix campaigns' }), 'Run checks and fix (campaigns)', c);
+      await runAndWaitForCard(page, c.getByRole('button', { name: 'Check campaigns', exact: true }), 'Run checks (campaigns)', c);
+      const baseline = await driftOf(c);
+
+      const id = crypto.randomUUID();
+      const at = canonicalNow();
+      // A row only D1 holds: what a direct edit of the replica (or a lost upstream delete) leaves behind.
+      await d1Execute(
+        `INSERT INTO campaigns (id, name, description, status, daily_limit, sequence_steps, created_at, updated_at) ` +
+        `VALUES ('${id}', 'e2e drift', 'planted by test/e2e/run.ts', 'draft', 10, 1, '${at}', '${at}')`,
+      );
+
+      // The request is held in flight: both buttons say they are busy and a second click sends nothing.
+      let posts = 0;
+      const countPosts = (r: Request): void => {
+        if (r.method() === 'POST' && r.url().endsWith('/api/integrity/run')) posts++;
+      };
+      page.on('request', countPosts);
+      let letGo: () => void = () => undefined;
+      const gate = new Promise<void>((r) => { letGo = r; });
+      await page.route('**/api/integrity/run', async (route) => { await gate; await route.continue(); });
+      let found: string;
+      try {
+        found = await runAndWaitForCard(page, page.locator('#integrity-run'), 'Run checks', c, async () => {
+          await waitUntil('both run buttons to be busy', async () =>
+            (await page.locator('#integrity-run').getAttribute('aria-disabled')) === 'true' &&
+            (await page.locator('#integrity-fix').getAttribute('aria-disabled')) === 'true');
+          await page.locator('#integrity-fix').click({ force: true }); // Playwright would wait for an aria-disabled button
+          letGo();
+        });
+      } finally {
+        letGo();
+        await page.unroute('**/api/integrity/run');
+        page.off('request', countPosts);
+      }
+      assert(posts === 1, `expected one POST while busy, saw ${posts}`);
+      assert((await page.locator('#integrity-run').getAttribute('aria-disabled')) === null, 'the button stayed busy');
+      assert(/campaigns: (.*extra in D1|queued|running)/.test(found), `the result does not mention the campaigns drift: ${found}`);
+
+      const drifted = await driftOf(c);
+      assert(drifted.extra === baseline.extra + 1, `extra in D1: ${drifted.extra}, expected ${baseline.extra + 1}`);
+      assert(drifted.found === baseline.found + 1, `drift found: ${drifted.found}, expected ${baseline.found + 1}`);
+      assert((await integrityStat(c, 'drift', 'Repaired')) === 'not asked', 'a report-only run shows repairs');
+      assert(drifted.d1 === baseline.d1 + 1, `D1 rows: ${drifted.d1}, expected ${baseline.d1 + 1}`);
+      assert(/\d+ problems?/.test((await c.locator('.card-head').textContent()) ?? ''), 'the card does not say it has problems');
+      assert((await c.locator('.check-list li[data-check="replica_drift"]').count()) === 1, 'no replica_drift line');
+      assert((await c.getAttribute('data-healthy')) === 'false', 'the card is not marked as not ok');
+      await waitUntil('the history to list the run', async () =>
+        /problems/.test((await page.locator('#integrity-history-body tr').filter({ hasText: 'campaigns' }).first().textContent()) ?? ''));
+
+      const fixed = await runAndWaitForCard(page, page.locator('#integrity-fix'), 'Run checks and fix', c);
+      const repaired = Number(await integrityStat(c, 'drift', 'Repaired'));
+      assert(repaired >= 1, `repaired: ${repaired} (${fixed})`);
+      assert(/Fix: repaired \d+ row/.test((await c.locator('.check-list li[data-check="replica_drift"]').textContent()) ?? ''), 'no fix text on the drift line');
+      await waitUntil('the history to list the repair', async () =>
+        /yes/.test((await page.locator('#integrity-history-body tr').filter({ hasText: 'campaigns' }).first().textContent()) ?? ''));
+
+      await runAndWaitForCard(page, page.locator('#integrity-run'), 'Run checks', c);
+      const after = await driftOf(c);
+      assert(after.extra === baseline.extra && after.found === baseline.found && after.d1 === baseline.d1, `after the fix: ${JSON.stringify(after)}, before the row was planted: ${JSON.stringify(baseline)}`);
+      if (baseline.found === 0) {
+        assert((await c.locator('.check-list li[data-check="replica_drift"], .check-list li[data-check="row_counts"]').count()) === 0, 'drift or a count difference is still listed');
+        assert((await integrityStat(c, 'counts', 'Difference')) === '0', 'the counts still differ');
+      } else {
+        console.log(`    note: the local state holds ${baseline.found} campaigns row(s) of drift no fix removes; compared against that`);
+      }
+    });
+
+    await check('consistency: after a counts-only run (as the hourly one) the card still says what the last row comparison found', async () => {
+      const c = integrityCard(page, 'mailboxes');
+      const before = (await c.getAttribute('data-run-id')) ?? '';
+      const res = await fetch(`${baseUrl}/api/integrity/run`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ fix: false, reconcile: false, entities: ['mailboxes'] }),
+      });
+      assert(res.ok, `POST /api/integrity/run answered ${res.status}: ${await res.text()}`);
+      await waitUntil('the counts-only run on the card', async () =>
+        ((await c.getAttribute('data-run-id')) ?? '') !== before && /counts only/.test((await c.textContent()) ?? ''), 30_000);
+      const text = (await c.textContent()) ?? '';
+      assert(/Last compared .+ differed/.test(text), `the card does not show the last comparison: ${text}`);
+      assert((await c.locator('dl[data-part="drift"]').count()) === 0, 'a counts-only run shows drift boxes');
+    });
+
+    await check('consistency: held rows, alerts, jobs and failed runs render as text; "Release" posts the row id', async () => {
+      // The API answer is patched in the browser: held rows, an alert and a job without planting them in the stack.
+      const hostile = '<img src=x id=planted-img> & "quotes"';
+      const heldIds = [crypto.randomUUID(), crypto.randomUUID()];
+      const now = new Date().toISOString();
+      const isIntegrity = (url: URL): boolean => url.pathname === '/api/integrity';
+      await page.route(isIntegrity, async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { entities: Record<string, unknown>[] };
+        for (const e of body.entities) {
+          if (e['entity'] !== 'emails') continue;
+          e['held'] = heldIds.map((rowId) => ({ rowId, reason: `duplicate message_id ${hostile}`, check: 'duplicate_message_ids', heldAt: now }));
+          e['heldCount'] = heldIds.length;
+          e['alerts'] = [{ key: 'emails:duplicate_message_ids', entity: 'emails', check: 'duplicate_message_ids', summary: hostile, since: now, lastSentAt: null }];
+          e['jobs'] = [{ kind: 'integrity', requestedAt: now, trigger: 'manual', fix: true, phase: 'reconcile', progress: 'key ranges 2/4' }];
+          const latest = e['latest'] as { error: string | null } | null;
+          if (latest) latest.error = `Supabase answered 503 ${hostile}`;
+        }
+        await route.fulfill({ response, json: body });
+      });
+      let released: unknown = null;
+      await page.route('**/objects/emails/held/release', async (route) => {
+        released = route.request().postDataJSON();
+        await route.fulfill({ json: { entity: 'emails', released: [heldIds[0]] } });
+      });
+      try {
+        const c = integrityCard(page, 'emails');
+        await waitUntil('the patched answer on the emails card', async () => /2 held rows/.test((await c.textContent()) ?? ''));
+        const text = (await c.textContent()) ?? '';
+        assert(text.includes('key ranges 2/4'), 'no job progress');
+        assert(text.includes('Run failed: Supabase answered 503 <img'), 'no run error');
+        assert((await page.locator('#integrity-alerts').textContent())?.includes(`emails${'Duplicate message_ids'}${hostile}`), 'the alert is not listed');
+        assert((await page.locator('#planted-img').count()) === 0, 'server text was parsed as HTML');
+
+        await c.locator('details.held summary').click();
+        const release = c.getByRole('button', { name: `Release row ${heldIds[0]}` });
+        await release.waitFor({ state: 'visible' });
+        // The list stays open, and focus stays on the same button, across the 5 s refresh that rebuilds the card.
+        await release.focus();
+        const refreshed = (await page.locator('#refresh-text').textContent()) ?? '';
+        await waitUntil('a refresh', async () => ((await page.locator('#refresh-text').textContent()) ?? '') !== refreshed, 12_000);
+        assert(await c.locator('details.held').evaluate((d) => (d as HTMLDetailsElement).open), 'the held list closed on refresh');
+        const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-key') ?? '');
+        assert(focused === `release:emails:${heldIds[0]}`, `focus moved to "${focused}" on refresh`);
+
+        await release.click();
+        await waitUntil('the release result', async () =>
+          /^Release emails row [0-9a-f]{8}: released/.test(((await page.locator('#integrity-result').textContent()) ?? '').trim()));
+        assert(JSON.stringify(released) === JSON.stringify({ ids: [heldIds[0]] }), `release body: ${JSON.stringify(released)}`);
+      } finally {
+        await page.unroute(isIntegrity);
+        await page.unroute('**/objects/emails/held/release');
+      }
     });
 
     await check('accessibility basics: headings, labels, table headers, <time datetime>', async () => {
@@ -295,6 +503,7 @@ async function main(): Promise<void> {
     await check('desktop screenshot', async () => {
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(resultsDir, 'dashboard.png'), fullPage: true });
+      await page.locator('#consistency').screenshot({ path: join(resultsDir, 'dashboard-consistency.png') });
     });
 
     await check('phone layout: no horizontal overflow, screenshot', async () => {
@@ -357,7 +566,7 @@ if (fatal !== null) {
 }
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
-if (results.some((r) => r.ok && r.name === 'desktop screenshot')) console.log(`Screenshots: ${join(resultsDir, 'dashboard.png')}, ${join(resultsDir, 'dashboard-phone.png')}`);
+if (results.some((r) => r.ok && r.name === 'desktop screenshot')) console.log(`Screenshots: ${['dashboard.png', 'dashboard-consistency.png', 'dashboard-phone.png'].map((f) => join(resultsDir, f)).join(', ')}`);
 console.log(`Took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -40,6 +40,38 @@ describe('GET /dashboard', () => {
     const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
     expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
+
+  it('has the consistency section: run buttons, alerts, per-entity results and the history table', async () => {
+    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    expect(html).toContain('<section id="consistency"');
+    expect(html).toContain('<button id="integrity-run" type="button">Run checks</button>');
+    expect(html).toContain('<button id="integrity-fix" type="button" class="primary">Run checks and fix</button>');
+    for (const id of ['integrity-result', 'integrity-error', 'integrity-alerts', 'integrity-entities', 'integrity-history-body']) {
+      expect(html).toContain(`id="${id}"`);
+    }
+    // The client reads and drives the integrity API, and the held rows' actions.
+    expect(html).toContain("'/api/integrity?history='");
+    expect(html).toContain("'/api/integrity/run'");
+    expect(html).toContain("'/held/'");
+    expect(html).not.toContain('Not available yet');
+  });
+});
+
+describe('GET /api/integrity, as the dashboard reads it', () => {
+  beforeAll(async () => {
+    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+  });
+
+  it('answers every entity with the fields the consistency section renders', async () => {
+    const res = await SELF.fetch(`${BASE}/api/integrity?history=20`, { headers: auth });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ generatedAt: string; entities: Record<string, unknown>[]; history: unknown[] }>();
+    expect(body.entities.map((e) => e['entity'])).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
+    for (const e of body.entities) {
+      expect(Object.keys(e)).toEqual(expect.arrayContaining(['direction', 'latest', 'jobs', 'held', 'heldCount', 'alerts']));
+    }
+    expect(Array.isArray(body.history)).toBe(true);
+  });
 });
 
 describe('GET /api/sync/log', () => {
