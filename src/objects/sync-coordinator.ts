@@ -64,6 +64,8 @@ export class SyncCoordinator extends DurableObject<Env> {
   private readonly store: CoordinatorStore;
   /** Set by an integrity step whose fix asks for a sync right after it (a push backlog). */
   private syncAfterJobs = false;
+  /** Set when an alarm's sync coalesced with an integrity run: the sync is due when it ends. */
+  private syncMissed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -274,8 +276,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       runId: crypto.randomUUID(), trigger, now: startedMs, durationMs,
     });
     if (!taken.taken) {
-      // Coalesce; make sure an alarm follows the holder in case it never finishes.
+      // Coalesce; make sure an alarm follows the holder in case it never finishes. An integrity
+      // run that holds it brings the missed sync forward when it ends (runJobs).
       if (trigger === 'alarm') await this.arm(Date.parse(taken.held.expiresAt) + 1_000);
+      if (trigger === 'alarm' && taken.held.trigger === 'integrity') this.syncMissed = true;
       return { ran: false, reason: 'coalesced', lease: taken.held };
     }
     const { runId, epoch } = taken.lease;
@@ -493,6 +497,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     } finally {
       this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), runId) ?? undefined);
     }
+    if (this.syncMissed) {
+      this.syncMissed = false;
+      if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
+    }
     for (const run of finished) await this.afterIntegrityRun(def, run);
     if (this.syncAfterJobs) {
       // The backlog fix: the push runs now, under its own lease, not at its next alarm.
@@ -527,7 +535,8 @@ export class SyncCoordinator extends DurableObject<Env> {
         facts: () => ({
           paused: this.store.get<boolean>('paused') ?? false,
           lastSuccessAt: this.store.get<string>('last_success_at') ?? null,
-          nextAlarmAt: this.store.get<string>('next_run_at') ?? null,
+          // A sync alarm that coalesced with this run is re-armed for now when it ends.
+          nextAlarmAt: this.syncMissed ? new Date().toISOString() : this.store.get<string>('next_run_at') ?? null,
           intervalMs: settings.intervalMs,
           maxRunMs: settings.maxRunMs,
           quarantined: this.store.quarantineCount(),

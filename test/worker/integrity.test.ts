@@ -330,6 +330,20 @@ describe('reconciliation under the lease, resumable across alarms', () => {
     expect(await d1Count('campaigns')).toBe(200);
   });
 
+  it('a sync alarm that coalesces with an integrity run is not put off to the lease\'s end: the run sees no staleness and the sync follows it', async () => {
+    const { db, stub } = await syncedCampaigns('coalesced-alarm');
+    const before = (await stub.status('campaigns')).lastRun?.runId;
+    await db.faults({ responseDelayMs: 1_500, onlyPaths: 'sync_range_digests', count: 1 });
+    const checking = stub.runIntegrity('campaigns', CHECKS);
+    // The alarm fires while the integrity run holds the lease (waited on: the lease shows in the status).
+    for (let i = 0; i < 200 && (await stub.status('campaigns')).lease?.trigger !== 'integrity'; i++) await sleep(10);
+    await fireAlarm(stub);
+    const run = done(await checking);
+    expect(check(run, 'stale_entity').severity).toBe('ok');
+    for (let i = 0; i < 400 && (await stub.status('campaigns')).lastRun?.runId === before; i++) await sleep(25);
+    expect((await stub.status('campaigns')).lastRun).toMatchObject({ trigger: 'alarm', outcome: 'caught-up' });
+  });
+
   it('a check asked for while a sync run holds the lease is queued, then done by the next alarm', async () => {
     const { stub } = await syncedCampaigns('queued');
     await runInDurableObject(stub, (_i, state) => {
