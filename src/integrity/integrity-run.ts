@@ -321,7 +321,7 @@ function countHeld(sample: readonly { id: string }[], held: ReadonlySet<string>)
 }
 
 function repairText(entity: EntityDefinition, d: DriftSummary, rejected: number): string {
-  const how = entity.direction === 'pull' ? 'took Supabase’s version' : entity.direction === 'push' ? 'queued D1’s version for push' : 'took the newer side';
+  const how = entity.direction === 'push' ? 'queued D1’s version for push' : 'took Supabase’s version';
   const parts = [`repaired ${d.repaired} row(s) (${how})`];
   if (d.pendingPush > 0) parts.push(`${d.pendingPush} left to the push (pending outbox entries)`);
   if (rejected > 0) parts.push(`${rejected} Supabase row(s) did not fit the registry (see the quarantine)`);
