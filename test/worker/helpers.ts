@@ -136,6 +136,9 @@ export async function wipeD1(): Promise<void> {
     env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
     env.DB.prepare('DELETE FROM emails'),
     env.DB.prepare('DELETE FROM prospects'),
+    // The replicas too: a convergence case's reconciliation saw earlier cases' campaigns as extra rows.
+    env.DB.prepare('DELETE FROM campaigns'),
+    env.DB.prepare('DELETE FROM mailboxes'),
     env.DB.prepare('DELETE FROM sync_outbox'),
     env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
   ]);
