@@ -143,16 +143,18 @@ export async function applyRepairRows(
   const cols = columnNames(entity);
   const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
   const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ');
+  // Each row carries the version the report saw; the join keeps only rows D1 still holds at that
+  // version (IS: no row on both counts), one index lookup per row. A row the report saw and an
+  // edge delete removed since, or one written since, is left alone.
   const sql =
     `INSERT INTO ${t} (${cols.map(ident).join(', ')}) SELECT ${values} FROM json_each(?1) AS j ` +
-    // A row the report saw in D1 and an edge delete removed since stays deleted (the push owns it).
-    `WHERE (SELECT s.value FROM json_each(?2) AS s WHERE s.key = j.value ->> '$.${entity.key}') IS NULL ` +
-    `OR EXISTS (SELECT 1 FROM ${t} AS c WHERE c.${key} = j.value ->> '$.${entity.key}') ` +
-    `ON CONFLICT (${key}) DO UPDATE SET ${updates} ` +
-    `WHERE ${t}.${ident(entity.cursorColumn)} IS (SELECT s.value FROM json_each(?2) AS s WHERE s.key = ${t}.${key})`;
+    `LEFT JOIN ${t} AS c ON c.${key} = j.value ->> '$.${entity.key}' ` +
+    `WHERE c.${ident(entity.cursorColumn)} IS j.value ->> '$.__seen' ` +
+    `ON CONFLICT (${key}) DO UPDATE SET ${updates}`;
+  const payload = rows.map((r) => ({ ...r, __seen: seen[String(r[entity.key])] ?? null }));
   const [, upsert] = await fencedBatch(db, fence, [
     db.prepare(GUARD_ON),
-    db.prepare(sql).bind(JSON.stringify(rows), JSON.stringify(Object.fromEntries(rows.map((r) => [String(r[entity.key]), seen[String(r[entity.key])] ?? null])))),
+    db.prepare(sql).bind(JSON.stringify(payload)),
     db.prepare(GUARD_OFF),
   ]);
   return upsert?.meta.changes ?? 0;
