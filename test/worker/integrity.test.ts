@@ -406,7 +406,10 @@ describe('full resync without an empty window', () => {
     expect(seen.has(20000)).toBe(true);
     expect(await d1Count('campaigns')).toBe(19900);
     expect(await env.DB.prepare('SELECT count(*) AS n FROM campaigns WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(gone)).first<{ n: number }>()).toEqual({ n: 0 });
-    expect(await env.DB.prepare(`SELECT count(*) AS n FROM campaigns WHERE name = 'renamed'`).first<{ n: number }>()).toEqual({ n: 20 });
+    // The renamed rows arrived (as many as Supabase still has: the 100 deleted may include some).
+    const [renamed] = await db.sql<{ n: number }>(`select count(*)::int as n from campaigns where name = 'renamed'`);
+    expect(renamed?.n).toBeGreaterThan(0);
+    expect(await env.DB.prepare(`SELECT count(*) AS n FROM campaigns WHERE name = 'renamed'`).first<{ n: number }>()).toEqual({ n: renamed?.n });
     const { latest } = await stub.integrity('campaigns');
     expect(latest).toMatchObject({ trigger: 'resync', fix: true, reconciled: true, ok: true });
     expect(latest?.drift).toMatchObject({ extra: 100, repaired: 100 });
