@@ -660,7 +660,12 @@ class CaseRun {
       if (!r.ran) {
         const held = await this.waitForLease(entity);
         if (held) return `coalesced: run ${String(held['runId'])} still holds the lease after ${LEASE_WAIT_MS} ms (${JSON.stringify(held)})`;
-        changes += 1; // the holder may have changed rows: not a clean cycle
+        // The holder (an alarm of a coordinator that chains its own runs) counts with what it
+        // changed, read from its run summary. Counting every coalesce as a change made loaded
+        // machines report "1 row(s) changed" round after round (no-quiesce) with nothing changing:
+        // a slow syncNow loses the race to the +100 ms alarm of the previous 'more' run.
+        const holder = (await this.stubs[entity].status(entity)).lastRun;
+        changes += holder && holder.runId === String(r.lease.runId) ? holder.stats.rowsApplied + holder.stats.rowsDeleted : 1;
         continue;
       }
       const s = r.run.stats;
