@@ -130,16 +130,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Empties the synced D1 tables and the outbox without recording the deletes (tests share D1 within a file). */
-export async function wipeD1(): Promise<void> {
+/** Empties the synced D1 tables and the outbox (and the fences when asked) without recording the deletes (tests share D1 within a file). */
+export async function wipeD1(options: { fences?: boolean } = {}): Promise<void> {
+  // The replicas too: a convergence case's reconciliation saw earlier cases' campaigns as extra rows.
+  // Fences only when asked: tests that write with a fixed epoch need none left by earlier runs.
+  const tables = ['emails', 'prospects', 'campaigns', 'mailboxes', 'sync_outbox', ...(options.fences ? ['sync_fence'] : [])];
   await env.DB.batch([
     env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
-    env.DB.prepare('DELETE FROM emails'),
-    env.DB.prepare('DELETE FROM prospects'),
-    // The replicas too: a convergence case's reconciliation saw earlier cases' campaigns as extra rows.
-    env.DB.prepare('DELETE FROM campaigns'),
-    env.DB.prepare('DELETE FROM mailboxes'),
-    env.DB.prepare('DELETE FROM sync_outbox'),
+    ...tables.map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
     env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
   ]);
 }

@@ -6,20 +6,11 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
 import type { CheckName, CheckResult, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
-import { fireAlarm, insertEmails, sleep, testCoordinator, testDatabase, uniqueName, type TestDatabase } from './helpers.ts';
+import { fireAlarm, insertEmails, sleep, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 type Stub = DurableObjectStub<SyncCoordinator>;
 
-/** Empties the synced D1 tables, the outbox and the fences without recording the deletes. */
-async function emptyD1(): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
-    ...['campaigns', 'mailboxes', 'prospects', 'emails', 'sync_outbox', 'sync_fence'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
-  ]);
-}
-
-beforeEach(emptyD1);
+beforeEach(() => wipeD1({ fences: true }));
 
 function done(result: IntegrityRequestResult): IntegrityRun {
   if (result.status !== 'done') throw new Error(`the integrity run did not finish: ${JSON.stringify(result)}`);

@@ -9,20 +9,11 @@ import { isClean, reconcileEntity, repairDrift, type ReconcileReport } from '../
 import { applyPulledRows, type Fence } from '../../src/stores/d1.ts';
 import { createReconcileSupabase, type ReconcileSupabase } from '../../src/stores/reconcile.ts';
 import { toReplicaRow, type Row } from '../../src/sync/rows.ts';
-import { insertEmails, testDatabase, uniqueName, type TestDatabase } from './helpers.ts';
+import { insertEmails, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 type Table = 'campaigns' | 'mailboxes' | 'prospects' | 'emails';
 
-/** Empties the synced D1 tables and the outbox without recording the deletes. */
-async function emptyD1(): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
-    ...['campaigns', 'mailboxes', 'prospects', 'emails', 'sync_outbox', 'sync_fence'].map((t) => env.DB.prepare(`DELETE FROM ${t}`)),
-    env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
-  ]);
-}
-
-beforeEach(emptyD1);
+beforeEach(() => wipeD1({ fences: true }));
 
 function entity(name: Table): EntityDefinition {
   const e = findEntity(name);
