@@ -20,6 +20,7 @@ import type { Cursor } from '../sync/cursor.ts';
 import { runPull } from '../sync/pull.ts';
 import { runPush } from '../sync/push.ts';
 import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
+import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../sync/timestamps.ts';
 import type {
@@ -688,19 +689,18 @@ export class SyncCoordinator extends DurableObject<Env> {
       push = { confirmedSeq, pending: backlog.pending, oldestPendingAt: backlog.oldestChangedAt, oldestPendingAgeSeconds: age };
     }
 
-    const problems: string[] = [];
-    if (paused) problems.push('paused: the alarm loop is stopped (resume to restart it)');
-    if (errorStreak > 0 && lastRun?.error) problems.push(`${errorStreak} failed run(s) in a row; last error: ${lastRun.error}`);
-    const staleAfter = 3 * settings.intervalMs + settings.maxRunMs;
-    if (lastRun && (lastSuccessAt === null || now - Date.parse(lastSuccessAt) > staleAfter)) {
-      problems.push(lastSuccessAt === null ? 'no run has succeeded yet' : `no successful run since ${lastSuccessAt}`);
-    }
-    // While an alarm's run is in progress the platform shows no alarm; the run arms the next one.
     const lease = this.liveLease(now);
-    if (!paused && alarm === null && lease === null) problems.push('no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync');
-    if (push?.oldestPendingAgeSeconds != null && push.oldestPendingAgeSeconds * 1000 > staleAfter) {
-      problems.push(`outbox backlog: the oldest unsent change is ${push.oldestPendingAgeSeconds}s old`);
-    }
+    const armedFor = this.store.get<string>('next_run_at');
+    const problems = healthProblems({
+      now, paused, intervalMs: settings.intervalMs, maxRunMs: settings.maxRunMs, errorStreak,
+      lastError: lastRun?.error ?? null,
+      hasRun: lastRun !== null,
+      lastSuccessMs: lastSuccessAt === null ? null : Date.parse(lastSuccessAt),
+      alarmMs: alarm,
+      armedForMs: armedFor === undefined ? null : Date.parse(armedFor),
+      leased: lease !== null,
+      oldestPendingAgeMs: push?.oldestPendingAgeSeconds == null ? null : push.oldestPendingAgeSeconds * 1000,
+    });
 
     return {
       entity: def.name,

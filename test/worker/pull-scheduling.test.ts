@@ -126,3 +126,27 @@ describe('alarm loop: failures', () => {
     await stub.pause('mailboxes');
   });
 });
+
+describe('alarm loop: health', () => {
+  // Regression (convergence soak, loaded machine): a status read in the moment an alarm fired,
+  // before its handler took the lease, saw no alarm and no lease and reported "no alarm armed".
+  it('status read while an alarm is firing is healthy; an alarm gone past its time is reported', async () => {
+    const db = testDatabase(uniqueName('firing'));
+    await db.sql(`insert into campaigns (name) values ('x')`);
+    const stub = await testCoordinator('campaigns', db);
+    await fireAlarm(stub);
+    expect((await stub.status('campaigns')).healthy).toBe(true);
+
+    // The platform's view in that moment: the alarm it is delivering no longer shows, no lease yet.
+    const plant = (armedFor: number): Promise<void> => runInDurableObject(stub, async (_i, state) => {
+      await state.storage.deleteAlarm();
+      state.storage.sql.exec(`UPDATE meta SET value = ? WHERE key = 'next_run_at'`, JSON.stringify(new Date(armedFor).toISOString()));
+    });
+    await plant(Date.now() - 10);
+    const firing = await stub.status('campaigns');
+    expect(firing.problems).toEqual([]);
+
+    await plant(Date.now() - 5 * 60_000);
+    expect((await stub.status('campaigns')).problems).toEqual(['no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync']);
+  });
+});
