@@ -55,7 +55,7 @@ for (const seeds of blocks) {
       if (!shared) await dropTestDatabases();
       results.push(result);
       if (config.verbose >= 1) {
-        console.info(`seed ${seed}: ${result.durationMs} ms, ${result.steps} steps, ${result.runs} runs, ${result.quiesceRounds} quiesce rounds, ${result.failures.length} failure(s) ${[...new Set(result.failures.map((f) => f.kind))].join(' ')}`);
+        console.info(`seed ${seed}: ${result.durationMs} ms, ${result.steps} steps, ${result.runs} runs, ${result.quiesceRounds} quiesce rounds (${Object.entries(result.phaseMs).map(([k, v]) => `${k} ${v}`).join(', ')} ms), ${result.failures.length} failure(s) ${[...new Set(result.failures.map((f) => f.kind))].join(' ')}`);
       }
       if (result.failures.length > 0) failing.push(result);
     }

@@ -55,6 +55,8 @@ export interface CaseResult {
   /** Rows the backstop (reconciliation with fix, after the sync runs settled) repaired. */
   driftRepaired: number;
   failures: Failure[];
+  /** Wall time per phase (setup, steps, quiesce, reconcile, checks), ms. */
+  phaseMs: Record<string, number>;
   /** The schedule, one step per line, for messages. */
   schedule: string[];
   durationMs: number;

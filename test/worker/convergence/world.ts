@@ -61,8 +61,8 @@ export async function runCase(seed: number, db: TestDatabase, options: { emptyDa
   const started = Date.now();
   const run = new CaseRun(planCase(seed), db);
   try {
-    await run.setup(options.emptyDatabase ?? true);
-    await run.runSteps();
+    await run.timed('setup', () => run.setup(options.emptyDatabase ?? true));
+    await run.timed('steps', () => run.runSteps());
     await run.settle();
   } catch (e) {
     run.failures.push({
@@ -90,6 +90,18 @@ class CaseRun {
   private readonly counters = { faultsInjected: 0, evictions: 0, crashesMidRun: 0, leasesPlanted: 0, runs: 0, quiesceRounds: 0, rowsCompared: 0, driftRepaired: 0 };
   private readonly seen = new Map<string, { cursor: Cursor | null; seq: number | null; at: string }>();
   private readonly reported = new Set<string>();
+  /** Wall time per phase of the case (ms), for finding where a soak spends its time. */
+  private readonly phaseMs: Record<string, number> = {};
+
+  /** Runs one phase of the case, adding its wall time to phaseMs. */
+  async timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.phaseMs[phase] = (this.phaseMs[phase] ?? 0) + Date.now() - started;
+    }
+  }
 
   constructor(plan: CasePlan, db: TestDatabase) {
     this.plan = plan;
@@ -102,6 +114,7 @@ class CaseRun {
       steps: this.plan.steps.length,
       ...this.counters,
       failures: this.failures,
+      phaseMs: { ...this.phaseMs },
       schedule: this.plan.steps.map((s, i) => `#${i + 1} ${describeStep(s)}`),
       durationMs,
     };
@@ -589,19 +602,21 @@ class CaseRun {
     this.currentStep = 'quiesce';
     await this.db.clearFaults();
     this.faultsActive = false;
-    let quiet = await this.quiesce();
+    let quiet = await this.timed('quiesce', () => this.quiesce());
     // The engine's backstop, as the 03:00 cron runs it: reconciliation with fix finds what
     // incremental sync cannot see (e.g. a Supabase writer that set updated_at into the past),
     // then the sync runs settle again. How much it repaired is counted, not hidden.
     if (quiet) {
       this.currentStep = 'reconcile';
-      await this.reconcileAll();
-      quiet = await this.quiesce();
+      await this.timed('reconcile', () => this.reconcileAll());
+      quiet = await this.timed('quiesce', () => this.quiesce());
     }
     this.currentStep = 'checks';
-    await this.checkRows();
-    await this.checkLedger();
-    if (quiet) await this.checkHealth();
+    await this.timed('checks', async () => {
+      await this.checkRows();
+      await this.checkLedger();
+      if (quiet) await this.checkHealth();
+    });
   }
 
   /** An integrity run with fix and reconciliation per entity, to its end. */
@@ -731,7 +746,11 @@ class CaseRun {
   private async checkHealth(): Promise<void> {
     for (const entity of CASE_ENTITIES) {
       const s = await this.stubs[entity].status(entity);
-      if (!s.healthy) this.failures.push({ kind: 'unhealthy', entity, message: `not healthy after quiescing: ${s.problems.join('; ') || '(no reason given)'}` });
+      if (s.healthy) continue;
+      // The state behind the verdict, so a rare failure explains itself from its report alone.
+      const last = s.lastRun ? `${s.lastRun.trigger} run ${s.lastRun.outcome} at ${s.lastRun.finishedAt}, next at ${s.lastRun.nextRunAt ?? 'none'}` : 'none';
+      const state = `alarm ${s.nextAlarmAt ?? 'none'}; lease ${s.lease ? `${s.lease.trigger} until ${s.lease.expiresAt}` : 'none'}; last run ${last}; read at ${new Date().toISOString()}`;
+      this.failures.push({ kind: 'unhealthy', entity, message: `not healthy after quiescing: ${s.problems.join('; ') || '(no reason given)'} (${state})` });
     }
   }
 }
