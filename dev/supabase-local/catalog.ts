@@ -8,6 +8,12 @@ export interface ColumnInfo {
   type: string;
   notNull: boolean;
   hasDefault: boolean;
+  /**
+   * The column's default as SQL text from pg_catalog (`pg_get_expr`), as PostgREST's schema cache
+   * reads it: identity columns as `nextval('seq')`, domain defaults, null for generated columns.
+   * Used only for `Prefer: missing=default`; it comes from the database, never from a request.
+   */
+  defaultSql: string | null;
 }
 
 export interface TableInfo {
@@ -43,8 +49,16 @@ SELECT coalesce(json_agg(json_build_object(
   'name', c.relname,
   'columns', (SELECT coalesce(json_agg(json_build_object(
        'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-       'notNull', a.attnotnull, 'hasDefault', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') ORDER BY a.attnum), '[]')
-     FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+       'notNull', a.attnotnull, 'hasDefault', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
+       'defaultSql', CASE
+         WHEN a.attgenerated <> '' OR a.attidentity = 'a' THEN NULL
+         WHEN a.attidentity = 'd' THEN format('nextval(%L::regclass)', pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname))
+         WHEN ad.adbin IS NOT NULL THEN pg_get_expr(ad.adbin, ad.adrelid)
+         WHEN ty.typbasetype <> 0 THEN pg_get_expr(ty.typdefaultbin, 0)
+       END) ORDER BY a.attnum), '[]')
+     FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
   'primaryKey', (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')
      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum

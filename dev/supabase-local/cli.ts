@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalSupabase } from './server.ts';
+import { parseTxEnd, startLocalSupabase } from './server.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     'max-rows': { type: 'string' },
     quiet: { type: 'boolean' },
+    'db-tx-end': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -35,6 +36,8 @@ if (values.help === true) {
   --data-dir DIR      keep PGlite databases on disk (default: in memory)
   --database-url URL  use a Postgres server instead of PGlite (env SUPABASE_DB_URL)
   --max-rows N        cap on rows returned by any read (default 1000)
+  --db-tx-end MODE    commit (default, as on Supabase: Prefer: tx=rollback is ignored),
+                      commit-allow-override, rollback, rollback-allow-override (env PGRST_DB_TX_END)
   --quiet             no request log`);
   process.exit(0);
 }
@@ -59,7 +62,16 @@ if (seedFile !== undefined && !existsSync(seedFile)) {
   process.exit(2);
 }
 
+let txEnd;
+try {
+  txEnd = parseTxEnd(values['db-tx-end'] ?? process.env['PGRST_DB_TX_END']);
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(2);
+}
+
 const server = await startLocalSupabase({
+  txEnd,
   port,
   migrationsDir,
   ...(values.host !== undefined ? { host: values.host } : {}),

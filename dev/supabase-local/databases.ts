@@ -191,7 +191,11 @@ export interface DatabaseEntry {
   db: Database;
   faults: FaultController;
   stats: RequestStats;
-  catalog(): Promise<Catalog>;
+  /**
+   * The schema cache, loaded on first use. `via` runs the loading queries (pass the request's
+   * transaction: PGlite has one connection, so a query outside an open transaction would wait for it).
+   */
+  catalog(via?: Queryer): Promise<Catalog>;
   invalidateCatalog(): void;
 }
 
@@ -202,9 +206,9 @@ function makeEntry(name: string | null, db: Database): DatabaseEntry {
     db,
     faults: new FaultController(),
     stats: new RequestStats(),
-    catalog() {
+    catalog(via: Queryer = db) {
       if (cached === null) {
-        const p = loadCatalog(db);
+        const p = loadCatalog(via);
         p.catch(() => { if (cached === p) cached = null; });
         cached = p;
       }

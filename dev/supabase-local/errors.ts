@@ -88,7 +88,7 @@ export function singularityError(rows: number): ApiError {
   return new ApiError(
     406,
     'PGRST116',
-    'Cannot coerce the result to a single JSON object',
+    'JSON object requested, multiple (or no) rows returned',
     `The result contains ${rows} rows`,
     null,
   );

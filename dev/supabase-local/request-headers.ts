@@ -2,39 +2,90 @@
 
 import { ApiError } from './errors.ts';
 
+/** How a request's transaction ends: PostgREST's `db-tx-end` setting. */
+export type TxEnd = 'commit' | 'commit-allow-override' | 'rollback' | 'rollback-allow-override';
+
+/** The `db-tx-end` values, for validating the CLI flag and the server option. */
+export const TX_END_VALUES: readonly TxEnd[] = ['commit', 'commit-allow-override', 'rollback', 'rollback-allow-override'];
+
+/** The preferences PostgREST understands, each taken from its first occurrence. */
 export interface Preferences {
   return: 'minimal' | 'representation' | 'headers-only' | null;
   count: 'exact' | 'planned' | 'estimated' | null;
   resolution: 'merge-duplicates' | 'ignore-duplicates' | null;
   missing: 'default' | 'null' | null;
-  /** The preferences that were honoured, echoed in `Preference-Applied`. */
-  applied: string[];
+  /** `tx=commit|rollback`, only when the server's tx end allows overriding (else null). */
+  tx: 'commit' | 'rollback' | null;
+  handling: 'strict' | 'lenient' | null;
+  /** `params=single-object` (understood, so not invalid, but not supported: see rest.ts). */
+  params: 'single-object' | null;
+  /** Preferences PostgREST would not accept (reported with `handling=strict`). */
+  invalid: string[];
 }
 
-/** Parses one or more `Prefer` header values (comma separated). Unknown preferences are ignored, as PostgREST does by default. */
-export function parsePrefer(values: string[]): Preferences {
-  const prefs: Preferences = { return: null, count: null, resolution: null, missing: null, applied: [] };
-  for (const token of values.flatMap((v) => v.split(','))) {
-    const [rawKey, rawValue] = token.split('=', 2).map((s) => s.trim());
-    const value = rawValue ?? '';
-    switch (rawKey) {
-      case 'return':
-        if (value === 'minimal' || value === 'representation' || value === 'headers-only') { prefs.return = value; prefs.applied.push(`return=${value}`); }
-        break;
-      case 'count':
-        if (value === 'exact' || value === 'planned' || value === 'estimated') { prefs.count = value; prefs.applied.push(`count=${value}`); }
-        break;
-      case 'resolution':
-        if (value === 'merge-duplicates' || value === 'ignore-duplicates') { prefs.resolution = value; prefs.applied.push(`resolution=${value}`); }
-        break;
-      case 'missing':
-        if (value === 'default' || value === 'null') { prefs.missing = value; prefs.applied.push(`missing=${value}`); }
-        break;
-      default:
-        break;
-    }
+const ACCEPTED: Record<string, readonly string[]> = {
+  return: ['minimal', 'representation', 'headers-only'],
+  count: ['exact', 'planned', 'estimated'],
+  resolution: ['merge-duplicates', 'ignore-duplicates'],
+  missing: ['default', 'null'],
+  tx: ['commit', 'rollback'],
+  handling: ['strict', 'lenient'],
+  params: ['single-object'],
+};
+
+/**
+ * Parses the `Prefer` header values (comma separated, several headers allowed) like PostgREST
+ * v12: the first occurrence of each preference wins, `tx=` is honoured only when `txEnd` allows
+ * an override, and anything else is invalid (ignored unless `handling=strict`, see
+ * {@link checkStrictPreferences}).
+ */
+export function parsePrefer(values: string[], txEnd: TxEnd = 'commit'): Preferences {
+  const prefs: Preferences = { return: null, count: null, resolution: null, missing: null, tx: null, handling: null, params: null, invalid: [] };
+  const allowTx = txEnd === 'commit-allow-override' || txEnd === 'rollback-allow-override';
+  const found: Record<string, string> = {};
+  for (const token of values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '')) {
+    const eq = token.indexOf('=');
+    const key = eq < 0 ? token : token.slice(0, eq);
+    const value = eq < 0 ? '' : token.slice(eq + 1);
+    const accepted = ACCEPTED[key];
+    if (accepted === undefined || !accepted.includes(value)) { prefs.invalid.push(token); continue; }
+    if (found[key] === undefined) found[key] = value;
   }
+  prefs.return = (found['return'] ?? null) as Preferences['return'];
+  prefs.count = (found['count'] ?? null) as Preferences['count'];
+  prefs.resolution = (found['resolution'] ?? null) as Preferences['resolution'];
+  prefs.missing = (found['missing'] ?? null) as Preferences['missing'];
+  prefs.tx = allowTx ? (found['tx'] ?? null) as Preferences['tx'] : null;
+  prefs.handling = (found['handling'] ?? null) as Preferences['handling'];
+  prefs.params = (found['params'] ?? null) as Preferences['params'];
   return prefs;
+}
+
+/** `handling=strict` with a preference PostgREST does not accept: 400 PGRST122 (v12 wording). */
+export function checkStrictPreferences(prefs: Preferences): void {
+  if (prefs.handling === 'strict' && prefs.invalid.length > 0) {
+    throw new ApiError(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${prefs.invalid.join(', ')}`);
+  }
+}
+
+/** Whether the request's transaction is rolled back: the server's tx end, unless overridden. */
+export function rollsBack(prefs: Preferences, txEnd: TxEnd): boolean {
+  if (prefs.tx !== null) return prefs.tx === 'rollback';
+  return txEnd === 'rollback' || txEnd === 'rollback-allow-override';
+}
+
+/** A preference that a response may report as applied. */
+export type AppliedPreference = 'resolution' | 'missing' | 'return' | 'params' | 'count' | 'tx' | 'handling';
+
+/**
+ * The `Preference-Applied` value: PostgREST lists the honoured preferences in this fixed order
+ * (resolution, missing, return, params, count, tx, handling), whatever their order in the request;
+ * each kind of request reports only some of them (`which`).
+ */
+export function preferenceApplied(prefs: Preferences, which: readonly AppliedPreference[]): string | null {
+  const order: AppliedPreference[] = ['resolution', 'missing', 'return', 'params', 'count', 'tx', 'handling'];
+  const parts = order.filter((k) => which.includes(k) && prefs[k] !== null).map((k) => `${k}=${String(prefs[k])}`);
+  return parts.length > 0 ? parts.join(', ') : null;
 }
 
 export interface RequestedRange {

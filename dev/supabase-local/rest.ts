@@ -6,8 +6,11 @@ import { resolveFunction } from './catalog.ts';
 import type { DatabaseEntry, Queryer, Row } from './databases.ts';
 import { ApiError, functionNotFound, invalidBody, singularityError, tableNotFound } from './errors.ts';
 import { parseQuery, type ParsedQuery } from './query-parse.ts';
-import { checkProfile, effectiveRange, parseAccept, parsePrefer, parseRangeHeader, type AcceptInfo, type Preferences } from './request-headers.ts';
-import { buildDelete, buildInsert, buildRead, buildRpc, buildUpdate, type InsertGroup, type SqlQuery } from './sql-build.ts';
+import {
+  checkProfile, checkStrictPreferences, effectiveRange, parseAccept, parsePrefer, parseRangeHeader, preferenceApplied, rollsBack,
+  type AcceptInfo, type AppliedPreference, type Preferences, type TxEnd,
+} from './request-headers.ts';
+import { buildDelete, buildInsert, buildRead, buildRpc, buildUpdate, type SqlQuery } from './sql-build.ts';
 
 export interface RestRequest {
   method: string;
@@ -28,45 +31,55 @@ export interface RestResponse {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const OBJECT_TYPE = 'application/vnd.pgrst.object+json; charset=utf-8';
 
-/** Thrown inside a transaction to roll a mutation back (PostgREST does so on singular mismatch). */
-class Rollback extends Error {
-  readonly error: ApiError;
-  constructor(error: ApiError) { super(error.message); this.error = error; }
+/** Thrown out of a transaction to roll it back while still answering (`tx=rollback`, `db-tx-end=rollback`). */
+class RolledBack extends Error {
+  readonly response: RestResponse;
+  constructor(response: RestResponse) { super('rolled back'); this.response = response; }
 }
 
-interface PageRow { total: number | null; count: number; body: string; first: string | null }
+interface PageRow { total: number | null; count: number; body: string; first: string | null; inserted: number | null }
 
 function pageRow(rows: Row[]): PageRow {
   const r = rows[0] ?? {};
   const total = r['total'];
   const first = r['first'];
+  const inserted = r['inserted'];
   return {
     total: typeof total === 'string' ? Number(total) : null,
     count: Number(r['page_count'] ?? 0),
     body: typeof r['body'] === 'string' ? r['body'] : '[]',
     first: typeof first === 'string' ? first : null,
+    inserted: typeof inserted === 'string' ? Number(inserted) : null,
   };
 }
+
+const EMPTY_PAGE: PageRow = { total: null, count: 0, body: '[]', first: null, inserted: 0 };
 
 async function run(db: Queryer, q: SqlQuery): Promise<Row[]> {
   return db.query(q.text, q.params);
 }
 
-async function findTable(entry: DatabaseEntry, name: string): Promise<TableInfo> {
-  let table = (await entry.catalog()).tables.get(name);
+async function findTable(entry: DatabaseEntry, db: Queryer, name: string): Promise<TableInfo> {
+  let table = (await entry.catalog(db)).tables.get(name);
   if (table === undefined) {
     entry.invalidateCatalog(); // maybe created since the schema cache was loaded
-    table = (await entry.catalog()).tables.get(name);
+    table = (await entry.catalog(db)).tables.get(name);
   }
   if (table === undefined) throw tableNotFound(name);
   return table;
 }
 
-async function freshCatalogIf(entry: DatabaseEntry, test: (c: Catalog) => boolean): Promise<Catalog> {
-  const c = await entry.catalog();
+async function freshCatalogIf(entry: DatabaseEntry, db: Queryer, test: (c: Catalog) => boolean): Promise<Catalog> {
+  const c = await entry.catalog(db);
   if (test(c)) return c;
   entry.invalidateCatalog();
-  return entry.catalog();
+  return entry.catalog(db);
+}
+
+/** PostgREST's Content-Range value: `lower-upper/total`, `*` for an empty range or a zero total, `*` for an unknown total. */
+function contentRange(lower: number, upper: number, total: number | null): string {
+  const range = total !== 0 && lower <= upper ? `${lower}-${upper}` : '*';
+  return `${range}/${total ?? '*'}`;
 }
 
 /** Content-Range and status for a read, as PostgREST computes them. */
@@ -76,14 +89,21 @@ function rangeResponse(offset: number, count: number, total: number | null): { s
   if (total !== null && lower > total) {
     throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`);
   }
-  const range = total !== 0 && lower <= upper ? `${lower}-${upper}` : '*';
   const status = total !== null && 1 + upper - lower < total ? 206 : 200;
-  return { status, contentRange: `${range}/${total ?? '*'}` };
+  return { status, contentRange: contentRange(lower, upper, total) };
 }
 
-function prefHeaders(prefs: Preferences): Record<string, string> {
-  return prefs.applied.length ? { 'Preference-Applied': prefs.applied.join(', ') } : {};
+function prefHeaders(prefs: Preferences, which: readonly AppliedPreference[]): Record<string, string> {
+  const value = preferenceApplied(prefs, which);
+  return value === null ? {} : { 'Preference-Applied': value };
 }
+
+// Which preferences each kind of response reports as applied (PostgREST v12's Response.hs).
+const READ_PREFS: AppliedPreference[] = ['count', 'tx', 'handling'];
+const INSERT_PREFS: AppliedPreference[] = ['resolution', 'missing', 'return', 'count', 'tx', 'handling'];
+const UPDATE_PREFS: AppliedPreference[] = ['missing', 'return', 'count', 'tx', 'handling'];
+const DELETE_PREFS: AppliedPreference[] = ['return', 'count', 'tx', 'handling'];
+const RPC_PREFS: AppliedPreference[] = ['params', 'count', 'tx', 'handling'];
 
 function pageBody(page: PageRow, accept: AcceptInfo): { body: string; contentType: string } {
   if (accept.shape === 'object') {
@@ -115,69 +135,96 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** What a request needs from the server: its database and the server's PostgREST settings. */
 export interface RestContext {
   entry: DatabaseEntry;
   maxRows: number;
+  /** PostgREST's `db-tx-end` (Supabase: `commit`, so `Prefer: tx=rollback` is ignored). */
+  txEnd: TxEnd;
 }
 
+/** One request's handler, running on `db` (a transaction for writes and rolled-back requests). */
+type Handler = (ctx: RestContext, req: RestRequest, db: Queryer, prefs: Preferences) => Promise<RestResponse>;
+
+/** Serves one `/rest/v1/<resource>` request. Errors are thrown as ApiError (server.ts renders them). */
 export async function handleRest(ctx: RestContext, req: RestRequest): Promise<RestResponse> {
   const { resource } = req;
   if (resource === '' ) throw new ApiError(404, 'PGRST205', 'The OpenAPI root is not served by the local Supabase stand-in');
-  if (resource.startsWith('rpc/')) return handleRpc(ctx, req, resource.slice(4));
-  if (resource.includes('/')) throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL`);
+  const prefs = parsePrefer(req.prefer, ctx.txEnd);
+  checkStrictPreferences(prefs);
+  let handler: Handler;
+  let name = resource;
   const method = req.method;
-  if (method === 'GET' || method === 'HEAD') return handleRead(ctx, req, resource);
-  if (method === 'POST') return handleInsert(ctx, req, resource);
-  if (method === 'PATCH') return handleUpdate(ctx, req, resource);
-  if (method === 'DELETE') return handleDelete(ctx, req, resource);
-  throw new ApiError(405, 'PGRST105', `Method ${method} is not supported by the local Supabase stand-in`);
+  if (resource.startsWith('rpc/')) { handler = handleRpc; name = resource.slice(4); }
+  else if (resource.includes('/')) throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL`);
+  else if (method === 'GET' || method === 'HEAD') handler = handleRead;
+  else if (method === 'POST') handler = handleInsert;
+  else if (method === 'PATCH') handler = handleUpdate;
+  else if (method === 'DELETE') handler = handleDelete;
+  else throw new ApiError(405, 'PGRST105', `Method ${method} is not supported by the local Supabase stand-in`);
+  const named: RestRequest = { ...req, resource: name };
+  const rollback = rollsBack(prefs, ctx.txEnd);
+  // Reads run as single statements; writes and rpc calls run in a transaction, so a failed
+  // singular check (406) or a rollback preference undoes them, as in PostgREST.
+  if (!rollback && handler === handleRead) return handler(ctx, named, ctx.entry.db, prefs);
+  try {
+    return await ctx.entry.db.transaction(async (tx) => {
+      const response = await handler(ctx, named, tx, prefs);
+      if (rollback) throw new RolledBack(response);
+      return response;
+    });
+  } catch (e) {
+    if (e instanceof RolledBack) return e.response;
+    throw e;
+  }
 }
 
-async function handleRead(ctx: RestContext, req: RestRequest, name: string): Promise<RestResponse> {
+async function handleRead(ctx: RestContext, req: RestRequest, db: Queryer, prefs: Preferences): Promise<RestResponse> {
+  const name = req.resource;
   checkProfile(req.header('accept-profile'));
   const accept = parseAccept(req.header('accept'));
   const q = parseQuery(req.search);
-  const prefs = parsePrefer(req.prefer);
   const range = effectiveRange(parseRangeHeader(req.header('range')), q.limit, q.offset, ctx.maxRows);
-  const table = await findTable(ctx.entry, name);
+  const table = await findTable(ctx.entry, db, name);
   const sql = buildRead(table, { select: q.select, filters: q.filters, order: q.order, offset: range.offset, limit: range.limit, count: prefs.count !== null, stripNulls: accept.stripNulls });
-  const page = pageRow(await run(ctx.entry.db, sql));
-  const { status, contentRange } = rangeResponse(range.offset, page.count, page.total);
+  const page = pageRow(await run(db, sql));
+  const ranged = rangeResponse(range.offset, page.count, page.total);
   const { body, contentType } = pageBody(page, accept);
   return {
-    status: accept.shape === 'object' ? 200 : status,
-    headers: { 'Content-Type': contentType, 'Content-Range': contentRange, 'Range-Unit': 'items', ...prefHeaders(prefs) },
+    status: accept.shape === 'object' ? 200 : ranged.status,
+    headers: { 'Content-Type': contentType, 'Content-Range': ranged.contentRange, 'Range-Unit': 'items', ...prefHeaders(prefs, READ_PREFS) },
     body: req.method === 'HEAD' ? '' : body,
   };
 }
 
-function mutationResponse(page: PageRow, prefs: Preferences, accept: AcceptInfo, created: boolean): RestResponse {
+type MutationKind = 'insert' | 'update' | 'delete';
+
+/**
+ * Status, Content-Range and body of a write, as PostgREST v12 answers them: inserts 201 (an
+ * upsert with merge-duplicates that inserted no row: 200) with `*` + `/total`; PATCH
+ * `0-(n-1)/total`; DELETE `*` + `/total`; 204 for PATCH/DELETE without a representation. The
+ * total is the number of affected rows, given only with `Prefer: count=`.
+ */
+function mutationResponse(kind: MutationKind, page: PageRow, prefs: Preferences, accept: AcceptInfo, which: readonly AppliedPreference[]): RestResponse {
   const n = page.count;
-  const total = prefs.count !== null ? String(n) : '*';
-  const contentRange = created ? `*/${total}` : `${n > 0 ? `0-${n - 1}` : '*'}/${total}`;
-  const headers: Record<string, string> = { 'Content-Range': contentRange, ...prefHeaders(prefs) };
+  const total = prefs.count !== null ? n : null;
+  const range = kind === 'update' ? contentRange(0, n - 1, total) : contentRange(1, 0, total);
+  const headers: Record<string, string> = { 'Content-Range': range, ...prefHeaders(prefs, which) };
+  let status = kind === 'insert' ? 201 : 204;
+  if (kind === 'insert' && prefs.resolution === 'merge-duplicates' && (page.inserted ?? 0) <= 0) status = 200;
   if (prefs.return === 'representation') {
     const { body, contentType } = pageBody(page, accept);
     headers['Content-Type'] = contentType;
-    return { status: created ? 201 : 200, headers, body };
+    return { status: kind === 'insert' ? status : 200, headers, body };
   }
-  return { status: created ? 201 : 204, headers, body: '' };
+  return { status, headers, body: '' };
 }
 
-/** Runs a mutation; a singular (object) request that does not affect exactly one row is rolled back with 406. */
-async function runMutation(ctx: RestContext, sql: SqlQuery, prefs: Preferences, accept: AcceptInfo): Promise<PageRow> {
-  const singular = accept.shape === 'object' && prefs.return === 'representation';
-  if (!singular) return pageRow(await run(ctx.entry.db, sql));
-  try {
-    return await ctx.entry.db.transaction(async (tx) => {
-      const page = pageRow(await run(tx, sql));
-      if (page.count !== 1) throw new Rollback(singularityError(page.count));
-      return page;
-    });
-  } catch (e) {
-    if (e instanceof Rollback) throw e.error;
-    throw e;
-  }
+/** Runs a mutation; a singular (object) request that does not affect exactly one row fails with 406 (and its transaction rolls back). */
+async function runMutation(db: Queryer, sql: SqlQuery, prefs: Preferences, accept: AcceptInfo): Promise<PageRow> {
+  const page = pageRow(await run(db, sql));
+  if (accept.shape === 'object' && prefs.return === 'representation' && page.count !== 1) throw singularityError(page.count);
+  return page;
 }
 
 /** The columns a payload writes: `columns=` when given, else the keys (which must match across an array, like PostgREST). */
@@ -196,45 +243,32 @@ function payloadColumns(payload: unknown, q: ParsedQuery): string[] {
   return keys;
 }
 
-function insertGroups(payload: unknown, columns: string[], missingDefault: boolean): InsertGroup[] {
-  if (!missingDefault) return [{ columns, positions: null }];
-  const objects = Array.isArray(payload) ? payload : [payload];
-  const groups = new Map<string, InsertGroup>();
-  objects.forEach((o, i) => {
-    const present = isPlainObject(o) ? columns.filter((c) => Object.hasOwn(o, c)) : [];
-    const key = JSON.stringify(present);
-    const g = groups.get(key) ?? { columns: present, positions: [] };
-    g.positions?.push(i + 1);
-    groups.set(key, g);
-  });
-  return [...groups.values()];
-}
-
-async function handleInsert(ctx: RestContext, req: RestRequest, name: string): Promise<RestResponse> {
+async function handleInsert(ctx: RestContext, req: RestRequest, db: Queryer, requested: Preferences): Promise<RestResponse> {
   checkProfile(req.header('content-profile'));
   checkContentType(req);
   const accept = parseAccept(req.header('accept'));
   const q = parseQuery(req.search);
   if (q.filters.length > 0) throw new ApiError(400, 'PGRST100', 'Filters are not supported on inserts by the local Supabase stand-in');
-  const prefs = parsePrefer(req.prefer);
-  const table = await findTable(ctx.entry, name);
+  const table = await findTable(ctx.entry, db, req.resource);
+  // Without a conflict target (no primary key, no on_conflict) PostgREST ignores the resolution.
+  const onConflict = q.onConflict ?? (table.primaryKey.length > 0 ? table.primaryKey : null);
+  const prefs: Preferences = onConflict === null ? { ...requested, resolution: null } : requested;
   const payload = parseJsonPayload(req.body);
   if (!isPlainObject(payload) && !(Array.isArray(payload) && payload.every(isPlainObject))) throw invalidBody('Expected a JSON object or an array of JSON objects');
   if (Array.isArray(payload) && payload.length === 0) {
-    return mutationResponse({ total: null, count: 0, body: '[]', first: null }, prefs, accept, true);
+    return mutationResponse('insert', EMPTY_PAGE, prefs, accept, INSERT_PREFS);
   }
-  const columns = payloadColumns(payload, q);
-  const onConflict = prefs.resolution !== null ? (q.onConflict ?? table.primaryKey) : null;
   const sql = buildInsert(table, {
     payload: req.body,
-    groups: insertGroups(payload, columns, prefs.missing === 'default'),
-    onConflict: onConflict !== null && onConflict.length > 0 ? onConflict : null,
+    columns: payloadColumns(payload, q),
+    missingDefault: prefs.missing === 'default',
+    onConflict: prefs.resolution !== null ? onConflict : null,
     resolution: prefs.resolution,
     select: q.select,
     stripNulls: accept.stripNulls,
     order: q.order,
   });
-  return mutationResponse(await runMutation(ctx, sql, prefs, accept), prefs, accept, true);
+  return mutationResponse('insert', await runMutation(db, sql, prefs, accept), prefs, accept, INSERT_PREFS);
 }
 
 function rejectLimits(q: ParsedQuery): void {
@@ -243,44 +277,42 @@ function rejectLimits(q: ParsedQuery): void {
   }
 }
 
-async function handleUpdate(ctx: RestContext, req: RestRequest, name: string): Promise<RestResponse> {
+async function handleUpdate(ctx: RestContext, req: RestRequest, db: Queryer, prefs: Preferences): Promise<RestResponse> {
   checkProfile(req.header('content-profile'));
   checkContentType(req);
   const accept = parseAccept(req.header('accept'));
   const q = parseQuery(req.search);
   rejectLimits(q);
-  const prefs = parsePrefer(req.prefer);
-  const table = await findTable(ctx.entry, name);
+  const table = await findTable(ctx.entry, db, req.resource);
   const payload = parseJsonPayload(req.body);
   if (!isPlainObject(payload)) throw invalidBody('PATCH expects a single JSON object');
   const columns = q.columns !== null ? q.columns.filter((c) => Object.hasOwn(payload, c)) : Object.keys(payload);
   if (columns.length === 0) {
-    return mutationResponse({ total: null, count: 0, body: '[]', first: null }, prefs, accept, false);
+    return mutationResponse('update', EMPTY_PAGE, prefs, accept, UPDATE_PREFS);
   }
-  const sql = buildUpdate(table, { payload: req.body, columns, filters: q.filters, select: q.select, stripNulls: accept.stripNulls });
-  return mutationResponse(await runMutation(ctx, sql, prefs, accept), prefs, accept, false);
+  const sql = buildUpdate(table, { payload: req.body, columns, filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
+  return mutationResponse('update', await runMutation(db, sql, prefs, accept), prefs, accept, UPDATE_PREFS);
 }
 
-async function handleDelete(ctx: RestContext, req: RestRequest, name: string): Promise<RestResponse> {
+async function handleDelete(ctx: RestContext, req: RestRequest, db: Queryer, prefs: Preferences): Promise<RestResponse> {
   checkProfile(req.header('content-profile'));
   const accept = parseAccept(req.header('accept'));
   const q = parseQuery(req.search);
   rejectLimits(q);
-  const prefs = parsePrefer(req.prefer);
-  const table = await findTable(ctx.entry, name);
-  const sql = buildDelete(table, { filters: q.filters, select: q.select, stripNulls: accept.stripNulls });
-  return mutationResponse(await runMutation(ctx, sql, prefs, accept), prefs, accept, false);
+  const table = await findTable(ctx.entry, db, req.resource);
+  const sql = buildDelete(table, { filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
+  return mutationResponse('delete', await runMutation(db, sql, prefs, accept), prefs, accept, DELETE_PREFS);
 }
 
-async function handleRpc(ctx: RestContext, req: RestRequest, fnName: string): Promise<RestResponse> {
+async function handleRpc(ctx: RestContext, req: RestRequest, db: Queryer, prefs: Preferences): Promise<RestResponse> {
+  const fnName = req.resource;
   const method = req.method;
   if (method !== 'POST' && method !== 'GET' && method !== 'HEAD') {
-    throw new ApiError(405, 'PGRST101', 'Only GET and POST verbs are allowed for functions');
+    throw new ApiError(405, 'PGRST101', `Cannot use the ${method} method on RPC`);
   }
   checkProfile(req.header(method === 'POST' ? 'content-profile' : 'accept-profile'));
   const accept = parseAccept(req.header('accept'));
-  const prefs = parsePrefer(req.prefer);
-  let catalog = await freshCatalogIf(ctx.entry, (c) => c.functions.has(fnName));
+  let catalog = await freshCatalogIf(ctx.entry, db, (c) => c.functions.has(fnName));
   const overloads = catalog.functions.get(fnName) ?? [];
   const allArgNames = new Set(overloads.flatMap((f) => f.args.map((a) => a.name)));
   let q: ParsedQuery;
@@ -301,29 +333,34 @@ async function handleRpc(ctx: RestContext, req: RestRequest, fnName: string): Pr
   let fn: FunctionInfo | null = resolveFunction(catalog, fnName, argNames);
   if (fn === null) {
     ctx.entry.invalidateCatalog();
-    catalog = await ctx.entry.catalog();
+    catalog = await ctx.entry.catalog(db);
     fn = resolveFunction(catalog, fnName, argNames);
   }
   if (fn === null) throw functionNotFound(fnName, argNames);
-  const range = effectiveRange(parseRangeHeader(req.header('range')), q.limit, q.offset, ctx.maxRows);
+  // PostgREST honours the Range header on GET/HEAD calls only; limit/offset always.
+  const rangeHeader = method === 'POST' ? null : parseRangeHeader(req.header('range'));
+  const range = effectiveRange(rangeHeader, q.limit, q.offset, ctx.maxRows);
+  const counted = prefs.count !== null;
   const sql = buildRpc(fn, {
     args: argsText, argNames, select: q.select, filters: q.filters, order: q.order,
-    offset: range.offset, limit: range.limit, count: prefs.count !== null, stripNulls: accept.stripNulls,
+    offset: range.offset, limit: range.limit, count: counted, stripNulls: accept.stripNulls,
   });
-  const rows = await run(ctx.entry.db, sql);
-  const headers: Record<string, string> = { ...prefHeaders(prefs) };
-  const noBody = method === 'HEAD' || prefs.return === 'minimal';
+  const rows = await run(db, sql);
+  const headers: Record<string, string> = { ...prefHeaders(prefs, RPC_PREFS) };
+  // v12 ignores `return=` on rpc; HEAD answers the headers of GET without the body.
+  const noBody = method === 'HEAD';
   if (!fn.returnsSet) {
+    // A function returning one value (scalar, composite or void) is one row: 0-0/1 when counted.
+    headers['Content-Range'] = contentRange(0, 0, counted ? 1 : null);
     if (fn.returnKind === 'void') return { status: 204, headers, body: '' };
     const value = rows[0]?.['body'];
     headers['Content-Type'] = JSON_TYPE;
-    headers['Content-Range'] = '0-0/*';
     return { status: 200, headers, body: noBody ? '' : typeof value === 'string' ? value : 'null' };
   }
   const page = pageRow(rows);
-  const { status, contentRange } = rangeResponse(range.offset, page.count, page.total);
+  const ranged = rangeResponse(range.offset, page.count, page.total);
   const { body, contentType } = pageBody(page, accept);
   headers['Content-Type'] = contentType;
-  headers['Content-Range'] = contentRange;
-  return { status: accept.shape === 'object' ? 200 : status, headers, body: noBody ? '' : body };
+  headers['Content-Range'] = ranged.contentRange;
+  return { status: accept.shape === 'object' ? 200 : ranged.status, headers, body: noBody ? '' : body };
 }

@@ -8,7 +8,9 @@ import { DATABASE_NAME, DatabaseRegistry } from './databases.ts';
 import { handleDev } from './dev-endpoints.ts';
 import { ApiError, invalidKey, toApiError, unauthorized } from './errors.ts';
 import { handleRest } from './rest.ts';
+import { TX_END_VALUES, type TxEnd } from './request-headers.ts';
 
+/** Options of {@link startLocalSupabase}; see docs/local-stack.md for each. */
 export interface LocalSupabaseOptions {
   port?: number;
   host?: string;
@@ -19,8 +21,14 @@ export interface LocalSupabaseOptions {
   maxRows?: number;
   seedFile?: string;
   quiet?: boolean;
+  /**
+   * PostgREST's `db-tx-end` (env `PGRST_DB_TX_END`). Default `commit`, as on Supabase: `Prefer: tx=rollback`
+   * is then ignored; `commit-allow-override` honours it.
+   */
+  txEnd?: TxEnd;
 }
 
+/** A running stand-in. */
 export interface LocalSupabase {
   url: string;
   port: number;
@@ -110,9 +118,19 @@ function sendDropped(res: ServerResponse, status: number, headers: Record<string
   });
 }
 
+/** Reads a `db-tx-end` value (CLI flag or env); unset means Supabase's `commit`. */
+export function parseTxEnd(raw: string | undefined): TxEnd {
+  if (raw === undefined || raw === '') return 'commit';
+  const found = TX_END_VALUES.find((v) => v === raw);
+  if (found === undefined) throw new Error(`db-tx-end must be one of ${TX_END_VALUES.join(', ')} (got ${raw})`);
+  return found;
+}
+
+/** Starts the stand-in: an HTTP server answering /rest/v1 and /_dev for the default and named databases. */
 export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Promise<LocalSupabase> {
   const key = options.serviceRoleKey ?? process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? DEFAULT_SERVICE_ROLE_KEY;
   const maxRows = options.maxRows ?? 1000;
+  const txEnd = options.txEnd ?? parseTxEnd(process.env['PGRST_DB_TX_END']);
   const quiet = options.quiet ?? false;
   const log = (message: string): void => { if (!quiet) console.log(`[supabase-local] ${message}`); };
   const registry = new DatabaseRegistry({
@@ -164,7 +182,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
         status = sendError(res, decision.error);
         return;
       }
-      const out = await handleRest({ entry, maxRows }, {
+      const out = await handleRest({ entry, maxRows, txEnd }, {
         method,
         resource: r.path,
         search: url.searchParams,

@@ -40,14 +40,6 @@ export function tableColumns(table: TableInfo): ColumnResolver {
   };
 }
 
-/** Columns of the `_pgrst_page` CTE (a mutation's RETURNING set), checked against the table. */
-function pageColumns(table: TableInfo): ColumnResolver {
-  return (column) => {
-    if (!table.columns.has(column)) throw columnNotFound(table.name, column);
-    return `_pgrst_page.${quoteIdent(column)}`;
-  };
-}
-
 export function relationColumns(alias: string, relationName: string, columns: readonly string[]): ColumnResolver {
   const known = new Set(columns);
   return (column) => {
@@ -140,71 +132,104 @@ export function buildRead(table: TableInfo, o: ReadOptions): SqlQuery {
   return { text, params: params.values };
 }
 
-function returningSql(table: TableInfo, select: SelectList): string {
-  return selectListSql(select, tableColumns(table), `${tableRef(table)}.*`);
+/** The columns of `table` read through `alias` (e.g. a mutation's CTE), checked against the catalog. */
+export function aliasColumns(table: TableInfo, alias: string): ColumnResolver {
+  return (column) => {
+    if (!table.columns.has(column)) throw columnNotFound(table.name, column);
+    return `${alias}.${quoteIdent(column)}`;
+  };
 }
 
-export interface InsertGroup {
-  /** Columns inserted by this group (the others get their DEFAULT). */
-  columns: string[];
-  /** 1-based positions in the payload array; null = every element. */
-  positions: number[] | null;
+/** `*` spelled out from the catalog, so a helper column of the source (e.g. `_pgrst_inserted`) never leaks. */
+function starColumns(table: TableInfo, alias: string): string {
+  return [...table.columns.keys()].map((c) => `${alias}.${quoteIdent(c)}`).join(', ');
 }
 
-export interface InsertOptions {
-  /** Raw JSON payload text (object or array), passed to Postgres untouched. */
-  payload: string;
-  groups: InsertGroup[];
-  /** Conflict target for upserts (null = plain insert). */
-  onConflict: string[] | null;
-  resolution: 'merge-duplicates' | 'ignore-duplicates' | null;
+interface MutationShape {
   select: SelectList;
   stripNulls: boolean;
-  /** Orders the returned representation (columns must be part of it). */
+  /** Orders the returned representation. */
   order: readonly OrderTerm[];
 }
 
+/**
+ * Wraps a data-modifying statement (without RETURNING) as PostgREST does: the statement returns
+ * whole rows into a CTE, and the representation (select, order) is read from that CTE. `inserted`
+ * (upserts) counts the rows that were inserted rather than updated (`xmax = 0`).
+ */
+function mutationSql(table: TableInfo, statement: string, shape: MutationShape, countInserted: boolean): string {
+  const ref = tableRef(table);
+  const marker = countInserted ? `(${ref}.xmax::text = '0')` : 'false';
+  const col = aliasColumns(table, '_pgrst_t');
+  const cols = selectListSql(shape.select, col, starColumns(table, '_pgrst_t'));
+  const order = orderSql(shape.order, col);
+  const row = rowJson(shape.stripNulls);
+  return `WITH _pgrst_mut AS (${statement} RETURNING ${ref}.*, ${marker} AS _pgrst_inserted), `
+    + `_pgrst_page AS (SELECT ${cols} FROM _pgrst_mut AS _pgrst_t${order}) `
+    + `SELECT NULL::text AS total, count(*)::text AS page_count, coalesce(json_agg(${row}), '[]')::text AS body, (json_agg(${row}) -> 0)::text AS first, `
+    + `(SELECT count(*) FROM _pgrst_mut WHERE _pgrst_inserted)::text AS inserted FROM _pgrst_page AS _pgrst_row`;
+}
+
+export interface InsertOptions extends MutationShape {
+  /** Raw JSON payload text (object or array), passed to Postgres untouched. */
+  payload: string;
+  /** Columns written (the keys of the payload, or `columns=`); absent keys are NULL unless `missingDefault`. */
+  columns: string[];
+  /** `Prefer: missing=default`: a key absent from an object takes the column's default. */
+  missingDefault: boolean;
+  /** Conflict target for upserts (null = plain insert). */
+  onConflict: string[] | null;
+  resolution: 'merge-duplicates' | 'ignore-duplicates' | null;
+}
+
+/** Throws PGRST204 for a payload / `columns=` column the table does not have. */
 export function checkPayloadColumns(table: TableInfo, columns: readonly string[]): void {
   for (const c of columns) if (!table.columns.has(c)) throw payloadColumnNotFound(table.name, c);
 }
 
-/** POST (insert / upsert). One data-modifying CTE per group, all in one statement. */
+/**
+ * The record of one payload element. With missing=default, an object of the columns' defaults
+ * (SQL from the catalog, evaluated per element) is merged under the element, as PostgREST does,
+ * so a missing key takes the default while an explicit null stays null.
+ */
+function elementRecord(table: TableInfo, columns: readonly string[], missingDefault: boolean, params: Params): string {
+  if (!missingDefault) return '_pgrst_elem.val';
+  const defaults = columns.flatMap((c) => {
+    const expr = table.columns.get(c)?.defaultSql ?? null;
+    return expr === null ? [] : [`jsonb_build_object(${params.add(c)}::text, ${expr})`];
+  });
+  if (defaults.length === 0) return '_pgrst_elem.val';
+  return `(${defaults.join(' || ')} || _pgrst_elem.val::jsonb)::json`;
+}
+
+/** POST (insert / upsert): one INSERT … SELECT over the payload's elements, in payload order. */
 export function buildInsert(table: TableInfo, o: InsertOptions): SqlQuery {
   const params = new Params();
   const payload = params.add(o.payload);
   const ref = tableRef(table);
-  const returning = returningSql(table, o.select);
+  checkPayloadColumns(table, o.columns);
   let conflict = '';
   if (o.onConflict !== null && o.resolution !== null) {
     for (const c of o.onConflict) if (!table.columns.has(c)) throw columnNotFound(table.name, c);
-    conflict = ` ON CONFLICT (${o.onConflict.map(quoteIdent).join(', ')})`;
+    const target = ` ON CONFLICT (${o.onConflict.map(quoteIdent).join(', ')})`;
+    conflict = o.resolution === 'ignore-duplicates' || o.columns.length === 0
+      ? `${target} DO NOTHING`
+      : `${target} DO UPDATE SET ${o.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
   }
-  const ctes = o.groups.map((g, i) => {
-    checkPayloadColumns(table, g.columns);
-    const target = g.columns.length ? ` (${g.columns.map(quoteIdent).join(', ')})` : '';
-    const values = g.columns.length ? g.columns.map((c) => `_pgrst_rec.${quoteIdent(c)}`).join(', ') : '';
-    const filter = g.positions === null ? '' : ` WHERE _pgrst_elem.pos = ANY(${params.add(`{${g.positions.join(',')}}`)}::bigint[])`;
-    let onConflict = '';
-    if (conflict !== '') {
-      const updatable = g.columns;
-      onConflict = o.resolution === 'ignore-duplicates' || updatable.length === 0
-        ? `${conflict} DO NOTHING`
-        : `${conflict} DO UPDATE SET ${updatable.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
-    }
-    const source = `FROM _pgrst_body CROSS JOIN LATERAL json_array_elements(_pgrst_body.val) WITH ORDINALITY AS _pgrst_elem(val, pos) CROSS JOIN LATERAL json_populate_record(NULL::${ref}, _pgrst_elem.val) AS _pgrst_rec${filter} ORDER BY _pgrst_elem.pos`;
-    return `_pgrst_g${i} AS (INSERT INTO ${ref}${target} SELECT ${values} ${source}${onConflict} RETURNING ${returning})`;
-  });
-  const union = o.groups.map((_, i) => `SELECT * FROM _pgrst_g${i}`).join(' UNION ALL ');
-  const text = `WITH _pgrst_body AS (SELECT CASE WHEN json_typeof(${payload}::json) = 'array' THEN ${payload}::json ELSE json_build_array(${payload}::json) END AS val), ${ctes.join(', ')}, _pgrst_page AS (${union}) ${aggregate(o.stripNulls, 'NULL::text', orderSql(o.order, pageColumns(table)))}`;
-  return { text, params: params.values };
+  const record = elementRecord(table, o.columns, o.missingDefault, params);
+  const body = `(SELECT CASE WHEN json_typeof(${payload}::json) = 'array' THEN ${payload}::json ELSE json_build_array(${payload}::json) END AS val) AS _pgrst_body`;
+  const elements = `FROM ${body} CROSS JOIN LATERAL json_array_elements(_pgrst_body.val) WITH ORDINALITY AS _pgrst_elem(val, pos)`;
+  // Objects without keys insert one row of defaults each: a SELECT with no columns, as PostgREST builds it.
+  const statement = o.columns.length
+    ? `INSERT INTO ${ref} (${o.columns.map(quoteIdent).join(', ')}) SELECT ${o.columns.map((c) => `_pgrst_rec.${quoteIdent(c)}`).join(', ')} ${elements} CROSS JOIN LATERAL json_populate_record(NULL::${ref}, ${record}) AS _pgrst_rec ORDER BY _pgrst_elem.pos${conflict}`
+    : `INSERT INTO ${ref} SELECT ${elements}${conflict}`;
+  return { text: mutationSql(table, statement, o, o.resolution === 'merge-duplicates'), params: params.values };
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions extends MutationShape {
   payload: string;
   columns: string[];
   filters: readonly FilterNode[];
-  select: SelectList;
-  stripNulls: boolean;
 }
 
 /** PATCH: `UPDATE … SET col = body.col … WHERE filters`. */
@@ -215,22 +240,20 @@ export function buildUpdate(table: TableInfo, o: UpdateOptions): SqlQuery {
   const payload = params.add(o.payload);
   const set = o.columns.map((c) => `${quoteIdent(c)} = _pgrst_rec.${quoteIdent(c)}`).join(', ');
   const where = whereSql(o.filters, tableColumns(table), params);
-  const text = `WITH _pgrst_page AS (UPDATE ${ref} SET ${set} FROM (SELECT * FROM json_populate_record(NULL::${ref}, ${payload}::json)) AS _pgrst_rec${where} RETURNING ${returningSql(table, o.select)}) ${aggregate(o.stripNulls, 'NULL::text')}`;
-  return { text, params: params.values };
+  const statement = `UPDATE ${ref} SET ${set} FROM (SELECT * FROM json_populate_record(NULL::${ref}, ${payload}::json)) AS _pgrst_rec${where}`;
+  return { text: mutationSql(table, statement, o, false), params: params.values };
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends MutationShape {
   filters: readonly FilterNode[];
-  select: SelectList;
-  stripNulls: boolean;
 }
 
+/** DELETE with filters. */
 export function buildDelete(table: TableInfo, o: DeleteOptions): SqlQuery {
   const params = new Params();
   const ref = tableRef(table);
   const where = whereSql(o.filters, tableColumns(table), params);
-  const text = `WITH _pgrst_page AS (DELETE FROM ${ref}${where} RETURNING ${returningSql(table, o.select)}) ${aggregate(o.stripNulls, 'NULL::text')}`;
-  return { text, params: params.values };
+  return { text: mutationSql(table, `DELETE FROM ${ref}${where}`, o, false), params: params.values };
 }
 
 export interface RpcOptions {
@@ -276,8 +299,9 @@ export function buildRpc(fn: FunctionInfo, o: RpcOptions): SqlQuery {
     if (o.filters.length || o.order.length || o.select !== null) {
       throw columnNotFound(fn.name, (o.select ?? [])[0] ?? o.order[0]?.column ?? 'filter');
     }
+    const total = o.count ? '(SELECT count(*) FROM _pgrst_src)::text' : 'NULL::text';
     const text = `WITH _pgrst_src AS (SELECT _pgrst_set._pgrst_value${lateral} AS _pgrst_set(_pgrst_value)), _pgrst_page AS (SELECT * FROM _pgrst_src${limit()}) `
-      + `SELECT NULL::text AS total, count(*)::text AS page_count, coalesce(json_agg(_pgrst_row._pgrst_value), '[]')::text AS body, (json_agg(_pgrst_row._pgrst_value) -> 0)::text AS first FROM _pgrst_page AS _pgrst_row`;
+      + `SELECT ${total} AS total, count(*)::text AS page_count, coalesce(json_agg(_pgrst_row._pgrst_value), '[]')::text AS body, (json_agg(_pgrst_row._pgrst_value) -> 0)::text AS first FROM _pgrst_page AS _pgrst_row`;
     return { text, params: params.values };
   }
   const col = relationColumns('_pgrst_set', fn.name, fn.resultColumns);

@@ -54,7 +54,7 @@ describe('query-parse', () => {
 
 describe('request headers', () => {
   it('Prefer, Range and the max-rows cap', () => {
-    expect(parsePrefer(['return=representation, count=exact', 'resolution=merge-duplicates', 'missing=default', 'tx=rollback'])).toMatchObject({
+    expect(parsePrefer(['return=representation, count=exact', 'resolution=merge-duplicates', 'missing=default', 'tx=rollback'])).toMatchObject({ tx: null,
       return: 'representation', count: 'exact', resolution: 'merge-duplicates', missing: 'default',
     });
     expect(parseRangeHeader('0-9')).toEqual({ offset: 0, limit: 10 });
@@ -76,7 +76,7 @@ describe('sql-split', () => {
 describe('sql-build', () => {
   const table: TableInfo = {
     name: 'we"ird',
-    columns: new Map([['id', { name: 'id', type: 'bigint', notNull: true, hasDefault: false }]]),
+    columns: new Map([['id', { name: 'id', type: 'bigint', notNull: true, hasDefault: false, defaultSql: null }]]),
     primaryKey: ['id'],
   };
 
