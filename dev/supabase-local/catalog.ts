@@ -16,10 +16,23 @@ export interface ColumnInfo {
   defaultSql: string | null;
 }
 
+/** A table or view of the `public` schema. */
 export interface TableInfo {
   name: string;
   columns: Map<string, ColumnInfo>;
   primaryKey: string[];
+  /** Column sets of the primary key and the unique indexes (for one-to-one relationships). */
+  uniques: string[][];
+}
+
+/** A foreign key between two tables of the `public` schema. */
+export interface ForeignKey {
+  /** The constraint name (usable as an embedding hint). */
+  name: string;
+  table: string;
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
 }
 
 export interface FunctionArg {
@@ -39,9 +52,11 @@ export interface FunctionInfo {
   resultColumns: string[];
 }
 
+/** The schema cache of one database. */
 export interface Catalog {
   tables: Map<string, TableInfo>;
   functions: Map<string, FunctionInfo[]>;
+  foreignKeys: ForeignKey[];
 }
 
 const TABLES_SQL = `
@@ -62,7 +77,10 @@ SELECT coalesce(json_agg(json_build_object(
   'primaryKey', (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')
      FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-     WHERE i.indrelid = c.oid AND i.indisprimary)
+     WHERE i.indrelid = c.oid AND i.indisprimary),
+  'uniques', (SELECT coalesce(json_agg((SELECT json_agg(a.attname ORDER BY a.attname)
+       FROM unnest(i.indkey) AS k(attnum) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)), '[]')
+     FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL AND NOT (0 = ANY (i.indkey)))
 )), '[]')::text AS catalog
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
@@ -83,7 +101,20 @@ SELECT coalesce(json_agg(json_build_object(
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_type t ON t.oid = p.prorettype
 WHERE n.nspname = 'public' AND p.prokind = 'f'`;
 
-interface RawTable { name: string; columns: ColumnInfo[]; primaryKey: string[] }
+const FOREIGN_KEYS_SQL = `
+SELECT coalesce(json_agg(json_build_object(
+  'name', con.conname, 'table', c.relname, 'refTable', rc.relname,
+  'columns', (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum),
+  'refColumns', (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)
+) ORDER BY c.relname, con.conname), '[]')::text AS catalog
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+WHERE con.contype = 'f' AND n.nspname = 'public' AND rn.nspname = 'public'`;
+
+interface RawTable { name: string; columns: ColumnInfo[]; primaryKey: string[]; uniques: string[][] }
 interface RawFunction {
   name: string;
   returnsSet: boolean;
@@ -100,12 +131,14 @@ function firstText(rows: Array<Record<string, unknown>>, column: string): string
   return v;
 }
 
+/** Reads the schema cache (tables, views, columns, keys, foreign keys, functions) of the `public` schema. */
 export async function loadCatalog(db: Queryer): Promise<Catalog> {
   const rawTables = JSON.parse(firstText(await db.query(TABLES_SQL), 'catalog')) as RawTable[];
   const rawFunctions = JSON.parse(firstText(await db.query(FUNCTIONS_SQL), 'catalog')) as RawFunction[];
+  const foreignKeys = JSON.parse(firstText(await db.query(FOREIGN_KEYS_SQL), 'catalog')) as ForeignKey[];
   const tables = new Map<string, TableInfo>();
   for (const t of rawTables) {
-    tables.set(t.name, { name: t.name, columns: new Map(t.columns.map((c) => [c.name, c])), primaryKey: t.primaryKey });
+    tables.set(t.name, { name: t.name, columns: new Map(t.columns.map((c) => [c.name, c])), primaryKey: t.primaryKey, uniques: t.uniques });
   }
   const functions = new Map<string, FunctionInfo[]>();
   for (const f of rawFunctions) {
@@ -123,7 +156,7 @@ export async function loadCatalog(db: Queryer): Promise<Catalog> {
     list.push(info);
     functions.set(f.name, list);
   }
-  return { tables, functions };
+  return { tables, functions, foreignKeys };
 }
 
 /**

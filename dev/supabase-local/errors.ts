@@ -2,17 +2,19 @@
 // would answer with. Database errors are mapped by SQLSTATE following the table in
 // https://docs.postgrest.org/en/latest/references/errors.html (status_codes).
 
+/** The JSON body of every error: PostgREST's shape. `details` is a list only for PGRST201. */
 export interface ErrorBody {
   code: string;
   message: string;
-  details: string | null;
+  details: string | null | readonly object[];
   hint: string | null;
 }
 
+/** An error carrying the HTTP status and PostgREST error body to answer with. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  readonly details: string | null;
+  readonly details: string | null | readonly object[];
   readonly hint: string | null;
   readonly headers: Record<string, string>;
 
@@ -20,7 +22,7 @@ export class ApiError extends Error {
     status: number,
     code: string,
     message: string,
-    details: string | null = null,
+    details: string | null | readonly object[] = null,
     hint: string | null = null,
     headers: Record<string, string> = {},
   ) {

@@ -11,34 +11,88 @@
 //   order=a.desc.nullslast,b.asc,c
 //   limit=N  offset=N  columns=a,b  on_conflict=a,b
 
-import { parseError } from './errors.ts';
+// Pure parsing of PostgREST's query-string syntax into a small AST. No I/O, no SQL here;
+// names are not checked against the catalog yet (sql-*.ts do that). Follows PostgREST v12's
+// grammar (src/PostgREST/ApiRequest/QueryParams.hs), https://docs.postgrest.org/en/v12/references/api/tables_views.html
+//   <field>=[not.]<op>.<value>       top-level filter; the value is taken literally
+//     field: col | col->key->>key (JSON path; integer keys index arrays)
+//     op: eq neq gt gte lt lte like ilike match imatch in is isdistinct cs cd ov sl sr nxl nxr adj
+//         fts plfts phfts wfts (with an optional config: fts(english))
+//         eq gt gte lt lte like ilike match imatch with a quantifier: like(any).{a*,b*}
+//   or=(f,f,...)  and=(...)  not.or=(...)  not.and=(...)
+//     where f is  <field>.[not.]<op>.<value>  |  [not.]or(...)  |  [not.]and(...)
+//     and values inside the tree may be double-quoted ("a,b" with \" and \\ escapes)
+//   <embed>.<field>=...  <embed>.or=(...)  <embed>.order=  <embed>.limit=  <embed>.offset=
+//   in.(a,"b,c",d)      is.null|not_null|true|false|unknown
+//   order=a.desc.nullslast,data->k.asc,c
+//   limit=N  offset=N  columns=a,b  on_conflict=a,b
+//   select=...          see select-parse.ts
 
-export const FILTER_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'is', 'like', 'ilike'] as const;
-export type FilterOp = (typeof FILTER_OPS)[number];
+import { parseError } from './errors.ts';
+import { parseSelect, type SelectItem } from './select-parse.ts';
+
+/** Operators taking a value, mapped to their SQL operator (PostgREST's simple and quantifiable operators). */
+export const OPERATORS: Readonly<Record<string, string>> = {
+  eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'LIKE', ilike: 'ILIKE', match: '~', imatch: '~*',
+  cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxr: '&<', nxl: '&>', adj: '-|-',
+};
+/** Operators that take `(any)` / `(all)`. */
+export const QUANTIFIABLE: ReadonlySet<string> = new Set(['eq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
+/** Full-text search operators and their tsquery function. */
+export const FTS_FUNCTIONS: Readonly<Record<string, string>> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' };
+
+export type FilterOp = string;
 export type IsValue = 'null' | 'not_null' | 'true' | 'false' | 'unknown';
 
-export type Condition =
-  | { kind: 'cond'; column: string; negated: boolean; op: 'in'; value: string[] }
-  | { kind: 'cond'; column: string; negated: boolean; op: 'is'; value: IsValue }
-  | { kind: 'cond'; column: string; negated: boolean; op: Exclude<FilterOp, 'in' | 'is'>; value: string };
+/** One step of a JSON path: `->key` (json) or `->>key` (text); an integer key indexes an array. */
+export interface JsonStep {
+  arrow: '->' | '->>';
+  key: string;
+  index: boolean;
+}
 
+/** A column with an optional JSON path. */
+export interface Field {
+  column: string;
+  path: JsonStep[];
+}
+
+/** A filter condition. `path` is present only for JSON-path filters, `quantifier` / `config` only when given. */
+export type Condition =
+  | { kind: 'cond'; column: string; path?: JsonStep[]; negated: boolean; op: 'in'; value: string[] }
+  | { kind: 'cond'; column: string; path?: JsonStep[]; negated: boolean; op: 'is'; value: IsValue }
+  | { kind: 'cond'; column: string; path?: JsonStep[]; negated: boolean; op: string; value: string; quantifier?: 'any' | 'all'; config?: string };
+
+/** An `and`/`or` group (possibly negated) of conditions and groups. */
 export interface Logic {
   kind: 'and' | 'or';
   negated: boolean;
   children: FilterNode[];
 }
 
+/** A filter: a condition or a logic group. */
 export type FilterNode = Condition | Logic;
 
+/** One `order=` term. `path` is present only for JSON-path terms. */
 export interface OrderTerm {
   column: string;
+  path?: JsonStep[];
   direction: 'asc' | 'desc' | null;
   nulls: 'first' | 'last' | null;
 }
 
 /** `null` means `*` (every column). */
-export type SelectList = string[] | null;
+export type SelectList = SelectItem[] | null;
 
+/** Filters, order and paging of one embedded resource (`<embed>.<param>=`). */
+export interface EmbedParams {
+  filters: FilterNode[];
+  order: OrderTerm[];
+  limit: number | null;
+  offset: number | null;
+}
+
+/** The parsed query string of a request. */
 export interface ParsedQuery {
   select: SelectList;
   filters: FilterNode[];
@@ -47,52 +101,76 @@ export interface ParsedQuery {
   offset: number | null;
   columns: string[] | null;
   onConflict: string[] | null;
+  /** Parameters addressed to an embedded resource, by its alias (or name). */
+  embedded: Map<string, EmbedParams>;
   /** Query parameters that are neither reserved words nor filters (used for GET rpc args). */
   rawParams: Array<[string, string]>;
 }
 
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict', 'or', 'and', 'not.or', 'not.and']);
 
-function isFilterOp(s: string): s is FilterOp {
-  return (FILTER_OPS as readonly string[]).includes(s);
-}
-
 const IS_VALUES: readonly IsValue[] = ['null', 'not_null', 'true', 'false', 'unknown'];
 
-/** Plain column name as it may appear in select/order/columns; quoting or JSON paths are not supported. */
+/** A plain name (select, order, columns, on_conflict): `"quoted"` allowed, no syntax characters. */
 function checkName(rawName: string, where: string): string {
   // "quoted" names are accepted (supabase-js quotes columns= entries); the quotes are not part of the name
   const name = /^"[^"]+"$/.test(rawName) ? rawName.slice(1, -1) : rawName;
   if (name === '') throw parseError(`"failed to parse ${where}"`, 'Empty column name');
   if (/[():"!]|->/.test(name)) {
-    throw parseError(
-      `"failed to parse ${where} parameter (${name})"`,
-      'Renaming, casting, embedding, JSON paths and quoted names are not supported by the local stand-in',
-    );
+    throw parseError(`"failed to parse ${where} parameter (${name})"`, `unexpected character in the column name "${name}"`);
   }
   return name;
 }
 
-export function parseSelect(raw: string): SelectList {
-  const trimmed = raw.trim();
-  if (trimmed === '' || trimmed === '*') return null;
-  const parts = trimmed.split(',').map((p) => p.trim());
-  if (parts.includes('*')) {
-    if (parts.length === 1) return null;
-    throw parseError('"failed to parse select parameter (' + raw + ')"', 'Mixing * with other columns is not supported by the local stand-in');
+/**
+ * Parses `col`, `"col"` or `col->a->>b` (PostgREST's pField). JSON keys may not contain
+ * `( - : . , > )` unless double-quoted; an integer key (`->0`, `->-1`) indexes an array.
+ */
+export function parseField(raw: string, where: string): Field {
+  const s = raw.trim();
+  const arrow = s.indexOf('->');
+  const head = arrow < 0 ? s : s.slice(0, arrow);
+  const column = checkName(head.trim(), where);
+  const path: JsonStep[] = [];
+  let i = arrow < 0 ? s.length : arrow;
+  while (i < s.length) {
+    const op: JsonStep['arrow'] = s.startsWith('->>', i) ? '->>' : s.startsWith('->', i) ? '->' : (() => { throw parseError(`"failed to parse ${where} (${raw})"`, `unexpected "${s.slice(i)}" expecting "->" or "->>"`); })();
+    i += op.length;
+    let key: string;
+    if (s[i] === '"') {
+      const q = parseQuoted(s, i);
+      key = q.value;
+      i = q.end;
+    } else {
+      const start = i;
+      while (i < s.length && !s.startsWith('->', i) && !'(:.,>)'.includes(s[i] ?? '')) i++;
+      key = s.slice(start, i).trim();
+    }
+    if (key === '') throw parseError(`"failed to parse ${where} (${raw})"`, 'expecting a JSON key after "->"');
+    if (i < s.length && !s.startsWith('->', i)) throw parseError(`"failed to parse ${where} (${raw})"`, `unexpected "${s.slice(i)}"`);
+    path.push({ arrow: op, key, index: /^-?\d+$/.test(key) });
   }
-  return parts.map((p) => checkName(p, 'select'));
+  return { column, path };
 }
 
+/** Parses a select list; kept here for callers that only import query-parse. */
+export { parseSelect };
+
+/** Parses a comma-separated list of plain names (`columns=`, `on_conflict=`). */
 export function parseNameList(raw: string, where: string): string[] {
   return raw.split(',').map((p) => checkName(p.trim(), where));
 }
 
+/** Parses `order=`: `field[.asc|.desc][.nullsfirst|.nullslast]`, comma separated. */
 export function parseOrder(raw: string): OrderTerm[] {
   if (raw.trim() === '') return [];
   return raw.split(',').map((term) => {
     const parts = term.trim().split('.');
-    const column = checkName(parts[0] ?? '', 'order');
+    const fieldRaw = parts[0] ?? '';
+    if (/\(/.test(fieldRaw)) {
+      throw parseError(`"failed to parse order (${raw})"`, 'Ordering by an embedded resource (related order) is not supported by the local stand-in');
+    }
+    const field = parseField(fieldRaw, 'order');
     let direction: OrderTerm['direction'] = null;
     let nulls: OrderTerm['nulls'] = null;
     for (const modifier of parts.slice(1)) {
@@ -100,7 +178,7 @@ export function parseOrder(raw: string): OrderTerm[] {
       else if ((modifier === 'nullsfirst' || modifier === 'nullslast') && nulls === null) nulls = modifier === 'nullsfirst' ? 'first' : 'last';
       else throw parseError(`"failed to parse order (${raw})"`, `unexpected "${modifier}" expecting "asc", "desc", "nullsfirst" or "nullslast"`);
     }
-    return { column, direction, nulls };
+    return { column: field.column, ...(field.path.length ? { path: field.path } : {}), direction, nulls };
   });
 }
 
@@ -109,23 +187,44 @@ function parseNonNegInt(raw: string, name: string): number {
   return Number(raw);
 }
 
+/** Splits `op(modifier)` into the operator and its modifier (a quantifier or an fts config). */
+function splitOperator(raw: string): { op: string; modifier: string | null } {
+  const m = /^([a-z]+)(?:\(([^()]*)\))?$/.exec(raw);
+  if (m === null) throw parseError(`"failed to parse filter (${raw})"`, `unknown or unsupported operator "${raw}"`);
+  return { op: m[1] ?? '', modifier: m[2] ?? null };
+}
+
 /** Builds a condition from an operator expression `[not.]op.value` (value already unquoted where needed). */
-function makeCondition(column: string, negated: boolean, op: string, value: string | string[]): Condition {
-  if (!isFilterOp(op)) {
-    throw parseError(`"failed to parse filter (${op})"`, `unknown or unsupported operator "${op}"`);
+function makeCondition(field: Field, negated: boolean, rawOp: string, value: string | string[]): Condition {
+  const { op, modifier } = splitOperator(rawOp);
+  const base = { kind: 'cond' as const, column: field.column, ...(field.path.length ? { path: field.path } : {}), negated };
+  if (op === 'in' || op === 'is' || op === 'isdistinct') {
+    if (modifier !== null) throw parseError(`"failed to parse filter (${rawOp})"`, `"${op}" takes no modifier`);
   }
   if (op === 'in') {
     if (!Array.isArray(value)) throw parseError('"failed to parse filter (in)"', 'in expects a list: in.(a,b,c)');
-    return { kind: 'cond', column, negated, op, value };
+    return { ...base, op, value };
   }
   if (Array.isArray(value)) throw parseError(`"failed to parse filter (${op})"`, 'unexpected list value');
   if (op === 'is') {
     const v = value.toLowerCase();
     const found = IS_VALUES.find((x) => x === v);
     if (found === undefined) throw parseError(`"failed to parse filter (is.${value})"`, 'is expects null, not_null, true, false or unknown');
-    return { kind: 'cond', column, negated, op, value: found };
+    return { ...base, op, value: found };
   }
-  return { kind: 'cond', column, negated, op, value };
+  if (op === 'isdistinct') return { ...base, op, value };
+  if (FTS_FUNCTIONS[op] !== undefined) {
+    if (modifier === '') throw parseError(`"failed to parse filter (${rawOp})"`, 'expecting a text search configuration inside "()"');
+    return { ...base, op, value, ...(modifier !== null ? { config: modifier } : {}) };
+  }
+  if (OPERATORS[op] === undefined) throw parseError(`"failed to parse filter (${rawOp})"`, `unknown or unsupported operator "${op}"`);
+  if (modifier !== null) {
+    if (!QUANTIFIABLE.has(op) || (modifier !== 'any' && modifier !== 'all')) {
+      throw parseError(`"failed to parse filter (${rawOp})"`, `"${op}" takes no modifier; (any) and (all) apply to eq, gt, gte, lt, lte, like, ilike, match, imatch`);
+    }
+    return { ...base, op, value, quantifier: modifier };
+  }
+  return { ...base, op, value };
 }
 
 /** Parses `(a,"b,c",d)` starting at `s[pos] === '('`; returns the items and the index after `)`. */
@@ -173,22 +272,22 @@ function parseQuoted(s: string, pos: number): { value: string; end: number } {
   throw parseError(`"failed to parse logic tree (${s})"`, 'unterminated double-quoted value');
 }
 
-/** Top-level filter value `[not.]op.value` for column `column`. Values are literal (no unquoting). */
-export function parseTopFilter(column: string, raw: string): Condition {
-  checkName(column, 'filter');
+/** Top-level filter value `[not.]op.value` for field `key`. Values are literal (no unquoting). */
+export function parseTopFilter(key: string, raw: string): Condition {
+  const field = parseField(key, 'filter');
   let rest = raw;
   let negated = false;
   if (rest.startsWith('not.')) { negated = true; rest = rest.slice(4); }
-  const dot = rest.indexOf('.');
-  if (dot < 0) throw parseError(`"failed to parse filter (${raw})"`, 'expecting an operator: op.value');
-  const op = rest.slice(0, dot);
-  const valueRaw = rest.slice(dot + 1);
+  const m = /^([a-z]+(?:\([^()]*\))?)\./.exec(rest);
+  if (m === null) throw parseError(`"failed to parse filter (${raw})"`, 'expecting an operator: op.value');
+  const op = m[1] ?? '';
+  const valueRaw = rest.slice(op.length + 1);
   if (op === 'in') {
     const { items, end } = parseList(valueRaw, 0);
     if (end !== valueRaw.length) throw parseError(`"failed to parse filter (${raw})"`, 'unexpected characters after the list');
-    return makeCondition(column, negated, op, items);
+    return makeCondition(field, negated, op, items);
   }
-  return makeCondition(column, negated, op, valueRaw);
+  return makeCondition(field, negated, op, valueRaw);
 }
 
 /** Parses the value of `or=` / `and=`: `(item,item,...)`. */
@@ -234,25 +333,30 @@ class LogicParser {
       }
     }
     if (negated) this.fail('a logic group');
-    // <column>.[not.]<op>.<value>
-    let column: string;
+    // <field>.[not.]<op>.<value>
+    let fieldRaw: string;
     if (this.s[this.pos] === '"') {
       const q = parseQuoted(this.s, this.pos);
-      column = q.value;
+      fieldRaw = `"${q.value}"`;
       this.pos = q.end;
     } else {
       const start = this.pos;
       while (this.pos < this.s.length && !'.,()"'.includes(this.s[this.pos] ?? '')) this.pos++;
-      column = this.s.slice(start, this.pos);
+      fieldRaw = this.s.slice(start, this.pos);
     }
-    if (column === '') this.fail('a column name');
-    checkName(column, 'logic tree');
+    if (fieldRaw === '') this.fail('a column name');
+    const field = parseField(fieldRaw, 'logic tree');
     if (this.s[this.pos] !== '.') this.fail('"."');
     this.pos++;
     let condNegated = false;
     if (this.s.startsWith('not.', this.pos)) { condNegated = true; this.pos += 4; }
     const opStart = this.pos;
     while (this.pos < this.s.length && /[a-z_]/.test(this.s[this.pos] ?? '')) this.pos++;
+    if (this.s[this.pos] === '(') {
+      const close = this.s.indexOf(')', this.pos);
+      if (close < 0) this.fail('")"');
+      this.pos = close + 1;
+    }
     const op = this.s.slice(opStart, this.pos);
     if (op === '') this.fail('an operator');
     if (this.s[this.pos] !== '.') this.fail('"."');
@@ -260,19 +364,57 @@ class LogicParser {
     if (op === 'in') {
       const { items, end } = parseList(this.s, this.pos);
       this.pos = end;
-      return makeCondition(column, condNegated, op, items);
+      return makeCondition(field, condNegated, op, items);
     }
     let value: string;
     if (this.s[this.pos] === '"') {
       const q = parseQuoted(this.s, this.pos);
       value = q.value;
       this.pos = q.end;
+    } else if (this.s[this.pos] === '{' && this.s.indexOf('}', this.pos) > 0 && !/[{]/.test(this.s.slice(this.pos + 1, this.s.indexOf('}', this.pos)))) {
+      // A Postgres array literal {a,b} keeps its commas (PostgREST's pPgArray): cs.{a,b} inside or=(…).
+      const close = this.s.indexOf('}', this.pos);
+      value = this.s.slice(this.pos, close + 1);
+      this.pos = close + 1;
     } else {
       const start = this.pos;
       while (this.pos < this.s.length && this.s[this.pos] !== ',' && this.s[this.pos] !== ')') this.pos++;
       value = this.s.slice(start, this.pos);
     }
-    return makeCondition(column, condNegated, op, value);
+    return makeCondition(field, condNegated, op, value);
+  }
+}
+
+const EMBED_PARAMS = new Set(['order', 'limit', 'offset', 'or', 'and', 'not.or', 'not.and']);
+
+function embedParams(q: ParsedQuery, alias: string): EmbedParams {
+  let p = q.embedded.get(alias);
+  if (p === undefined) {
+    p = { filters: [], order: [], limit: null, offset: null };
+    q.embedded.set(alias, p);
+  }
+  return p;
+}
+
+/** Applies one `<embed>.<param>=value` parameter. */
+function parseEmbedParam(q: ParsedQuery, key: string, value: string): void {
+  const dot = key.indexOf('.');
+  const alias = key.slice(0, dot);
+  const rest = key.slice(dot + 1);
+  if (alias === '' || rest === '') throw parseError(`"failed to parse filter (${key})"`, 'expecting <embedded resource>.<column>');
+  const p = embedParams(q, alias);
+  switch (rest) {
+    case 'order': p.order = parseOrder(value); break;
+    case 'limit': p.limit = parseNonNegInt(value, `${alias}.limit`); break;
+    case 'offset': p.offset = parseNonNegInt(value, `${alias}.offset`); break;
+    case 'or': case 'and': p.filters.push(parseLogicTree(rest, false, value)); break;
+    case 'not.or': p.filters.push(parseLogicTree('or', true, value)); break;
+    case 'not.and': p.filters.push(parseLogicTree('and', true, value)); break;
+    default:
+      if (rest.includes('.') && !EMBED_PARAMS.has(rest)) {
+        throw parseError(`"failed to parse filter (${key})"`, 'Filters on embedded resources more than one level deep are not supported by the local stand-in');
+      }
+      p.filters.push(parseTopFilter(rest, value));
   }
 }
 
@@ -281,7 +423,7 @@ class LogicParser {
  * function arguments rather than filters.
  */
 export function parseQuery(params: URLSearchParams, argNames: ReadonlySet<string> = new Set()): ParsedQuery {
-  const out: ParsedQuery = { select: null, filters: [], order: [], limit: null, offset: null, columns: null, onConflict: null, rawParams: [] };
+  const out: ParsedQuery = { select: null, filters: [], order: [], limit: null, offset: null, columns: null, onConflict: null, embedded: new Map(), rawParams: [] };
   for (const [key, value] of params) {
     if (argNames.has(key) && !RESERVED.has(key)) { out.rawParams.push([key, value]); continue; }
     switch (key) {
@@ -294,7 +436,10 @@ export function parseQuery(params: URLSearchParams, argNames: ReadonlySet<string
       case 'or': case 'and': out.filters.push(parseLogicTree(key, false, value)); break;
       case 'not.or': out.filters.push(parseLogicTree('or', true, value)); break;
       case 'not.and': out.filters.push(parseLogicTree('and', true, value)); break;
-      default: out.filters.push(parseTopFilter(key, value));
+      default:
+        // JSON keys cannot contain ".", so a dot in a parameter name addresses an embedded resource.
+        if (key.includes('.') && !key.startsWith('"')) parseEmbedParam(out, key, value);
+        else out.filters.push(parseTopFilter(key, value));
     }
   }
   return out;

@@ -141,6 +141,8 @@ export interface RestContext {
   maxRows: number;
   /** PostgREST's `db-tx-end` (Supabase: `commit`, so `Prefer: tx=rollback` is ignored). */
   txEnd: TxEnd;
+  /** PostgREST's `db-aggregates-enabled` (off by default, as on Supabase). */
+  aggregatesEnabled: boolean;
 }
 
 /** One request's handler, running on `db` (a transaction for writes and rolled-back requests). */
@@ -186,7 +188,8 @@ async function handleRead(ctx: RestContext, req: RestRequest, db: Queryer, prefs
   const q = parseQuery(req.search);
   const range = effectiveRange(parseRangeHeader(req.header('range')), q.limit, q.offset, ctx.maxRows);
   const table = await findTable(ctx.entry, db, name);
-  const sql = buildRead(table, { select: q.select, filters: q.filters, order: q.order, offset: range.offset, limit: range.limit, count: prefs.count !== null, stripNulls: accept.stripNulls });
+  const sql = buildRead(await ctx.entry.catalog(db), table, {
+    embedded: q.embedded, aggregatesEnabled: ctx.aggregatesEnabled, select: q.select, filters: q.filters, order: q.order, offset: range.offset, limit: range.limit, count: prefs.count !== null, stripNulls: accept.stripNulls });
   const page = pageRow(await run(db, sql));
   const ranged = rangeResponse(range.offset, page.count, page.total);
   const { body, contentType } = pageBody(page, accept);
@@ -258,7 +261,8 @@ async function handleInsert(ctx: RestContext, req: RestRequest, db: Queryer, req
   if (Array.isArray(payload) && payload.length === 0) {
     return mutationResponse('insert', EMPTY_PAGE, prefs, accept, INSERT_PREFS);
   }
-  const sql = buildInsert(table, {
+  const sql = buildInsert(await ctx.entry.catalog(db), table, {
+    embedded: q.embedded,
     payload: req.body,
     columns: payloadColumns(payload, q),
     missingDefault: prefs.missing === 'default',
@@ -290,7 +294,7 @@ async function handleUpdate(ctx: RestContext, req: RestRequest, db: Queryer, pre
   if (columns.length === 0) {
     return mutationResponse('update', EMPTY_PAGE, prefs, accept, UPDATE_PREFS);
   }
-  const sql = buildUpdate(table, { payload: req.body, columns, filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
+  const sql = buildUpdate(await ctx.entry.catalog(db), table, { embedded: q.embedded, payload: req.body, columns, filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
   return mutationResponse('update', await runMutation(db, sql, prefs, accept), prefs, accept, UPDATE_PREFS);
 }
 
@@ -300,7 +304,7 @@ async function handleDelete(ctx: RestContext, req: RestRequest, db: Queryer, pre
   const q = parseQuery(req.search);
   rejectLimits(q);
   const table = await findTable(ctx.entry, db, req.resource);
-  const sql = buildDelete(table, { filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
+  const sql = buildDelete(await ctx.entry.catalog(db), table, { embedded: q.embedded, filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
   return mutationResponse('delete', await runMutation(db, sql, prefs, accept), prefs, accept, DELETE_PREFS);
 }
 
@@ -341,7 +345,8 @@ async function handleRpc(ctx: RestContext, req: RestRequest, db: Queryer, prefs:
   const rangeHeader = method === 'POST' ? null : parseRangeHeader(req.header('range'));
   const range = effectiveRange(rangeHeader, q.limit, q.offset, ctx.maxRows);
   const counted = prefs.count !== null;
-  const sql = buildRpc(fn, {
+  const sql = buildRpc(catalog, fn, {
+    embedded: q.embedded, aggregatesEnabled: ctx.aggregatesEnabled,
     args: argsText, argNames, select: q.select, filters: q.filters, order: q.order,
     offset: range.offset, limit: range.limit, count: counted, stripNulls: accept.stripNulls,
   });

@@ -45,7 +45,7 @@ describe('query-parse', () => {
       { column: 'c', direction: null, nulls: 'first' },
     ]);
     const q = parseQuery(new URLSearchParams('select=id,name&limit=10&offset=5&columns="a","b"&on_conflict=code&id=gt.3'));
-    expect(q).toMatchObject({ select: ['id', 'name'], limit: 10, offset: 5, columns: ['a', 'b'], onConflict: ['code'] });
+    expect(q).toMatchObject({ select: [{ kind: 'field', field: { column: 'id' } }, { kind: 'field', field: { column: 'name' } }], limit: 10, offset: 5, columns: ['a', 'b'], onConflict: ['code'] });
     expect(q.filters).toHaveLength(1);
     expect(() => parseQuery(new URLSearchParams('id=between.1'))).toThrow(/failed to parse/);
     expect(() => parseLogicTree('or', false, '(a.eq.1,b.eq.2')).toThrow(/failed to parse logic tree/);
@@ -78,17 +78,20 @@ describe('sql-build', () => {
     name: 'we"ird',
     columns: new Map([['id', { name: 'id', type: 'bigint', notNull: true, hasDefault: false, defaultSql: null }]]),
     primaryKey: ['id'],
+    uniques: [['id']],
   };
 
   it('quotes identifiers and binds every value', () => {
     expect(quoteIdent('a"b')).toBe('"a""b"');
-    const q = buildRead(table, {
-      select: ['id'], filters: [{ kind: 'cond', column: 'id', negated: false, op: 'eq', value: "1'; drop table x; --" }],
+    const catalog = { tables: new Map([[table.name, table]]), functions: new Map(), foreignKeys: [] };
+    const q = buildRead(catalog, table, {
+      select: [{ kind: 'field', field: { column: 'id', path: [] }, alias: null, cast: null, aggregate: null, aggregateCast: null }], filters: [{ kind: 'cond', column: 'id', negated: false, op: 'eq', value: "1'; drop table x; --" }],
       order: [], offset: 0, limit: 10, count: true, stripNulls: false,
     });
-    expect(q.text).toContain('"public"."we""ird"."id" = $1');
+    expect(q.text).toContain('_pgrst_t."id" = $1');
+    expect(q.text).toContain('FROM "public"."we""ird" AS _pgrst_t');
     expect(q.text).not.toContain('drop table');
     expect(q.params).toEqual(["1'; drop table x; --", '10', '0']);
-    expect(() => buildRead(table, { select: ['nope'], filters: [], order: [], offset: 0, limit: 1, count: false, stripNulls: false })).toThrow(/does not exist/);
+    expect(() => buildRead(catalog, table, { select: [{ kind: 'field', field: { column: 'nope', path: [] }, alias: null, cast: null, aggregate: null, aggregateCast: null }], filters: [], order: [], offset: 0, limit: 1, count: false, stripNulls: false })).toThrow(/does not exist/);
   });
 });

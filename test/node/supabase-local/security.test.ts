@@ -136,7 +136,7 @@ describe('isolation and lazy databases', () => {
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect((await client(server, name).from('sl_items').select('id', { count: 'exact', head: true })).count).toBe(5);
     const migrations = await sql<{ version: string }>(server, name, 'select version from supabase_migrations.schema_migrations order by version');
-    expect(migrations.map((m) => m.version)).toEqual(['20260101000000_schema', '20260102000000_view']);
+    expect(migrations.map((m) => m.version)).toEqual(['20260101000000_schema', '20260102000000_view', '20260103000000_features']);
   });
 
   it('drops a named database: its memory is freed and the name answers 410 from then on', async () => {
