@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseTxEnd, startLocalSupabase } from './server.ts';
+import { parseMaxUrlBytes, parseTxEnd, startLocalSupabase } from './server.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     'max-rows': { type: 'string' },
     quiet: { type: 'boolean' },
     'db-tx-end': { type: 'string' },
+    'max-url-bytes': { type: 'string' },
+    'db-aggregates-enabled': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -38,6 +40,10 @@ if (values.help === true) {
   --max-rows N        cap on rows returned by any read (default 1000)
   --db-tx-end MODE    commit (default, as on Supabase: Prefer: tx=rollback is ignored),
                       commit-allow-override, rollback, rollback-allow-override (env PGRST_DB_TX_END)
+  --max-url-bytes N   longest URL (path + query, bytes) before the gateway's 414 (env
+                      SUPABASE_MAX_URL_BYTES, default 8192; 0 = no limit)
+  --db-aggregates-enabled  allow count()/sum()/avg()/min()/max() in select (env
+                      PGRST_DB_AGGREGATES_ENABLED=true; off by default, as on Supabase)
   --quiet             no request log`);
   process.exit(0);
 }
@@ -63,8 +69,10 @@ if (seedFile !== undefined && !existsSync(seedFile)) {
 }
 
 let txEnd;
+let maxUrlBytes;
 try {
   txEnd = parseTxEnd(values['db-tx-end'] ?? process.env['PGRST_DB_TX_END']);
+  maxUrlBytes = parseMaxUrlBytes(values['max-url-bytes'] ?? process.env['SUPABASE_MAX_URL_BYTES']);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));
   process.exit(2);
@@ -72,6 +80,8 @@ try {
 
 const server = await startLocalSupabase({
   txEnd,
+  aggregatesEnabled: values['db-aggregates-enabled'] === true || process.env['PGRST_DB_AGGREGATES_ENABLED'] === 'true',
+  maxUrlBytes,
   port,
   migrationsDir,
   ...(values.host !== undefined ? { host: values.host } : {}),

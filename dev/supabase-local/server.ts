@@ -26,7 +26,25 @@ export interface LocalSupabaseOptions {
    * is then ignored; `commit-allow-override` honours it.
    */
   txEnd?: TxEnd;
+  /**
+   * Longest request target (path and query string, in bytes) accepted, like the API gateway in
+   * front of Supabase's PostgREST; longer ones answer 414 with the gateway's HTML body. Default
+   * {@link DEFAULT_MAX_URL_BYTES} (env `SUPABASE_MAX_URL_BYTES`); 0 turns the check off.
+   */
+  maxUrlBytes?: number;
+  /**
+   * PostgREST's `db-aggregates-enabled` (env `PGRST_DB_AGGREGATES_ENABLED`): off by default, as on
+   * Supabase (enabled there with `alter role authenticator set pgrst.db_aggregates_enabled = 'true'`);
+   * off, `count()`/`sum()`… answer 400 PGRST123.
+   */
+  aggregatesEnabled?: boolean;
 }
+
+/** The default URL limit: 8 KiB, nginx's default request-line buffer (`large_client_header_buffers 4 8k`), which gateways such as Kong inherit. */
+export const DEFAULT_MAX_URL_BYTES = 8192;
+
+/** The body a gateway (nginx/Kong) sends with a 414: HTML, not PostgREST's JSON error shape. */
+export const URI_TOO_LONG_BODY = '<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n<center><h1>414 Request-URI Too Large</h1></center>\r\n</body>\r\n</html>\r\n';
 
 /** A running stand-in. */
 export interface LocalSupabase {
@@ -126,11 +144,21 @@ export function parseTxEnd(raw: string | undefined): TxEnd {
   return found;
 }
 
+/** Reads the URL limit (CLI flag or env): a non-negative integer of bytes; unset means {@link DEFAULT_MAX_URL_BYTES}. */
+export function parseMaxUrlBytes(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_MAX_URL_BYTES;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`max-url-bytes must be a non-negative integer (got ${raw})`);
+  return n;
+}
+
 /** Starts the stand-in: an HTTP server answering /rest/v1 and /_dev for the default and named databases. */
 export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Promise<LocalSupabase> {
   const key = options.serviceRoleKey ?? process.env['SUPABASE_SERVICE_ROLE_KEY'] ?? DEFAULT_SERVICE_ROLE_KEY;
   const maxRows = options.maxRows ?? 1000;
   const txEnd = options.txEnd ?? parseTxEnd(process.env['PGRST_DB_TX_END']);
+  const maxUrlBytes = options.maxUrlBytes ?? parseMaxUrlBytes(process.env['SUPABASE_MAX_URL_BYTES']);
+  const aggregatesEnabled = options.aggregatesEnabled ?? process.env['PGRST_DB_AGGREGATES_ENABLED'] === 'true';
   const quiet = options.quiet ?? false;
   const log = (message: string): void => { if (!quiet) console.log(`[supabase-local] ${message}`); };
   const registry = new DatabaseRegistry({
@@ -148,6 +176,12 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
     const url = new URL(req.url ?? '/', 'http://localhost');
     let status = 0;
     try {
+      // The gateway refuses a long URL before anything else (auth, routing) sees the request.
+      if (maxUrlBytes > 0 && Buffer.byteLength(req.url ?? '', 'utf8') > maxUrlBytes) {
+        send(res, 414, { 'Content-Type': 'text/html' }, URI_TOO_LONG_BODY);
+        status = 414;
+        return;
+      }
       if (method === 'OPTIONS') {
         send(res, 204, {
           'Access-Control-Allow-Methods': 'GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS',
@@ -182,7 +216,7 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
         status = sendError(res, decision.error);
         return;
       }
-      const out = await handleRest({ entry, maxRows, txEnd }, {
+      const out = await handleRest({ entry, maxRows, txEnd, aggregatesEnabled }, {
         method,
         resource: r.path,
         search: url.searchParams,
@@ -208,7 +242,8 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
     }
   }
 
-  const server = createServer((req, res) => {
+  // Node refuses request heads over 16 KiB with 431 before any handler runs: leave room above the URL limit.
+  const server = createServer({ maxHeaderSize: Math.max(16 * 1024, maxUrlBytes + 16 * 1024) }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) sendError(res, e);
       else res.destroy();
