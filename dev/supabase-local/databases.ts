@@ -12,9 +12,12 @@ import { ApiError } from './errors.ts';
 import { FaultController, RequestStats } from './faults.ts';
 import { applyMigrations, applySeed } from './migrations.ts';
 
+/** A result row as the driver returns it (dates as text). */
 export type Row = Record<string, unknown>;
+/** A bound parameter: text (untyped, Postgres infers the type) or null. */
 export type Param = string | null;
 
+/** Something that runs SQL: a database or an open transaction. */
 export interface Queryer {
   /** One statement with `$n` parameters (sent untyped, so Postgres infers their types). */
   query(text: string, params?: readonly Param[]): Promise<Row[]>;
@@ -22,6 +25,7 @@ export interface Queryer {
   exec(script: string): Promise<Row[]>;
 }
 
+/** A database connection (PGlite or a `pg` pool) with transactions. */
 export interface Database extends Queryer {
   readonly kind: 'pglite' | 'pg';
   transaction<T>(fn: (tx: Queryer) => Promise<T>): Promise<T>;
@@ -94,6 +98,7 @@ class PGliteDatabase implements Database {
   }
 }
 
+/** Opens an embedded PGlite database (in memory, on disk, or from a snapshot) with the session settings PostgREST uses. */
 export async function openPGlite(options: { dataDir?: string; template?: Blob }): Promise<PGliteDatabase> {
   const wasm = await compiledWasm();
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
@@ -160,6 +165,7 @@ function lastPgRows(r: pg.QueryResult | pg.QueryResult[]): Row[] {
   return r.rows as Row[];
 }
 
+/** Opens a pool on a Postgres server with the session settings PostgREST uses. */
 export function openPg(connectionString: string): PgDatabase {
   const pool = new pg.Pool({ connectionString, max: 5, options: '-c TimeZone=UTC -c DateStyle=ISO,MDY' });
   pool.on('error', () => undefined); // an idle client dying must not crash the dev server
@@ -175,8 +181,10 @@ export function serverDatabaseName(base: string, name: string): string {
 // ---------------------------------------------------------------------------------------------
 // Registry
 
+/** Valid names of named databases (`/db/<name>`). */
 export const DATABASE_NAME = /^[a-z0-9_-]{1,64}$/;
 
+/** How the registry opens databases: migrations, seed, storage. */
 export interface RegistryOptions {
   migrationsDir?: string;
   dataDir?: string;
@@ -185,6 +193,7 @@ export interface RegistryOptions {
   log: (message: string) => void;
 }
 
+/** One database with its schema cache, faults and request stats. */
 export interface DatabaseEntry {
   /** `null` is the default database. */
   name: string | null;
@@ -218,6 +227,7 @@ function makeEntry(name: string | null, db: Database): DatabaseEntry {
   };
 }
 
+/** The default and named databases, created lazily once each. */
 export class DatabaseRegistry {
   private readonly options: RegistryOptions;
   private readonly entries = new Map<string, Promise<DatabaseEntry>>();
@@ -281,7 +291,8 @@ export class DatabaseRegistry {
         const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
         if (exists.length === 0) {
           await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
-            if (e.code !== '42P04') throw e; // created concurrently by someone else
+            // created concurrently by someone else: 42P04, or 23505 when both CREATEs raced on pg_database's unique index
+            if (e.code !== '42P04' && e.code !== '23505') throw e;
           });
         }
         const url = new URL(databaseUrl);

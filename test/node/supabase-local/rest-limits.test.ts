@@ -6,21 +6,24 @@
 // v12 "Tables and Views" > "Filters" suggest POST /rpc for long filters for this reason).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_URL_BYTES, parseMaxUrlBytes, URI_TOO_LONG_BODY, type LocalSupabase } from '../../../dev/supabase-local/server.ts';
-import { client, startFixtureServer } from './helpers.ts';
+import { client, sql, startFixtureServer } from './helpers.ts';
 
 const DB = 'rest_limits';
+/** The second stand-in's database (in Postgres-server mode both share one server). */
+const SMALL_DB = 'rest_limits_small';
 let server: LocalSupabase;
 let small: LocalSupabase;
 
 beforeAll(async () => {
   [server, small] = await Promise.all([startFixtureServer(), startFixtureServer({ maxUrlBytes: 200 })]);
+  await Promise.all([sql(server, DB, 'select 1'), sql(small, SMALL_DB, 'select 1')]); // databases made in the hook, not a test
 });
 
 afterAll(async () => { await Promise.all([server.close(), small.close()]); });
 
 /** A GET whose request target (path + query) is exactly `bytes` long. */
-function targetOf(bytes: number): string {
-  const prefix = `/db/${DB}/rest/v1/sl_items?select=id&name=eq.`;
+function targetOf(bytes: number, db = DB): string {
+  const prefix = `/db/${db}/rest/v1/sl_items?select=id&name=eq.`;
   return prefix + 'x'.repeat(bytes - prefix.length);
 }
 
@@ -49,8 +52,8 @@ describe('gateway URL limit (414)', () => {
 
   it('is configurable: a server started with maxUrlBytes 200 refuses 201 bytes', async () => {
     const key = { apikey: small.serviceRoleKey };
-    expect((await fetch(small.url + targetOf(200), { headers: key })).status).toBe(200);
-    expect((await fetch(small.url + targetOf(201), { headers: key })).status).toBe(414);
+    expect((await fetch(small.url + targetOf(200, SMALL_DB), { headers: key })).status).toBe(200);
+    expect((await fetch(small.url + targetOf(201, SMALL_DB), { headers: key })).status).toBe(414);
   });
 
   it('parses the CLI/env value: default 8192, 0 turns it off, junk is refused', () => {

@@ -16,6 +16,7 @@ let sb: SupabaseClient;
 beforeAll(async () => {
   server = await startFixtureServer();
   sb = client(server, DB);
+  await sql(server, DB, 'select 1'); // create the database within the hook's time budget, not a test's
 });
 
 afterAll(async () => { await server.close(); });
@@ -163,7 +164,10 @@ describe('Prefer: tx= ("Transactions" > db-tx-end; RollbackSpec)', () => {
   describe('with db-tx-end=commit-allow-override', () => {
     let overridable: LocalSupabase;
     const TX_DB = 'rest_tx';
-    beforeAll(async () => { overridable = await startFixtureServer({ txEnd: 'commit-allow-override' }); });
+    beforeAll(async () => {
+      overridable = await startFixtureServer({ txEnd: 'commit-allow-override' });
+      await sql(overridable, TX_DB, 'select 1');
+    });
     afterAll(async () => { await overridable.close(); });
 
     it('rolls back an insert, an update and a delete while answering as if committed', async () => {
