@@ -3,6 +3,7 @@
 
 import type { Queryer } from './databases.ts';
 
+/** A column of a table or view, from pg_attribute. */
 export interface ColumnInfo {
   name: string;
   type: string;
@@ -35,12 +36,14 @@ export interface ForeignKey {
   refColumns: string[];
 }
 
+/** An input argument of a function. */
 export interface FunctionArg {
   name: string;
   type: string;
   hasDefault: boolean;
 }
 
+/** A function of the `public` schema callable through /rpc. */
 export interface FunctionInfo {
   name: string;
   /** Input arguments in declaration order. */

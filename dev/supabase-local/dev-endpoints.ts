@@ -5,6 +5,7 @@ import { ApiError, invalidBody, toApiError } from './errors.ts';
 import { parseFaultConfig } from './faults.ts';
 import { firstKeyword, splitStatements } from './sql-split.ts';
 
+/** Status and JSON body of a /_dev answer. */
 export interface DevResponse {
   status: number;
   body: string;
@@ -73,6 +74,7 @@ export async function runDevSql(entry: DatabaseEntry, body: string): Promise<Dev
   }
 }
 
+/** Serves one /_dev request (sql, faults, stats) of a database. */
 export async function handleDev(entry: DatabaseEntry, method: string, path: string, body: string): Promise<DevResponse> {
   try {
     if (path === '/_dev/sql' && method === 'POST') return await runDevSql(entry, body);

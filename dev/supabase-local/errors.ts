@@ -44,6 +44,7 @@ export function parseError(message: string, details: string | null = null): ApiE
   return new ApiError(400, 'PGRST100', message, details);
 }
 
+/** PGRST205 (404): the table or view is not in the schema cache. */
 export function tableNotFound(table: string): ApiError {
   return new ApiError(
     404,
@@ -54,6 +55,7 @@ export function tableNotFound(table: string): ApiError {
   );
 }
 
+/** 42703 (400): a column the relation does not have, worded like Postgres's error. */
 export function columnNotFound(table: string, column: string): ApiError {
   return new ApiError(400, '42703', `column ${table}.${column} does not exist`, null, null);
 }
@@ -63,6 +65,7 @@ export function payloadColumnNotFound(table: string, column: string): ApiError {
   return new ApiError(400, 'PGRST204', `Could not find the '${column}' column of '${table}' in the schema cache`);
 }
 
+/** PGRST202 (404): no function with that name and these argument names. */
 export function functionNotFound(fn: string, argNames: string[]): ApiError {
   const sig = argNames.length ? `(${argNames.join(', ')})` : ' without parameters';
   return new ApiError(
@@ -74,18 +77,22 @@ export function functionNotFound(fn: string, argNames: string[]): ApiError {
   );
 }
 
+/** PGRST102 (400): the body is not acceptable JSON. */
 export function invalidBody(message: string): ApiError {
   return new ApiError(400, 'PGRST102', message);
 }
 
+/** PGRST301 (401): no key in the request. */
 export function unauthorized(): ApiError {
   return new ApiError(401, 'PGRST301', 'No API key found in request', null, 'No `apikey` request header or url param was found.');
 }
 
+/** PGRST301 (401): a key other than the service-role key. */
 export function invalidKey(): ApiError {
   return new ApiError(401, 'PGRST301', 'Invalid API key', null, 'Double check your Supabase `anon` or `service_role` API key.');
 }
 
+/** PGRST116 (406): a singular response (`.single()`) with other than one row, worded as in PostgREST v12. */
 export function singularityError(rows: number): ApiError {
   return new ApiError(
     406,

@@ -4,6 +4,7 @@
 
 import { ApiError } from './errors.ts';
 
+/** The faults injected into one database's /rest/v1 requests (`PUT /_dev/faults`). */
 export interface FaultConfig {
   /** Probability 0..1 of answering `errorStatus` instead of running the request. */
   errorRate?: number;
@@ -23,6 +24,7 @@ export interface FaultConfig {
   count?: number;
 }
 
+/** What happens to one request: nothing, an injected error, or a dropped connection. */
 export type FaultDecision =
   | { kind: 'none'; latencyMs: number; responseDelayMs?: number }
   | { kind: 'error'; latencyMs: number; error: ApiError }
@@ -81,6 +83,7 @@ export function parseFaultConfig(body: unknown): FaultConfig {
   return config;
 }
 
+/** Holds a database's fault config and decides per request. */
 export class FaultController {
   private config: FaultConfig | null = null;
   private remaining: number | null = null;

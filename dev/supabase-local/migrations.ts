@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from './databases.ts';
 
+/** A migration file and its version (the file name without `.sql`). */
 export interface MigrationFile {
   version: string;
   path: string;
@@ -36,12 +37,14 @@ CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 );`;
 
+/** What applying the migrations did. */
 export interface MigrationResult {
   /** True when the bookkeeping table did not exist yet, i.e. the database is brand new. */
   fresh: boolean;
   applied: string[];
 }
 
+/** Applies the migration files the database has not recorded yet, each in a transaction. */
 export async function applyMigrations(db: Database, dir: string | undefined): Promise<MigrationResult> {
   const existed = await db.query(`SELECT (to_regclass('supabase_migrations.schema_migrations') IS NOT NULL)::text AS present`);
   const fresh = existed[0]?.['present'] !== 'true';
@@ -61,6 +64,7 @@ export async function applyMigrations(db: Database, dir: string | undefined): Pr
   return { fresh, applied };
 }
 
+/** Runs the seed file (once, for a brand-new database) in a transaction. */
 export async function applySeed(db: Database, seedFile: string | undefined): Promise<void> {
   if (seedFile === undefined) return;
   const sql = await readFile(seedFile, 'utf8');

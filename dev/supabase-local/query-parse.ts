@@ -41,7 +41,9 @@ export const QUANTIFIABLE: ReadonlySet<string> = new Set(['eq', 'gt', 'gte', 'lt
 /** Full-text search operators and their tsquery function. */
 export const FTS_FUNCTIONS: Readonly<Record<string, string>> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' };
 
+/** A filter operator name (`eq`, `cs`, `fts`, …). */
 export type FilterOp = string;
+/** The values `is.` accepts. */
 export type IsValue = 'null' | 'not_null' | 'true' | 'false' | 'unknown';
 
 /** One step of a JSON path: `->key` (json) or `->>key` (text); an integer key indexes an array. */

@@ -88,6 +88,7 @@ export function preferenceApplied(prefs: Preferences, which: readonly AppliedPre
   return parts.length > 0 ? parts.join(', ') : null;
 }
 
+/** The rows a `Range` header asks for. */
 export interface RequestedRange {
   offset: number;
   limit: number | null;
@@ -114,8 +115,10 @@ export function effectiveRange(header: RequestedRange | null, limit: number | nu
   return { offset: start, limit: Math.min(...limits) };
 }
 
+/** A JSON array of rows, or one object (`application/vnd.pgrst.object+json`). */
 export type ResponseShape = 'array' | 'object';
 
+/** What the `Accept` header asks for. */
 export interface AcceptInfo {
   shape: ResponseShape;
   stripNulls: boolean;

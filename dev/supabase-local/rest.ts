@@ -12,6 +12,7 @@ import {
 } from './request-headers.ts';
 import { buildDelete, buildInsert, buildRead, buildRpc, buildUpdate, type SqlQuery } from './sql-build.ts';
 
+/** A /rest/v1 request as rest.ts needs it (decoupled from node:http). */
 export interface RestRequest {
   method: string;
   /** What follows /rest/v1/, e.g. `prospects` or `rpc/my_fn`. */
@@ -22,6 +23,7 @@ export interface RestRequest {
   body: string;
 }
 
+/** The answer to a /rest/v1 request. */
 export interface RestResponse {
   status: number;
   headers: Record<string, string>;

@@ -10,6 +10,7 @@ import { columnNotFound, parseError, payloadColumnNotFound } from './errors.ts';
 import type { EmbedParams, FilterNode, OrderTerm, SelectList } from './query-parse.ts';
 import { buildContext, orderSql, Params, quoteIdent, selectSql, tableRef, tableScope, whereSql, type Scope } from './select-build.ts';
 
+/** Re-exported for callers (and tests) that build SQL through this module. */
 export { Params, quoteIdent, tableRef } from './select-build.ts';
 
 /** A statement and its parameters. */

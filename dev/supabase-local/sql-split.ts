@@ -1,6 +1,7 @@
 // Splits an SQL script into statements on top-level semicolons, respecting quotes
 // ('…', "…", E'…'), dollar quotes ($$…$$, $tag$…$tag$) and comments (--, nested /* */).
 
+/** Splits a script into its statements (empty ones dropped). */
 export function splitStatements(script: string): string[] {
   const out: string[] = [];
   let start = 0;

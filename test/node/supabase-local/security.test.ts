@@ -105,6 +105,29 @@ describe('SQL injection', () => {
     expect(await itemCount()).toBe(3);
   });
 
+  it('JSON path keys, casts, aliases, embed names and hints, fts configs and quantified values never reach SQL as text', async () => {
+    const drop = 'x\'); drop table sl_owners; --';
+    const attempts = [
+      `select=${encodeURIComponent(`id,meta->${drop}`)}`,
+      `select=${encodeURIComponent(`id,meta->>"${drop}"`)}`,
+      `${encodeURIComponent(`meta->>${drop}`)}=eq.1`,
+      `select=${encodeURIComponent('id::text;drop table sl_owners')}`,
+      `select=${encodeURIComponent('id::int) from sl_owners; drop table sl_owners; --')}`,
+      `select=${encodeURIComponent('"a""; drop table sl_owners; --":id')}`,
+      `select=${encodeURIComponent('id,sl_owners!"x; drop table sl_owners"(name)')}`,
+      `select=${encodeURIComponent('id,"sl_owners; drop table sl_owners"(name)')}`,
+      `name=${encodeURIComponent(`fts(english'); drop table sl_owners; --).x`)}`,
+      `name=${encodeURIComponent(`like(any).{${drop}}`)}`,
+      `order=${encodeURIComponent(`meta->${drop}.desc`)}`,
+    ];
+    for (const qs of attempts) {
+      const res = await raw(server, DB, `/rest/v1/sl_items?${qs}`);
+      expect(res.status, qs).toBeLessThan(500);
+    }
+    expect(await tablesExist()).toBe(true);
+    expect(await itemCount()).toBe(3);
+  });
+
   it('rpc names and argument names are looked up in the catalog', async () => {
     const sb = client(server, DB);
     expect((await sb.rpc('sl_add"(1,2); drop table sl_owners; --', {})).status).toBe(404);
