@@ -1,7 +1,8 @@
 // Pure parsing/building units of the stand-in: query syntax, headers, SQL splitting, SQL building.
 import { describe, expect, it } from 'vitest';
 import type { TableInfo } from '../../../dev/supabase-local/catalog.ts';
-import { parseLogicTree, parseOrder, parseQuery, parseTopFilter } from '../../../dev/supabase-local/query-parse.ts';
+import { parseField, parseLogicTree, parseOrder, parseQuery, parseTopFilter } from '../../../dev/supabase-local/query-parse.ts';
+import { outputName, parseSelect } from '../../../dev/supabase-local/select-parse.ts';
 import { effectiveRange, parsePrefer, parseRangeHeader } from '../../../dev/supabase-local/request-headers.ts';
 import { buildRead, quoteIdent } from '../../../dev/supabase-local/sql-build.ts';
 import { splitStatements } from '../../../dev/supabase-local/sql-split.ts';
@@ -49,6 +50,53 @@ describe('query-parse', () => {
     expect(q.filters).toHaveLength(1);
     expect(() => parseQuery(new URLSearchParams('id=between.1'))).toThrow(/failed to parse/);
     expect(() => parseLogicTree('or', false, '(a.eq.1,b.eq.2')).toThrow(/failed to parse logic tree/);
+  });
+});
+
+describe('select-parse', () => {
+  it('parses renames, casts, JSON paths, aggregates and embeds', () => {
+    expect(parseSelect('*')).toBeNull();
+    expect(parseSelect('heading:title,id::text,meta->a->>b,first:meta->list->0')).toEqual([
+      { kind: 'field', field: { column: 'title', path: [] }, alias: 'heading', cast: null, aggregate: null, aggregateCast: null },
+      { kind: 'field', field: { column: 'id', path: [] }, alias: null, cast: 'text', aggregate: null, aggregateCast: null },
+      { kind: 'field', field: { column: 'meta', path: [{ arrow: '->', key: 'a', index: false }, { arrow: '->>', key: 'b', index: false }] }, alias: null, cast: null, aggregate: null, aggregateCast: null },
+      { kind: 'field', field: { column: 'meta', path: [{ arrow: '->', key: 'list', index: false }, { arrow: '->', key: '0', index: true }] }, alias: 'first', cast: null, aggregate: null, aggregateCast: null },
+    ]);
+    expect(parseSelect('n:count(),meta->n::int.sum()::text')).toEqual([
+      { kind: 'field', field: null, alias: 'n', cast: null, aggregate: 'count', aggregateCast: null },
+      { kind: 'field', field: { column: 'meta', path: [{ arrow: '->', key: 'n', index: false }] }, alias: null, cast: 'int', aggregate: 'sum', aggregateCast: 'text' },
+    ]);
+    expect(parseSelect('id,owner:sl_owners!owner_fk!inner(name,sl_x(*)),sl_y()')).toEqual([
+      { kind: 'field', field: { column: 'id', path: [] }, alias: null, cast: null, aggregate: null, aggregateCast: null },
+      { kind: 'embed', relation: 'sl_owners', alias: 'owner', hint: 'owner_fk', joinType: 'inner', select: [
+        { kind: 'field', field: { column: 'name', path: [] }, alias: null, cast: null, aggregate: null, aggregateCast: null },
+        { kind: 'embed', relation: 'sl_x', alias: null, hint: null, joinType: null, select: null },
+      ] },
+      { kind: 'embed', relation: 'sl_y', alias: null, hint: null, joinType: null, select: [] },
+    ]);
+  });
+
+  it('names outputs like PostgREST and rejects what it cannot express safely', () => {
+    const names = (parseSelect('a->b->>c,d->1,e->x->2,f::text,g.max()') ?? []).map((i) => (i.kind === 'field' ? outputName(i) : ''));
+    expect(names).toEqual(['c', 'd', 'x', 'f', 'max']);
+    expect(() => parseSelect('id::text;drop')).toThrow(/failed to parse select/);
+    expect(() => parseSelect('...rel(a)')).toThrow(/failed to parse select/);
+    expect(() => parseSelect('rel(a')).toThrow(/failed to parse select/);
+    expect(parseField('"we.ird"->k', 'x')).toEqual({ column: 'we.ird', path: [{ arrow: '->', key: 'k', index: false }] });
+  });
+
+  it('parses operators with modifiers, embedded parameters and array literals in logic trees', () => {
+    expect(parseTopFilter('fts', 'not.wfts(english).fat cats')).toEqual({ kind: 'cond', column: 'fts', negated: true, op: 'wfts', value: 'fat cats', config: 'english' });
+    expect(parseTopFilter('body', 'like(all).{a*,*b}')).toEqual({ kind: 'cond', column: 'body', negated: false, op: 'like', value: '{a*,*b}', quantifier: 'all' });
+    expect(() => parseTopFilter('x', 'cs(any).{1}')).toThrow(/failed to parse filter/);
+    expect(parseLogicTree('or', false, '(tags.cs.{a,b},meta->>k.eq.v)').children).toEqual([
+      { kind: 'cond', column: 'tags', negated: false, op: 'cs', value: '{a,b}' },
+      { kind: 'cond', column: 'meta', path: [{ arrow: '->>', key: 'k', index: false }], negated: false, op: 'eq', value: 'v' },
+    ]);
+    const q = parseQuery(new URLSearchParams('select=id,items(id)&items.qty=gt.1&items.order=id.desc&items.limit=2&items.or=(id.eq.1)'));
+    expect(q.embedded.get('items')).toMatchObject({ limit: 2, order: [{ column: 'id', direction: 'desc' }] });
+    expect(q.embedded.get('items')?.filters).toHaveLength(2);
+    expect(q.filters).toHaveLength(0);
   });
 });
 
