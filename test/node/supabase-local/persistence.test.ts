@@ -44,7 +44,7 @@ describe('file-backed databases', () => {
     } finally {
       await second.close();
     }
-  });
+  }, 90_000); // two file-backed initdb runs: ~20 s alone, past 30 s when the whole suite shares two cores
 
   it('tolerates a missing migrations directory', async () => {
     const s = await startLocalSupabase({ port: 0, migrationsDir: join(tmpdir(), 'definitely-missing-dir-for-supabase-local'), quiet: true });
