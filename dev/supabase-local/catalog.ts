@@ -53,6 +53,8 @@ export interface FunctionInfo {
   returnKind: 'scalar' | 'composite' | 'void';
   /** Column names of a composite result. */
   resultColumns: string[];
+  /** `v`olatile, `s`table or `i`mmutable: PostgREST runs all but volatile POST calls read-only. */
+  volatility: 'v' | 's' | 'i';
 }
 
 /** The schema cache of one database. */
@@ -92,6 +94,7 @@ const FUNCTIONS_SQL = `
 SELECT coalesce(json_agg(json_build_object(
   'name', p.proname,
   'returnsSet', p.proretset,
+  'volatility', p.provolatile,
   'returnType', format_type(p.prorettype, NULL),
   'typtype', t.typtype,
   'nDefaults', p.pronargdefaults,
@@ -121,6 +124,7 @@ interface RawTable { name: string; columns: ColumnInfo[]; primaryKey: string[]; 
 interface RawFunction {
   name: string;
   returnsSet: boolean;
+  volatility: 'v' | 's' | 'i';
   returnType: string;
   typtype: string;
   nDefaults: number;
@@ -154,7 +158,7 @@ export async function loadCatalog(db: Queryer): Promise<Catalog> {
     if (f.returnType === 'void') returnKind = 'void';
     else if (f.typtype === 'c') { returnKind = 'composite'; resultColumns = f.rowColumns; }
     else if (f.returnType === 'record' && outputs.length > 0) { returnKind = 'composite'; resultColumns = outputs.map((o) => o.name); }
-    const info: FunctionInfo = { name: f.name, args, returnsSet: f.returnsSet, returnKind, resultColumns };
+    const info: FunctionInfo = { name: f.name, args, returnsSet: f.returnsSet, returnKind, resultColumns, volatility: f.volatility };
     const list = functions.get(f.name) ?? [];
     list.push(info);
     functions.set(f.name, list);

@@ -343,6 +343,9 @@ async function handleRpc(ctx: RestContext, req: RestRequest, db: Queryer, prefs:
     fn = resolveFunction(catalog, fnName, argNames);
   }
   if (fn === null) throw functionNotFound(fnName, argNames);
+  // PostgREST's access modes ("Transactions"): GET/HEAD calls, and POST calls of stable or
+  // immutable functions, run READ ONLY, so a function that writes fails (25006 → 405) as there.
+  if (method !== 'POST' || fn.volatility !== 'v') await db.query('SET TRANSACTION READ ONLY');
   // PostgREST honours the Range header on GET/HEAD calls only; limit/offset always.
   const rangeHeader = method === 'POST' ? null : parseRangeHeader(req.header('range'));
   const range = effectiveRange(rangeHeader, q.limit, q.offset, ctx.maxRows);

@@ -1,7 +1,8 @@
 // Conformance of function calls with counts: `Prefer: count=exact` on POST, GET and HEAD, for
 // set-returning, scalar and void functions, read by supabase-js's `rpc(fn, args, { count, head, get })`.
-// References: docs.postgrest.org/en/v12 "Functions as RPC" and "Pagination and Count" > Exact
-// Count; PostgREST's test/spec/Feature/Query/RpcSpec.hs ("includes total count if requested",
+// Also the access modes of calls (GET/HEAD and non-volatile functions run READ ONLY).
+// References: docs.postgrest.org/en/v12 "Functions as RPC", "Transactions" > Access Mode, and
+// "Pagination and Count" > Exact Count; PostgREST's test/spec/Feature/Query/RpcSpec.hs ("includes total count if requested",
 // "includes exact count of 1 for functions that return a single scalar", "ignores Range header
 // when method is different than GET").
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -81,5 +82,21 @@ describe('count=exact on functions returning one value', () => {
   it('return=minimal does not drop an rpc body (PostgREST v12 ignores it for functions)', async () => {
     const res = await call('POST', 'sl_add', 'return=minimal', { a: 1, b: 1 });
     expect([res.status, await res.text(), res.headers.get('preference-applied')]).toEqual([200, '2', null]);
+  });
+});
+
+describe('access mode ("Transactions" > Access Mode on Functions)', () => {
+  it('a volatile function writes through POST; through GET it fails with 405 25006', async () => {
+    const post = await call('POST', 'sl_bump', null, { p_id: 1 });
+    expect([post.status, await post.text()]).toEqual([200, '1']);
+    const get = await call('GET', 'sl_bump?p_id=1', null);
+    expect([get.status, await get.json()]).toEqual([405, { code: '25006', message: 'cannot execute UPDATE in a read-only transaction', details: null, hint: null }]);
+    expect(await sql(server, DB, 'select qty from sl_items where id = 1')).toEqual([{ qty: 1 }]);
+  });
+
+  it('POST of a stable or immutable function, and every GET/HEAD call, run READ ONLY', async () => {
+    expect((await sb.rpc('sl_tx_mode')).data).toBe('off');
+    expect((await sb.rpc('sl_tx_mode', {}, { get: true })).data).toBe('on');
+    expect((await sb.rpc('sl_tx_mode_stable')).data).toBe('on');
   });
 });
