@@ -21,6 +21,8 @@ export interface ApplyConflict {
 export interface ApplyResult {
   applied: number;
   conflicts: ApplyConflict[];
+  /** Rows the page's tombstones deleted. */
+  deleted: number;
 }
 
 /** A pulled delete: the row id and when Supabase deleted it (canonical). */
@@ -105,26 +107,35 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
 }
 
 /**
- * Applies Supabase's rows to D1 in one fenced batch (one transaction), invisible to the outbox
- * triggers. Two-way tables keep a newer D1 version (last-write-wins) and report it as a
- * conflict; pull-only replicas always take Supabase's row.
+ * Applies Supabase's rows, then its deletes, to D1 in one fenced batch (one transaction, one
+ * round trip), invisible to the outbox triggers. Two-way tables keep a newer D1 version
+ * (last-write-wins) and report it as a conflict; pull-only replicas always take Supabase's row.
+ * A row written after its delete stays.
  */
-export async function applyPulledRows(db: D1Database, entity: EntityDefinition, rows: readonly Row[], fence: Fence): Promise<ApplyResult> {
-  if (rows.length === 0) return { applied: 0, conflicts: [] };
+export async function applyPulledRows(
+  db: D1Database, entity: EntityDefinition, rows: readonly Row[], fence: Fence, tombstones: readonly Tombstone[] = [],
+): Promise<ApplyResult> {
+  if (rows.length === 0 && tombstones.length === 0) return { applied: 0, conflicts: [], deleted: 0 };
   const s = pullStatements(entity);
   const payload = JSON.stringify(rows);
-  const lww = pushes(entity);
+  const lww = pushes(entity) && rows.length > 0;
+  const upsert = rows.length === 0 ? [] : [lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload)];
+  const del = tombstones.length === 0 ? [] : [db.prepare(s.tombstones).bind(JSON.stringify(tombstones))];
   const results = await fencedBatch(db, fence, [
     db.prepare(GUARD_ON),
     ...(lww ? [db.prepare(s.conflicts).bind(payload)] : []),
-    lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload),
+    ...upsert,
+    ...del,
     db.prepare(GUARD_OFF),
   ]);
-  const [conflicts, upsert] = lww ? [results[1], results[2]] : [undefined, results[1]];
-  const found = (conflicts?.results ?? []) as { id: string; replica_ts: string; incoming_ts: string }[];
+  let at = 1;
+  const found = (lww ? (results[at++]?.results ?? []) : []) as { id: string; replica_ts: string; incoming_ts: string }[];
+  const applied = upsert.length > 0 ? (results[at++]?.meta.changes ?? 0) : 0;
+  const deleted = del.length > 0 ? (results[at]?.meta.changes ?? 0) : 0;
   return {
-    applied: upsert?.meta.changes ?? 0,
+    applied,
     conflicts: found.map((c) => ({ id: c.id, replicaTs: c.replica_ts, incomingTs: c.incoming_ts })),
+    deleted,
   };
 }
 
@@ -162,13 +173,7 @@ export async function applyRepairRows(
 
 /** Applies Supabase's deletes in one fenced batch, invisible to the outbox triggers; a row written after the delete stays. */
 export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[], fence: Fence): Promise<number> {
-  if (tombstones.length === 0) return 0;
-  const [, del] = await fencedBatch(db, fence, [
-    db.prepare(GUARD_ON),
-    db.prepare(pullStatements(entity).tombstones).bind(JSON.stringify(tombstones)),
-    db.prepare(GUARD_OFF),
-  ]);
-  return del?.meta.changes ?? 0;
+  return (await applyPulledRows(db, entity, [], fence, tombstones)).deleted;
 }
 
 /** One row's pending change from the outbox: its current D1 row, or null when deleted. */
