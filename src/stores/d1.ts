@@ -8,6 +8,7 @@ import { LeaseLostError } from '../lease/lease.ts';
 import type { Row } from '../sync/rows.ts';
 import type { RunStats } from '../sync/run.ts';
 import { columnNames } from '../sync/rows.ts';
+import { jsonChunks } from './json-chunks.ts';
 import { ident } from './sql.ts';
 
 /** A pulled row that lost to a newer D1 version under last-write-wins. */
@@ -117,21 +118,24 @@ export async function applyPulledRows(
 ): Promise<ApplyResult> {
   if (rows.length === 0 && tombstones.length === 0) return { applied: 0, conflicts: [], deleted: 0 };
   const s = pullStatements(entity);
-  const payload = JSON.stringify(rows);
-  const lww = pushes(entity) && rows.length > 0;
-  const upsert = rows.length === 0 ? [] : [lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload)];
-  const del = tombstones.length === 0 ? [] : [db.prepare(s.tombstones).bind(JSON.stringify(tombstones))];
-  const results = await fencedBatch(db, fence, [
-    db.prepare(GUARD_ON),
+  const lww = pushes(entity);
+  // One conflicts read and one upsert per chunk: a page of large rows stays under D1's cap on a bound value.
+  const chunks = jsonChunks(rows);
+  const perChunk = chunks.flatMap((payload) => [
     ...(lww ? [db.prepare(s.conflicts).bind(payload)] : []),
-    ...upsert,
-    ...del,
-    db.prepare(GUARD_OFF),
+    lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload),
   ]);
-  let at = 1;
-  const found = (lww ? (results[at++]?.results ?? []) : []) as { id: string; replica_ts: string; incoming_ts: string }[];
-  const applied = upsert.length > 0 ? (results[at++]?.meta.changes ?? 0) : 0;
-  const deleted = del.length > 0 ? (results[at]?.meta.changes ?? 0) : 0;
+  const del = jsonChunks(tombstones).map((payload) => db.prepare(s.tombstones).bind(payload));
+  const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...perChunk, ...del, db.prepare(GUARD_OFF)]);
+  const found: { id: string; replica_ts: string; incoming_ts: string }[] = [];
+  let applied = 0;
+  let deleted = 0;
+  let at = 1; // after the guard
+  for (let i = 0; i < chunks.length; i++) {
+    if (lww) found.push(...((results[at++]?.results ?? []) as typeof found));
+    applied += results[at++]?.meta.changes ?? 0;
+  }
+  for (let i = 0; i < del.length; i++) deleted += results[at++]?.meta.changes ?? 0;
   return {
     applied,
     conflicts: found.map((c) => ({ id: c.id, replicaTs: c.replica_ts, incomingTs: c.incoming_ts })),
@@ -163,12 +167,9 @@ export async function applyRepairRows(
     `WHERE c.${ident(entity.cursorColumn)} IS j.value ->> '$.__seen' ` +
     `ON CONFLICT (${key}) DO UPDATE SET ${updates}`;
   const payload = rows.map((r) => ({ ...r, __seen: seen[String(r[entity.key])] ?? null }));
-  const [, upsert] = await fencedBatch(db, fence, [
-    db.prepare(GUARD_ON),
-    db.prepare(sql).bind(JSON.stringify(payload)),
-    db.prepare(GUARD_OFF),
-  ]);
-  return upsert?.meta.changes ?? 0;
+  const upserts = jsonChunks(payload).map((chunk) => db.prepare(sql).bind(chunk));
+  const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...upserts, db.prepare(GUARD_OFF)]);
+  return results.slice(1, 1 + upserts.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0);
 }
 
 /** Applies Supabase's deletes in one fenced batch, invisible to the outbox triggers; a row written after the delete stays. */
