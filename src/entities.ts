@@ -51,7 +51,7 @@ const prospects: EntityDefinition = {
   key: 'id',
   cursorColumn: 'updated_at',
   direction: 'both',
-  pageSize: 500,
+  pageSize: 1000,
   conflictPolicy: 'last-write-wins',
   tombstones: true,
   columns: {
@@ -82,7 +82,7 @@ const campaigns: EntityDefinition = {
   key: 'id',
   cursorColumn: 'updated_at',
   direction: 'pull',
-  pageSize: 500,
+  pageSize: 1000,
   conflictPolicy: 'last-write-wins',
   tombstones: true,
   columns: {
@@ -104,7 +104,7 @@ const mailboxes: EntityDefinition = {
   key: 'id',
   cursorColumn: 'updated_at',
   direction: 'pull',
-  pageSize: 500,
+  pageSize: 1000,
   conflictPolicy: 'last-write-wins',
   tombstones: true,
   columns: {
@@ -129,7 +129,7 @@ const emails: EntityDefinition = {
   cursorColumn: 'updated_at',
   direction: 'push',
   // A push page travels in the body of one request (sync_apply_push), so no URL limits it.
-  pageSize: 500,
+  pageSize: 1000,
   conflictPolicy: 'source-wins',
   tombstones: false,
   columns: {

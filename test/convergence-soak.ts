@@ -1,12 +1,15 @@
 // npm run test:soak: the convergence harness (test/worker/convergence.test.ts) over 500 seeds
-// (CONVERGENCE_CASES, from CONVERGENCE_FIRST_SEED), in vitest processes of 125 seeds
+// (CONVERGENCE_CASES, from CONVERGENCE_FIRST_SEED), in vitest processes of 25 seeds
 // (CONVERGENCE_CHUNK), two of them at a time (CONVERGENCE_PARALLEL), then one summary line and
 // test-results/convergence-summary.json over all of them.
 //
 // Why chunks: one workerd isolate cannot host the whole soak. @cloudflare/vitest-pool-workers
 // wraps its Durable Object wrapper class's prototype in one more Proxy for every instance it
 // constructs (createProxyPrototypeClass), and every case constructs several coordinators (new
-// ones, and again after each crash); after about 250 cases every RPC overflows the stack.
+// ones, and again after each crash); every RPC walks that chain, so a case gets slower the more
+// cases its process ran before (measured: 1.4 s a case over the first 20, 3.2 s by the 100th),
+// and after about 250 cases every RPC overflows the stack. Small chunks keep every case near
+// the fast end; a process costs about 7 s to start.
 // Why two at a time: a case spends much of its time waiting (retry backoff, Retry-After, planted
 // latency), so a second process uses what the first leaves idle. Each process starts its own
 // stand-in on a free port; their output goes to test-results/convergence-soak/*.log.
@@ -24,7 +27,7 @@ function count(name: string, fallback: number): number {
 }
 
 const cases = count('CONVERGENCE_CASES', 500);
-const chunk = count('CONVERGENCE_CHUNK', 125);
+const chunk = count('CONVERGENCE_CHUNK', 25);
 const parallel = count('CONVERGENCE_PARALLEL', 2);
 const firstSeed = count('CONVERGENCE_FIRST_SEED', 1);
 const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');

@@ -8,6 +8,7 @@ import { LeaseLostError } from '../lease/lease.ts';
 import type { Row } from '../sync/rows.ts';
 import type { RunStats } from '../sync/run.ts';
 import { columnNames } from '../sync/rows.ts';
+import { jsonChunks } from './json-chunks.ts';
 import { ident } from './sql.ts';
 
 /** A pulled row that lost to a newer D1 version under last-write-wins. */
@@ -21,6 +22,8 @@ export interface ApplyConflict {
 export interface ApplyResult {
   applied: number;
   conflicts: ApplyConflict[];
+  /** Rows the page's tombstones deleted. */
+  deleted: number;
 }
 
 /** A pulled delete: the row id and when Supabase deleted it (canonical). */
@@ -105,26 +108,38 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
 }
 
 /**
- * Applies Supabase's rows to D1 in one fenced batch (one transaction), invisible to the outbox
- * triggers. Two-way tables keep a newer D1 version (last-write-wins) and report it as a
- * conflict; pull-only replicas always take Supabase's row.
+ * Applies Supabase's rows, then its deletes, to D1 in one fenced batch (one transaction, one
+ * round trip), invisible to the outbox triggers. Two-way tables keep a newer D1 version
+ * (last-write-wins) and report it as a conflict; pull-only replicas always take Supabase's row.
+ * A row written after its delete stays.
  */
-export async function applyPulledRows(db: D1Database, entity: EntityDefinition, rows: readonly Row[], fence: Fence): Promise<ApplyResult> {
-  if (rows.length === 0) return { applied: 0, conflicts: [] };
+export async function applyPulledRows(
+  db: D1Database, entity: EntityDefinition, rows: readonly Row[], fence: Fence, tombstones: readonly Tombstone[] = [],
+): Promise<ApplyResult> {
+  if (rows.length === 0 && tombstones.length === 0) return { applied: 0, conflicts: [], deleted: 0 };
   const s = pullStatements(entity);
-  const payload = JSON.stringify(rows);
   const lww = pushes(entity);
-  const results = await fencedBatch(db, fence, [
-    db.prepare(GUARD_ON),
+  // One conflicts read and one upsert per chunk: a page of large rows stays under D1's cap on a bound value.
+  const chunks = jsonChunks(rows);
+  const perChunk = chunks.flatMap((payload) => [
     ...(lww ? [db.prepare(s.conflicts).bind(payload)] : []),
     lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload),
-    db.prepare(GUARD_OFF),
   ]);
-  const [conflicts, upsert] = lww ? [results[1], results[2]] : [undefined, results[1]];
-  const found = (conflicts?.results ?? []) as { id: string; replica_ts: string; incoming_ts: string }[];
+  const del = jsonChunks(tombstones).map((payload) => db.prepare(s.tombstones).bind(payload));
+  const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...perChunk, ...del, db.prepare(GUARD_OFF)]);
+  const found: { id: string; replica_ts: string; incoming_ts: string }[] = [];
+  let applied = 0;
+  let deleted = 0;
+  let at = 1; // after the guard
+  for (let i = 0; i < chunks.length; i++) {
+    if (lww) found.push(...((results[at++]?.results ?? []) as typeof found));
+    applied += results[at++]?.meta.changes ?? 0;
+  }
+  for (let i = 0; i < del.length; i++) deleted += results[at++]?.meta.changes ?? 0;
   return {
-    applied: upsert?.meta.changes ?? 0,
+    applied,
     conflicts: found.map((c) => ({ id: c.id, replicaTs: c.replica_ts, incomingTs: c.incoming_ts })),
+    deleted,
   };
 }
 
@@ -152,23 +167,14 @@ export async function applyRepairRows(
     `WHERE c.${ident(entity.cursorColumn)} IS j.value ->> '$.__seen' ` +
     `ON CONFLICT (${key}) DO UPDATE SET ${updates}`;
   const payload = rows.map((r) => ({ ...r, __seen: seen[String(r[entity.key])] ?? null }));
-  const [, upsert] = await fencedBatch(db, fence, [
-    db.prepare(GUARD_ON),
-    db.prepare(sql).bind(JSON.stringify(payload)),
-    db.prepare(GUARD_OFF),
-  ]);
-  return upsert?.meta.changes ?? 0;
+  const upserts = jsonChunks(payload).map((chunk) => db.prepare(sql).bind(chunk));
+  const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...upserts, db.prepare(GUARD_OFF)]);
+  return results.slice(1, 1 + upserts.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0);
 }
 
 /** Applies Supabase's deletes in one fenced batch, invisible to the outbox triggers; a row written after the delete stays. */
 export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[], fence: Fence): Promise<number> {
-  if (tombstones.length === 0) return 0;
-  const [, del] = await fencedBatch(db, fence, [
-    db.prepare(GUARD_ON),
-    db.prepare(pullStatements(entity).tombstones).bind(JSON.stringify(tombstones)),
-    db.prepare(GUARD_OFF),
-  ]);
-  return del?.meta.changes ?? 0;
+  return (await applyPulledRows(db, entity, [], fence, tombstones)).deleted;
 }
 
 /** One row's pending change from the outbox: its current D1 row, or null when deleted. */

@@ -8,7 +8,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import type { EntityDefinition } from '../entities.ts';
 import { LeaseLostError } from '../lease/lease.ts';
-import { afterCursorFilter, type Cursor } from '../sync/cursor.ts';
+import type { Cursor } from '../sync/cursor.ts';
 import type { Row } from '../sync/rows.ts';
 import { columnNames } from '../sync/rows.ts';
 import { parseRetryAfter } from '../sync/schedule.ts';
@@ -82,10 +82,34 @@ const PushApplyResultSchema = z.object({
 /** What sync_apply_push did with a page. */
 export type PushApplyResult = z.infer<typeof PushApplyResultSchema>;
 
+/**
+ * What one pull read asks for: the rows after a keyset position (omitted once the cycle's rows
+ * are read) and the tombstones after theirs (omitted for tables without deletes to pull).
+ */
+export interface PullRead {
+  rows?: { after: Cursor | null };
+  tombstones?: { after: Cursor | null };
+  limit: number;
+}
+
+/** One pull read's answer; `tombstones` is null when they were not read (more rows come first). */
+export interface PullPage {
+  rows: Row[];
+  tombstones: TombstoneRow[] | null;
+}
+
+const PullPageSchema = z.object({
+  rows: z.array(z.record(z.string(), z.unknown())),
+  tombstones: z.array(z.object({ id: z.union([z.number(), z.string()]), row_id: z.string(), deleted_at: z.string() })).nullable(),
+});
+
 /** Supabase operations the passes need. */
 export interface SupabaseStore {
-  readPage(entity: EntityDefinition, after: Cursor | null, limit: number): Promise<Row[]>;
-  readTombstones(entity: EntityDefinition, after: Cursor | null, limit: number): Promise<TombstoneRow[]>;
+  /**
+   * Reads a page of rows and, once they reach their end within it, a page of tombstones, in
+   * one request (supabase/migrations: sync_pull_page).
+   */
+  readPull(entity: EntityDefinition, read: PullRead): Promise<PullPage>;
   /**
    * Applies a push page in one request and one Postgres transaction (supabase/migrations:
    * sync_apply_push): decision and write together, fenced by the lease epoch.
@@ -129,27 +153,28 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
   }
 
   return {
-    async readPage(entity, after, limit) {
-      let query = client
-        .from(entity.table)
-        .select(columnNames(entity).join(','))
-        .order(entity.cursorColumn, { ascending: true })
-        .order(entity.key, { ascending: true })
-        .limit(limit);
-      if (after) query = query.or(afterCursorFilter(after, entity.cursorColumn, entity.key));
-      return (await run<Row[] | null>(`read ${entity.table} page`, query.abortSignal(timeout()))) ?? [];
-    },
-
-    async readTombstones(entity, after, limit) {
-      let query = client
-        .from('sync_tombstones')
-        .select('id,row_id,deleted_at')
-        .eq('table_name', entity.table)
-        .order('deleted_at', { ascending: true })
-        .order('id', { ascending: true })
-        .limit(limit);
-      if (after) query = query.or(afterCursorFilter(after, 'deleted_at', 'id'));
-      return (await run<TombstoneRow[] | null>(`read ${entity.table} tombstones`, query.abortSignal(timeout()))) ?? [];
+    async readPull(entity, read) {
+      const operation = `read ${entity.table} page`;
+      const rows = read.rows?.after ?? null;
+      const tombstones = read.tombstones?.after ?? null;
+      const query = client
+        .rpc('sync_pull_page', {
+          p_table: entity.table,
+          p_columns: columnNames(entity),
+          p_rows: read.rows !== undefined,
+          p_after_ts: rows?.ts ?? null,
+          p_after_key: rows?.id ?? null,
+          p_tombstones: read.tombstones !== undefined,
+          p_tombstones_after_ts: tombstones?.ts ?? null,
+          p_tombstones_after_id: tombstones?.id ?? null,
+          p_limit: read.limit,
+        })
+        .abortSignal(timeout());
+      const parsed = PullPageSchema.safeParse(await run<unknown>(operation, query));
+      if (!parsed.success) {
+        throw new SupabaseError(operation, 200, { message: 'sync_pull_page answered an unexpected shape', hint: 'apply supabase/migrations' });
+      }
+      return parsed.data;
     },
 
     async applyPush(entity, epoch, changes) {

@@ -1,7 +1,9 @@
 /**
  * The pull pass: Supabase → D1 for one entity, page by page along the (updated_at, id)
- * keyset, then tombstones the same way. Each page is one Supabase request and one fenced D1
- * batch; the position is saved only after the D1 write succeeded.
+ * keyset, then tombstones along theirs. Each page is one Supabase request (sync_pull_page: the
+ * rows, and the tombstones once the rows end, so a quiet cycle is one request) and one fenced
+ * D1 batch; the next page is read while one is applied. The position is saved only after the
+ * D1 write succeeded.
  *
  * The commit horizon (now − safety lag) is taken once per cycle, when a cycle starts from the
  * committed cursors, and kept with the position until the cycle reaches the end, across runs:
@@ -9,8 +11,8 @@
  * went by while older transactions were still open.
  */
 import type { EntityDefinition } from '../entities.ts';
-import { applyPulledRows, applyTombstones, type Tombstone } from '../stores/d1.ts';
-import type { SupabaseStore } from '../stores/supabase.ts';
+import { applyPulledRows, type Tombstone } from '../stores/d1.ts';
+import type { PullPage, PullRead, SupabaseStore } from '../stores/supabase.ts';
 import { safeCursorAfterPage, type Cursor } from './cursor.ts';
 import { toReplicaRow, type Row } from './rows.ts';
 import type { Budget, PassResult, PassSink, PullPosition, RunLease, RunStats } from './run.ts';
@@ -44,53 +46,73 @@ interface KeyedPage {
   end: boolean;
 }
 
-/** Runs one pull pass from `start`; returns whether it reached the end of the source. */
+/** A read in flight, and what it asked for. */
+interface InFlight {
+  read: PullRead;
+  answer: Promise<PullPage>;
+}
+
+/**
+ * Runs one pull pass from `start`; returns whether it reached the end of the source. Each
+ * request reads a page of rows and, once they end, the tombstones with them; the next page is
+ * read while the current one is applied to D1, so Supabase and D1 work side by side.
+ */
 export async function runPull(ctx: PullContext, start: PullPosition): Promise<PassResult> {
   const stats = emptyStats();
   const fence = { entity: ctx.entity.name, epoch: ctx.lease.epoch };
   const newCycle = !start.continuing;
   const cycleHorizon = newCycle || start.horizon === null ? canonicalFromMillis(ctx.now() - ctx.safetyLagMs) : start.horizon;
   let position: PullPosition = newCycle
-    ? { ...start, frontier: start.cursor, tombstoneFrontier: start.tombstoneCursor, horizon: cycleHorizon }
+    ? { ...start, frontier: start.cursor, tombstoneFrontier: start.tombstoneCursor, horizon: cycleHorizon, rowsDone: false }
     : { ...start, horizon: cycleHorizon };
-
   // A cycle whose rows were all read in an earlier run goes on with its tombstones: re-reading
   // the last row page first would spend a one-page budget on it every time and never get there.
-  const rowsDone = (!newCycle && start.rowsDone === true) || await drain(ctx, stats, position.frontier, async (after) => {
+  let rowsDone = position.rowsDone === true;
+  let tombstonesDone = !ctx.entity.tombstones;
+
+  const withinBudget = (): boolean => stats.pages < ctx.budget.maxPages && ctx.now() < ctx.budget.deadline;
+  const send = (rowsAfter: Cursor | null, tombstonesAfter: Cursor | null): InFlight => {
+    const read: PullRead = {
+      ...(rowsDone ? {} : { rows: { after: rowsAfter } }),
+      ...(tombstonesDone ? {} : { tombstones: { after: tombstonesAfter } }),
+      limit: ctx.pageSize,
+    };
+    const answer = ctx.supabase.readPull(ctx.entity, read);
+    answer.catch(() => undefined); // awaited below; a page dropped after a failed apply must not go unhandled
+    return { read, answer };
+  };
+
+  let next: InFlight | null = withinBudget() ? send(position.frontier, position.tombstoneFrontier) : null;
+  while (next !== null) {
+    const { read, answer } = next;
     ctx.lease.renew();
-    const rows = await ctx.supabase.readPage(ctx.entity, after, ctx.pageSize);
-    const page = await applyRowsPage(ctx, stats, rows, fence);
-    const last = page.keyed.at(-1);
+    const page = await answer;
+    stats.pages += 1;
+    stats.rowsRead += page.rows.length + (page.tombstones?.length ?? 0);
+
+    // Where this page leaves both keysets, worked out before the apply so the next read overlaps it.
+    const rowKeys = read.rows ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) }))) : null;
+    const tombstoneKeys = page.tombstones ? keyPage(page.tombstones.map((t) => ({ ts: t.deleted_at, id: String(t.id) }))) : null;
+    const rowFrontier = rowKeys?.keyed.at(-1)?.cursor ?? position.frontier;
+    const tombstoneFrontier = tombstoneKeys?.keyed.at(-1)?.cursor ?? position.tombstoneFrontier;
+    if (rowKeys && (rowKeys.end || page.rows.length < ctx.pageSize)) rowsDone = true;
+    if (tombstoneKeys && (tombstoneKeys.end || (page.tombstones?.length ?? 0) < ctx.pageSize)) tombstonesDone = true;
+    next = !(rowsDone && tombstonesDone) && withinBudget() ? send(rowFrontier, tombstoneFrontier) : null;
+
+    const tombstones: Tombstone[] = (tombstoneKeys?.keyed ?? [])
+      .map((k, i) => ({ id: String(page.tombstones?.[i]?.row_id).toLowerCase(), deletedAt: k.canonicalTs }))
+      .filter((t) => t.deletedAt !== '');
+    await applyPage(ctx, stats, page.rows, tombstones, fence);
     position = {
       ...position,
-      cursor: safeCursorAfterPage(position.cursor, page.keyed, cycleHorizon),
-      frontier: last ? last.cursor : position.frontier,
+      cursor: rowKeys ? safeCursorAfterPage(position.cursor, rowKeys.keyed, cycleHorizon) : position.cursor,
+      frontier: rowFrontier,
+      tombstoneCursor: tombstoneKeys ? safeCursorAfterPage(position.tombstoneCursor, tombstoneKeys.keyed, cycleHorizon) : position.tombstoneCursor,
+      tombstoneFrontier,
       continuing: true,
+      rowsDone,
     };
     ctx.save(position);
-    return { count: rows.length, last: position.frontier, end: page.end };
-  });
-
-  position = { ...position, rowsDone };
-  let tombstonesDone = !ctx.entity.tombstones;
-  if (rowsDone && ctx.entity.tombstones) {
-    tombstonesDone = await drain(ctx, stats, position.tombstoneFrontier, async (after) => {
-      ctx.lease.renew();
-      const rows = await ctx.supabase.readTombstones(ctx.entity, after, ctx.pageSize);
-      const page = keyPage(rows.map((t) => ({ ts: t.deleted_at, id: String(t.id) })));
-      const tombstones: Tombstone[] = page.keyed.map((k, i) => ({ id: String(rows[i]?.row_id).toLowerCase(), deletedAt: k.canonicalTs }))
-        .filter((t) => t.deletedAt !== '');
-      stats.rowsDeleted += await applyTombstones(ctx.db, ctx.entity, tombstones, fence);
-      const last = page.keyed.at(-1);
-      position = {
-        ...position,
-        tombstoneCursor: safeCursorAfterPage(position.tombstoneCursor, page.keyed, cycleHorizon),
-        tombstoneFrontier: last ? last.cursor : position.tombstoneFrontier,
-        continuing: true,
-      };
-      ctx.save(position);
-      return { count: rows.length, last: position.tombstoneFrontier, end: page.end };
-    });
   }
 
   const caughtUp = rowsDone && tombstonesDone;
@@ -99,24 +121,6 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
   position = caughtUp ? { ...position, continuing: false, horizon: null, rowsDone: false } : position;
   ctx.save(position);
   return { caughtUp, stats };
-}
-
-/** Reads pages until the end of the source or the budget runs out; true when the end was reached. */
-async function drain(
-  ctx: PullContext,
-  stats: RunStats,
-  from: Cursor | null,
-  page: (after: Cursor | null) => Promise<{ count: number; last: Cursor | null; end: boolean }>,
-): Promise<boolean> {
-  let after = from;
-  while (stats.pages < ctx.budget.maxPages && ctx.now() < ctx.budget.deadline) {
-    const { count, last, end } = await page(after);
-    stats.pages += 1;
-    stats.rowsRead += count;
-    if (end || count < ctx.pageSize) return true;
-    after = last;
-  }
-  return false;
 }
 
 /**
@@ -134,13 +138,14 @@ function keyPage(positions: readonly Cursor[]): KeyedPage {
   return { keyed, end: false };
 }
 
-/** Validates a page, quarantines what does not fit, applies the rest; returns the page's keys. */
-async function applyRowsPage(
+/** Validates a page's rows, quarantines what does not fit, applies the rest and the tombstones in one D1 batch. */
+async function applyPage(
   ctx: PullContext,
   stats: RunStats,
   rows: readonly Row[],
+  tombstones: readonly Tombstone[],
   fence: { entity: string; epoch: number },
-): Promise<KeyedPage> {
+): Promise<void> {
   const { entity, sink } = ctx;
   const valid: Row[] = [];
   for (const raw of rows) {
@@ -152,9 +157,10 @@ async function applyRowsPage(
       sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: raw });
     }
   }
-  const result = await applyPulledRows(ctx.db, entity, valid, fence);
+  const result = await applyPulledRows(ctx.db, entity, valid, fence, tombstones);
   stats.rowsApplied += result.applied;
   stats.rowsSkipped += valid.length - result.applied;
+  stats.rowsDeleted += result.deleted;
   stats.conflicts += result.conflicts.length;
   for (const c of result.conflicts) {
     sink.conflict({
@@ -166,6 +172,5 @@ async function applyRowsPage(
       reason: 'last-write-wins: the D1 row was written later than the Supabase version',
     });
   }
-  sink.release('pull', valid.map((r) => String(r[entity.key])));
-  return keyPage(rows.map((raw) => ({ ts: String(raw[entity.cursorColumn]), id: String(raw[entity.key]) })));
+  if (valid.length > 0) sink.release('pull', valid.map((r) => String(r[entity.key])));
 }

@@ -9,7 +9,7 @@
  * re-sending a version Supabase already has changes nothing.
  */
 import type { EntityDefinition } from '../entities.ts';
-import { applyPulledRows, applyTombstones, readOutboxPage, type Fence, type OutboxChange } from '../stores/d1.ts';
+import { applyPulledRows, readOutboxPage, type Fence, type OutboxChange } from '../stores/d1.ts';
 import type { PushApplyResult, PushChange, SupabaseStore } from '../stores/supabase.ts';
 import { pushConflictRecord } from './conflicts.ts';
 import { columnNames, isCanonicalKey, toReplicaRow, toSourceRow, type Row } from './rows.ts';
@@ -121,6 +121,5 @@ async function takeWinners(ctx: PushContext, stats: RunStats, winners: PushApply
       sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: w.row });
     }
   }
-  await applyPulledRows(ctx.db, entity, rows, fence);
-  await applyTombstones(ctx.db, entity, deletions, fence);
+  await applyPulledRows(ctx.db, entity, rows, fence, deletions);
 }

@@ -83,14 +83,76 @@ function check(schema: z.ZodType<Row>, entity: EntityDefinition, raw: unknown): 
   return { ok: false, id: typeof key === 'string' || typeof key === 'number' ? String(key) : '(no id)', reason };
 }
 
+/** A column's conversion for the fast path: the converted value, or FAIL to let zod decide. */
+type Convert = (value: unknown) => unknown;
+const FAIL = Symbol('fail');
+
+function fastColumn(spec: ColumnSpec, direction: 'pull' | 'push'): Convert {
+  const base: Convert = {
+    uuid: direction === 'pull'
+      ? (v: unknown) => (typeof v === 'string' && UUID.test(v) ? v.toLowerCase() : FAIL)
+      : (v: unknown) => (typeof v === 'string' && CANONICAL_UUID.test(v) ? v : FAIL),
+    text: (v: unknown) => (typeof v === 'string' ? v : FAIL),
+    integer: (v: unknown) => (Number.isSafeInteger(v) ? v : FAIL),
+    boolean: direction === 'pull'
+      ? (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : FAIL)
+      : (v: unknown) => (v === 1 || v === true ? true : v === 0 || v === false ? false : FAIL),
+    timestamp: (v: unknown) => {
+      if (typeof v !== 'string') return FAIL;
+      try {
+        return canonicalTimestamp(v);
+      } catch {
+        return FAIL;
+      }
+    },
+    date: (v: unknown) => (typeof v === 'string' && DATE.test(v) ? v : FAIL),
+  }[spec.type];
+  return spec.nullable ? (v: unknown) => (v === null ? null : base(v)) : base;
+}
+
+const fastCache = new WeakMap<EntityDefinition, Record<'pull' | 'push', (raw: unknown) => Row | null>>();
+
+/**
+ * The row conversion without zod, compiled once per entity: zod cost about 20 µs a row, a
+ * third of a pull's time. It accepts only what the zod schema accepts and converts it the same
+ * way; anything else returns null and zod gives the verdict, with its reasons.
+ */
+function fastConverter(entity: EntityDefinition, direction: 'pull' | 'push'): (raw: unknown) => Row | null {
+  let cached = fastCache.get(entity);
+  if (!cached) {
+    const make = (dir: 'pull' | 'push'): ((raw: unknown) => Row | null) => {
+      const columns = Object.entries(entity.columns).map(([name, spec]) => [name, fastColumn(spec, dir)] as const);
+      return (raw) => {
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+        const input = raw as Row;
+        let present = 0;
+        const row: Row = {};
+        for (const [name, convert] of columns) {
+          if (!Object.hasOwn(input, name)) return null;
+          present += 1;
+          const value = convert(input[name]);
+          if (value === FAIL) return null;
+          row[name] = value;
+        }
+        return Object.keys(input).length === present ? row : null; // strict: no other keys
+      };
+    };
+    cached = { pull: make('pull'), push: make('push') };
+    fastCache.set(entity, cached);
+  }
+  return cached[direction];
+}
+
 /** Checks and converts a row read from Supabase into the D1 row to apply. */
 export function toReplicaRow(entity: EntityDefinition, raw: unknown): RowCheck {
-  return check(schemasFor(entity).pull, entity, raw);
+  const row = fastConverter(entity, 'pull')(raw);
+  return row ? { ok: true, row } : check(schemasFor(entity).pull, entity, raw);
 }
 
 /** Checks and converts a row read from D1 into the row to send to Supabase. */
 export function toSourceRow(entity: EntityDefinition, raw: unknown): RowCheck {
-  return check(schemasFor(entity).push, entity, raw);
+  const row = fastConverter(entity, 'push')(raw);
+  return row ? { ok: true, row } : check(schemasFor(entity).push, entity, raw);
 }
 
 /** The column list for a PostgREST `select=` and for D1 statements, in registry order. */

@@ -44,7 +44,7 @@ describe('push: emails through the outbox', () => {
     const db = testDatabase(uniqueName('emails10k'));
     const rows = Array.from({ length: 10_000 }, (_, i) => email(i));
     await insertEmails(rows);
-    const stub = await testCoordinator('emails', db, { maxPagesPerRun: 8 });
+    const stub = await testCoordinator('emails', db, { pageSize: 500, maxPagesPerRun: 8 });
     expect((await stub.status('emails')).push?.pending).toBe(10_000);
 
     await db.resetStats();

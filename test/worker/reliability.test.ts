@@ -204,7 +204,7 @@ describe('push: one request per page, whatever its size', () => {
   it('resetting 2,000 two-way prospects pushes them in pages of one body each, with no URL growing with the page', async () => {
     const db = testDatabase(uniqueName('long-url'));
     await db.sql(`insert into prospects (name) select 'p' || g from generate_series(1, 2000) g`);
-    const stub = await testCoordinator('prospects', db);
+    const stub = await testCoordinator('prospects', db, { pageSize: 500 });
     await stub.pause('prospects');
     await caughtUp(stub, 'prospects');
     expect(await env.DB.prepare(`SELECT count(*) AS n FROM prospects`).first('n')).toBe(2000);
@@ -329,9 +329,9 @@ describe('lease fencing', () => {
     await db.sql(`insert into campaigns (id, name) values ($1, 'v1')`, [id]);
     const stub = await testCoordinator('campaigns', db);
     // The first run reads v1, then its answer is held on a slow link.
-    await db.faults({ responseDelayMs: 3_000, onlyPaths: 'rest/v1/campaigns', count: 1 });
+    await db.faults({ responseDelayMs: 3_000, onlyPaths: 'rpc/sync_pull_page', count: 1 });
     const first = stub.syncNow('campaigns');
-    await requestsSeen(db, 'GET campaigns', 1);
+    await requestsSeen(db, 'POST rpc/sync_pull_page', 1);
     await db.sql(`update campaigns set name = 'v2' where id = $1`, [id]);
     await expireLease(stub); // the first run's lease runs out while it waits
     const second = await syncOnce(stub, 'campaigns');
@@ -371,9 +371,9 @@ describe('status while a run is in progress', () => {
     const db = testDatabase(uniqueName('alarm-status'));
     await db.sql(`insert into campaigns (name) values ('x')`);
     const stub = await testCoordinator('campaigns', db);
-    await db.faults({ responseDelayMs: 1_500, onlyPaths: 'rest/v1/campaigns', count: 1 });
+    await db.faults({ responseDelayMs: 1_500, onlyPaths: 'rpc/sync_pull_page', count: 1 });
     const run = fireAlarm(stub);
-    await requestsSeen(db, 'GET campaigns', 1);
+    await requestsSeen(db, 'POST rpc/sync_pull_page', 1);
     const during = await stub.status('campaigns');
     expect(during.lease?.trigger).toBe('alarm');
     expect(during.problems).toEqual([]);
@@ -391,14 +391,17 @@ describe('pull: a run budget of one page', () => {
     await stub.pause('campaigns');
     await caughtUp(stub, 'campaigns');
     await db.sql(`delete from campaigns where id = $1`, [gone]);
-    await stub.configure('campaigns', { maxPagesPerRun: 1 });
-    const outcomes = [];
-    for (let i = 0; i < 3; i++) {
+    // Pages of one row: a full page of rows does not bring the tombstones with it.
+    await stub.configure('campaigns', { maxPagesPerRun: 1, pageSize: 1 });
+    const reads: string[] = [];
+    for (let i = 0; i < 6; i++) {
       const run = await syncOnce(stub, 'campaigns');
-      outcomes.push(run.outcome);
+      reads.push(`${run.outcome} ${run.stats.rowsRead}`);
       if (run.outcome === 'caught-up') break;
     }
-    expect(outcomes).toEqual(['more', 'caught-up']); // the rows' page, then the tombstones' page
+    // The rows' end with the first tombstone (a full page: more may follow); then the
+    // tombstones' end, read alone: the rows are not read again.
+    expect(reads).toEqual(['more 1', 'caught-up 0']);
     expect((await d1Rows('campaigns', [keep, gone])).map((r) => r.name)).toEqual(['keep']);
   });
 });

@@ -266,6 +266,48 @@ if (SERVER_URL === '') {
     });
   });
 
+  describe('sync_pull_page: the pull read, for service_role only, over registered tables only', () => {
+    const PULL = 'select public.sync_pull_page($1, $2::text[], $3, $4, $5, $6, $7, $8, $9) as result';
+    const args = (table: string, columns: string[], after: [string, string] | null, limit = 1000): unknown[] =>
+      [table, columns, true, after?.[0] ?? null, after?.[1] ?? null, true, null, null, limit];
+
+    it('anon and authenticated get permission denied (42501)', async () => {
+      for (const role of API_ROLES) {
+        const e = await failure(asRole(role, PULL, args('prospects', ['id'], null)));
+        expect({ role, code: e.code }).toEqual({ role, code: '42501' });
+      }
+    });
+
+    it('service_role reads rows after a keyset position with only the columns asked for, and the tombstones once the rows end', async () => {
+      const [a, b] = [randomUUID(), randomUUID()].sort();
+      const ts = '2026-04-01T00:00:00.000001+00:00';
+      await conn().query(`insert into public.prospects (id, name, updated_at) values ($1, 'a', $3), ($2, 'b', $3)`, [a, b, ts]);
+      const [first] = await asRole('service_role', PULL, args('prospects', ['id', 'name', 'updated_at'], null, 1));
+      const page = first?.['result'] as { rows: Record<string, unknown>[]; tombstones: unknown };
+      expect(page.rows).toHaveLength(1);
+      expect(Object.keys(page.rows[0] ?? {}).sort()).toEqual(['id', 'name', 'updated_at']);
+      expect(page.tombstones).toBeNull(); // a full page of rows: more may follow, no tombstones yet
+      const last = page.rows[0] as { id: string; updated_at: string };
+      const [next] = await asRole('service_role', PULL, args('prospects', ['id'], [last.updated_at, last.id], 1000));
+      const rest = next?.['result'] as { rows: { id: string }[]; tombstones: unknown[] };
+      expect(rest.rows.map((r) => r.id)).not.toContain(last.id);
+      expect(Array.isArray(rest.tombstones)).toBe(true);
+    });
+
+    it('refuses an unregistered or injected table name (P0001, "not registered"), an unknown column (42703) and a page over 1,000 (22023)', async () => {
+      for (const table of ['no_such_table', 'sync_fences', 'prospects; drop table emails', '"prospects"']) {
+        const e = await failure(asRole('service_role', PULL, args(table, ['id'], null)));
+        expect({ table, code: e.code }).toEqual({ table, code: 'P0001' });
+        expect(e.message).toContain('not registered');
+      }
+      const column = await failure(asRole('service_role', PULL, args('prospects', ['id', 'name; drop table emails'], null)));
+      expect(column.code).toBe('42703');
+      const big = await failure(asRole('service_role', PULL, args('prospects', ['id'], null, 1001)));
+      expect(big.code).toBe('22023');
+      expect((await conn().query(`select to_regclass('public.emails') is not null as present`)).rows).toEqual([{ present: true }]);
+    });
+  });
+
   describe('tombstones for app users (authenticated with Supabase-style grants on prospects)', () => {
     beforeAll(async () => {
       await conn().query('grant all on public.prospects to authenticated');

@@ -70,3 +70,29 @@ describe('pushConflictRecord', () => {
     expect(r.reason).toMatch(/^source-wins: .*D1's delete overwrites it/);
   });
 });
+
+describe('the row conversion fast path agrees with the schema', () => {
+  // The fast path accepts only what the zod schema accepts; everything else gets zod's verdict.
+  it('converts valid rows the same way in both directions and defers every doubtful value to the schema', () => {
+    const upper = { ...prospect, id: String(prospect.id).toUpperCase() };
+    const pulled = toReplicaRow(prospects, upper);
+    expect(pulled.ok && pulled.row['id']).toBe(String(prospect.id).toLowerCase());
+    for (const bad of [
+      { ...prospect, extra: 1 },
+      { ...prospect, score: 1.5 },
+      { ...prospect, score: 2 ** 60 },
+      { ...prospect, city: undefined },
+      { ...prospect, email_bounced: 1 },
+      { ...prospect, updated_at: '2026-02-30T00:00:00Z' },
+    ]) {
+      const r = toReplicaRow(prospects, bad);
+      expect(r.ok, JSON.stringify(bad)).toBe(false);
+      if (!r.ok) expect(r.reason).not.toBe('');
+    }
+    const d1 = toReplicaRow(prospects, prospect);
+    if (!d1.ok) throw new Error(d1.reason);
+    const pushed = toSourceRow(prospects, d1.row);
+    expect(pushed.ok && pushed.row['email_bounced']).toBe(prospect['email_bounced']);
+    expect(toSourceRow(prospects, { ...d1.row, id: String(d1.row['id']).toUpperCase() }).ok).toBe(false);
+  });
+});

@@ -189,7 +189,7 @@ function drawStep(rng: Rng, kind: Exclude<keyof typeof STEP_WEIGHTS, 'faults-on'
 }
 
 function drawFault(rng: Rng): { spec: FaultSpec; label: string } {
-  const only = rng.chance(0.3) ? rng.pick(['/rest/v1/prospects', '/rest/v1/campaigns', '/rest/v1/emails', '/rest/v1/sync_tombstones']) : undefined;
+  const only = rng.chance(0.3) ? rng.pick(['/rest/v1/rpc/sync_pull_page', '/rest/v1/rpc/sync_apply_push', '/rest/v1/rpc/sync_range_digests', '/rest/v1/prospects']) : undefined;
   const scoped = (spec: FaultSpec): FaultSpec => (only ? { ...spec, onlyPaths: only } : spec);
   const suffix = only ? ` on ${only}` : '';
   switch (rng.pick(['errors', 'rate-limit', 'latency', 'drops'] as const)) {
