@@ -44,7 +44,7 @@ function cell(v: MetricValue | undefined): string {
 }
 
 const fmt = (n: number, digits = 1): string => n.toLocaleString('en', { maximumFractionDigits: digits });
-const seconds = (ms: number): string => (ms >= 60_000 ? `${fmt(ms / 60_000)} min` : `${fmt(ms / 1000)} s`);
+const seconds = (ms: number): string => (ms >= 60_000 ? `${fmt(ms / 60_000)} min` : ms >= 1000 ? `${fmt(ms / 1000)} s` : `${Math.round(ms)} ms`);
 
 function num(r: { metrics: Record<string, MetricValue> } | undefined, key: string): number | undefined {
   const v = r?.metrics[key];
@@ -66,12 +66,13 @@ function table(rows: readonly { variant: string; metrics: Record<string, MetricV
   ];
 }
 
-function cost(r: { metrics: Record<string, MetricValue> } | undefined): Cost | undefined {
+/** A result's counted work; `suffix` reads the idle scenario's per-cycle columns (' / cycle'). */
+function cost(r: { metrics: Record<string, MetricValue> } | undefined, suffix = ''): Cost | undefined {
   if (!r) return undefined;
   return {
-    supabase: num(r, 'Supabase requests') ?? 0,
-    d1RoundTrips: num(r, 'D1 round trips') ?? 0,
-    d1Statements: num(r, 'D1 statements') ?? 0,
+    supabase: num(r, `Supabase requests${suffix}`) ?? 0,
+    d1RoundTrips: num(r, `D1 round trips${suffix}`) ?? 0,
+    d1Statements: num(r, `D1 statements${suffix}`) ?? 0,
   };
 }
 
@@ -255,8 +256,8 @@ function estimate(input: ReportInput): string[] {
   ].filter((c) => c.r && c.rows > 0);
   const base = candidates.sort((a, b) => Math.abs(a.rows - 100_000) - Math.abs(b.rows - 100_000))[0];
   const idle = results(input.lines, 'idle');
-  const quietPull = cost(idle.find((x) => x.variant === 'engine, quiet'));
-  const quietPush = cost(idle.find((x) => x.variant.startsWith('engine, push-only quiet')));
+  const quietPull = cost(idle.find((x) => x.variant === 'engine, quiet'), ' / cycle');
+  const quietPush = cost(idle.find((x) => x.variant.startsWith('engine, push-only quiet')), ' / cycle');
   const pushEngine = results(input.lines, 'push').find((x) => x.variant.startsWith('engine,') && x.variant.endsWith(' new'));
   const measuredPull = cost(base?.r);
   if (!base || !measuredPull) return [];

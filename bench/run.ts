@@ -13,6 +13,8 @@
  *                                  adds the points to docs/benchmarks-scale.json and rewrites the
  *                                  scale section of docs/benchmarks.md and the chart
  *   npm run bench -- --out FILE    write the report somewhere else
+ *   npm run bench -- --from FILE   render the page again from a run's saved lines (printed at the
+ *                                  end of every run) without running anything: for report changes
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ const args = process.argv.slice(2);
 let out: string | null = join(root, 'docs/benchmarks.md');
 let outGiven = false;
 let record = false;
+let from: string | null = null;
 const rows: number[] = [];
 const filters: string[] = [];
 for (let i = 0; i < args.length; i++) {
@@ -39,6 +42,7 @@ for (let i = 0; i < args.length; i++) {
     out = resolve(args[++i] ?? '');
     outGiven = true;
   } else if (arg === '--record') record = true;
+  else if (arg === '--from') from = resolve(args[++i] ?? '');
   else if (arg === '--rows') {
     for (const part of (args[++i] ?? '').split(',')) {
       const n = Number(part.replace(/_/g, ''));
@@ -194,7 +198,7 @@ function gitCommit(): string {
   }
 }
 
-console.log(`bench: running vitest (full output: ${logPath})`);
+if (!from) console.log(`bench: running vitest (full output: ${logPath})`);
 const commit = gitCommit();
 
 if (scaleOnly) {
@@ -217,19 +221,39 @@ if (scaleOnly) {
   process.exit(0);
 }
 
-const lines = await runVitest('', filters, rows[0] === undefined ? {} : { BENCH_ROWS: String(rows[0]) });
-// The scale runs belong to the full run; a filtered run prints its own scenarios only.
-const fresh = filters.length === 0 ? await scaleRuns(DEFAULT_SCALE, commit) : [];
-log.end();
+/** What a run measured, saved next to its log so the page can be rendered again (--from). */
+interface SavedRun {
+  lines: BenchLine[];
+  fresh: ScalePoint[];
+  seconds: number;
+  commit: string;
+}
+
+let saved: SavedRun;
+if (from) {
+  saved = JSON.parse(readFileSync(from, 'utf8')) as SavedRun;
+  log.end();
+  console.log(`bench: rendering from ${from} (measured at ${saved.commit})`);
+} else {
+  const lines = await runVitest('', filters, rows[0] === undefined ? {} : { BENCH_ROWS: String(rows[0]) });
+  // The scale runs belong to the full run; a filtered run prints its own scenarios only.
+  const fresh = filters.length === 0 ? await scaleRuns(DEFAULT_SCALE, commit) : [];
+  log.end();
+  saved = { lines, fresh, seconds: Math.round((Date.now() - started) / 1000), commit };
+  const savedPath = logPath.replace(/\.log$/, '.json');
+  writeFileSync(savedPath, JSON.stringify(saved));
+  console.log(`bench: measurements saved in ${savedPath} (npm run bench -- --from ${savedPath} renders them again)`);
+}
+const { lines, fresh } = saved;
 const scale = merge(filters.length === 0 ? readRecord() : [], fresh);
-const totalSeconds = Math.round((Date.now() - started) / 1000);
+const totalSeconds = saved.seconds;
 const vars = wranglerVars(readFileSync(join(root, 'wrangler.toml'), 'utf8'));
 const entities = Object.values(ENTITIES);
 const report = render({
   lines,
   scale,
   seconds: totalSeconds,
-  commit,
+  commit: saved.commit,
   versions: { workerd: version('workerd'), pool: version('@cloudflare/vitest-pool-workers'), pglite: version('@electric-sql/pglite') },
   vars,
   pulled: entities.filter((e) => pulls(e)).map((e) => e.name),
