@@ -15,6 +15,8 @@ export interface ScalePoint {
   date: string;
   commit: string;
   results: { variant: string; metrics: Record<string, MetricValue> }[];
+  /** What a reader must know about this point (an incomplete run, how it was recorded). */
+  note?: string;
 }
 
 /** What the page is made from. */
@@ -216,7 +218,7 @@ export function scaleSection(points: readonly ScalePoint[], chartFile: string): 
     const r = pullRatios(p.results);
     md.push(`| ${cell(p.rows)} | ${cell(num(e, 'rows/s'))} | ${cell(num(e, 'µs / row'))} | ${r?.ofLimit === undefined ? '–' : fmt(r.ofLimit, 2)} | ` +
       `${cell(num(e, 'workerd peak MiB'))} | ${cell(num(e, 'workerd growth MiB'))} | ${cell(num(e, 'stand-in peak MiB'))} | ` +
-      `${r?.supabasePer1000 === undefined ? '–' : fmt(r.supabasePer1000, 2)} | ${r?.d1Per1000 === undefined ? '–' : fmt(r.d1Per1000, 2)} | ${p.date.slice(0, 10)}, ${p.commit} |`);
+      `${r?.supabasePer1000 === undefined ? '–' : fmt(r.supabasePer1000, 2)} | ${r?.d1Per1000 === undefined ? '–' : fmt(r.d1Per1000, 2)} | ${p.date.slice(0, 10)}, ${p.commit}${p.note ? ' (see its note)' : ''} |`);
   }
   md.push('');
   for (const p of sorted) {
@@ -224,6 +226,7 @@ export function scaleSection(points: readonly ScalePoint[], chartFile: string): 
     md.push('');
     md.push(...table(p.results));
     md.push('');
+    if (p.note) md.push(`- ${p.note}`, '');
   }
   md.push(SCALE_END, '');
   return md;
@@ -405,6 +408,7 @@ export function render(input: ReportInput): string {
   md.push('npm run bench -- scale                  # the scale runs alone (10k, 100k); prints, writes nothing');
   md.push('npm run bench -- scale --rows 1000000 --record   # the manual 1M run: adds its point to docs/benchmarks-scale.json, this page\'s scale section and the chart');
   md.push('npm run bench -- push --out /tmp/bench.md');
+  md.push('npm run bench -- --from /tmp/bench-<time>.json   # render this page again from a saved run (each run prints its file)');
   md.push('```');
   md.push('');
   md.push('The benchmarks are `bench/worker/*.bench.test.ts`, run by `vitest.bench.config.ts` one file at a time; `npm test` does not run them. ' +

@@ -117,12 +117,17 @@ async function runVitest(label: string, vitestFilters: readonly string[], vars: 
   }
   const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? 1)));
   sampler?.stop();
+  const measured = withMemory(lines, sampler?.samples ?? []);
   if (code !== 0) {
     log.end();
-    console.error(`bench: vitest failed (exit ${code}) after ${Math.round((Date.now() - started) / 1000)} s; see ${logPath}. docs/benchmarks.md left as it was.`);
+    // A long run (the 1M pull) that fails late still measured something: keep it.
+    const partial = logPath.replace(/\.log$/, '.partial.json');
+    writeFileSync(partial, JSON.stringify({ label, vars, lines: measured }));
+    console.error(`bench: vitest failed (exit ${code}) after ${Math.round((Date.now() - started) / 1000)} s; see ${logPath}; ` +
+      `what was measured before the failure (memory included) is in ${partial}. docs/benchmarks.md left as it was.`);
     process.exit(code);
   }
-  return withMemory(lines, sampler?.samples ?? []);
+  return measured;
 }
 
 /** Adds the memory sampled during each timed variant to its metrics. */
