@@ -267,9 +267,10 @@ const report = render({
 });
 if (out) {
   writeFileSync(out, report);
-  if (filters.length === 0) writeScale(scale);
-  console.log(`bench: ${totalSeconds} s; wrote ${out}${filters.length === 0 ? `, ${chartPath} and ${scaleRecordPath}` : ''}`);
-  if (dirname(out) !== docs && filters.length === 0) console.log('bench: (the chart and the scale record always go to docs/)');
+  // The chart and the scale record belong to docs/benchmarks.md: written with it only.
+  const withScale = filters.length === 0 && dirname(out) === docs;
+  if (withScale) writeScale(scale);
+  console.log(`bench: ${totalSeconds} s; wrote ${out}${withScale ? `, ${chartPath} and ${scaleRecordPath}` : ''}`);
 } else {
   console.log(`\n${report}`);
   console.log(`bench: ${totalSeconds} s (filtered run: nothing written; add --out FILE to write)`);
