@@ -29,8 +29,10 @@ interface Source {
 }
 
 /**
- * One keyset page, the way the engine's readPage asks for it (src/stores/supabase.ts): the
- * registry's columns, ordered by (cursor column, key), after the cursor by the same `or` filter.
+ * One keyset page as a plain PostgREST GET: the registry's columns, ordered by (cursor column,
+ * key), after the cursor by the engine's keyset filter (src/sync/cursor.ts). The engine itself
+ * now reads through the sync_pull_page rpc (rows and tombstones in one request); this is the
+ * table read alone, the floor under either.
  */
 async function readPage(source: Source, entity: EntityDefinition, after: Cursor | null, limit: number): Promise<Row[]> {
   const params = new URLSearchParams({

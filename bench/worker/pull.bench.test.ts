@@ -48,7 +48,7 @@ it(`pulls ${ROWS} prospects: engine vs the local limits and the seed's syncFromS
     `${ROWS.toLocaleString('en')} prospects in Supabase, updated_at one minute apart, D1 empty. ` +
     `Engine: a SyncCoordinator (the registry's pageSize, ${pageSize}; safetyLag 0; up to 500 pages a run) run until caught up. ` +
     `Limits, each with no engine around it: "limit, read" reads the same rows from the stand-in by keyset pages of ${LIMIT_PAGE.toLocaleString('en')} ` +
-    "(plain fetch of the engine's PostgREST request, JSON parsed, nothing kept; no D1); \"limit, apply\" writes them to D1 by one plain " +
+    "(a plain PostgREST GET with the engine's keyset filter, JSON parsed, nothing kept; no D1); \"limit, apply\" writes them to D1 by one plain " +
     `\`json_each\` upsert per ${LIMIT_PAGE.toLocaleString('en')} rows, each payload prepared first and only the D1 statement timed (no Supabase). ` +
     `Each path runs once on a ${WARM_UP_ROWS.toLocaleString('en')}-row table first (a cold isolate runs its first pull at about half speed).` +
     (SCALE ? ' Scale run: the naive variants are left out.' :
