@@ -170,8 +170,9 @@ function targets(input: ReportInput): string[] {
     rows.push(['Idle: a quiet cycle of a pulled entity ≤ 1 Supabase request', cell(n), verdict(n === undefined ? undefined : n <= 1)]);
   }
   // Flatness over the smallest and largest table that measured the metric (a hand-recorded
-  // point may lack the sampled memory).
-  const points = [...input.scale].sort((a, b) => a.rows - b.rows);
+  // point may lack the sampled memory), among the points of this page's commit: a point kept
+  // from an older engine says nothing about this one's flatness.
+  const points = sameCommit(input.scale, input.commit);
   const flat = (metric: string, label: string, unit: string, digits: number): void => {
     const has = points
       .map((p) => ({ rows: p.rows, v: num(p.results.find((x) => x.variant === 'engine'), metric) }))
@@ -215,6 +216,8 @@ export function scaleSection(points: readonly ScalePoint[], chartFile: string): 
   const sorted = [...points].sort((a, b) => a.rows - b.rows);
   md.push(`![rows/s and peak memory against table size](${chartFile})`);
   md.push('');
+  md.push('The chart and the flatness targets use the points measured at the newest commit; the table keeps every recorded point with its commit.');
+  md.push('');
   md.push('| rows | engine rows/s | µs / row | engine ÷ limit | workerd peak MiB | workerd growth MiB | stand-in peak MiB | Supabase requests / 1,000 rows | D1 round trips / 1,000 rows | measured |');
   md.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const p of sorted) {
@@ -236,10 +239,15 @@ export function scaleSection(points: readonly ScalePoint[], chartFile: string): 
   return md;
 }
 
-/** The SVG of the scale points. */
-export function scaleSvg(points: readonly ScalePoint[]): string | null {
-  if (points.length === 0) return null;
-  const sorted = [...points].sort((a, b) => a.rows - b.rows);
+/** The scale points measured at `commit`, smallest table first. */
+export function sameCommit(points: readonly ScalePoint[], commit: string): ScalePoint[] {
+  return points.filter((p) => p.commit === commit).sort((a, b) => a.rows - b.rows);
+}
+
+/** The SVG of the scale points measured at `commit` (older points stay in the tables only). */
+export function scaleSvg(points: readonly ScalePoint[], commit: string): string | null {
+  const sorted = sameCommit(points, commit);
+  if (sorted.length === 0) return null;
   const series = (variant: string, metric: string, label: string, color: string, dashed = false): Series => ({
     label, color, dashed,
     points: sorted.map((p) => ({ rows: p.rows, value: num(p.results.find((r) => r.variant === variant), metric) ?? null })),
@@ -309,10 +317,10 @@ function estimate(input: ReportInput): string[] {
       d1Statements: pullCycles * quietPull.d1Statements + pushCycles * quietPush.d1Statements,
     };
     md.push(`Nothing changes for an hour. Pulled entities (${input.pulled.join(', ')}) run every ${pullInterval} s: ${fmt(pullCycles)} quiet cycles, ` +
-      `each costing what the idle scenario's "engine, quiet" cycle of prospects costs (${fmt(quietPull.supabase)} Supabase requests, ${fmt(quietPull.d1RoundTrips)} D1 round trips; ` +
+      `each costing what the idle scenario's "engine, quiet" cycle of prospects costs (Supabase requests ${fmt(quietPull.supabase)}, D1 round trips ${fmt(quietPull.d1RoundTrips)}; ` +
       'a pull-only entity has no outbox to check, so this slightly overcounts them). ' +
       `Pushed-only entities (${input.pushed.join(', ')}) run every ${pushInterval} s: ${fmt(pushCycles)} quiet cycles at the push-only quiet cost ` +
-      `(${fmt(quietPush.supabase)} Supabase requests, ${fmt(quietPush.d1RoundTrips)} D1 round trips). The crons' integrity checks are not counted.`);
+      `(Supabase requests ${fmt(quietPush.supabase)}, D1 round trips ${fmt(quietPush.d1RoundTrips)}). The crons' integrity checks are not counted.`);
     md.push('');
     md.push('| | cycles | Supabase requests | D1 round trips | D1 statements | serial time spent |');
     md.push('| --- | ---: | ---: | ---: | ---: | ---: |');

@@ -169,9 +169,9 @@ function merge(recorded: readonly ScalePoint[], fresh: readonly ScalePoint[]): S
   return [...recorded.filter((p) => !sizes.has(p.rows)), ...fresh].sort((a, b) => a.rows - b.rows);
 }
 
-function writeScale(points: readonly ScalePoint[]): void {
+function writeScale(points: readonly ScalePoint[], measuredAt: string): void {
   writeFileSync(scaleRecordPath, `${JSON.stringify({ points }, null, 2)}\n`);
-  const svg = scaleSvg(points);
+  const svg = scaleSvg(points, measuredAt);
   if (svg) writeFileSync(chartPath, svg);
 }
 
@@ -216,7 +216,7 @@ if (scaleOnly) {
   }
   if (record) {
     const all = merge(readRecord(), points);
-    writeScale(all);
+    writeScale(all, commit);
     const page = existsSync(join(docs, 'benchmarks.md')) ? spliceScale(readFileSync(join(docs, 'benchmarks.md'), 'utf8'), all, basename(chartPath)) : null;
     if (page) writeFileSync(join(docs, 'benchmarks.md'), page);
     console.log(`bench: recorded ${points.length} point(s) in ${scaleRecordPath}, rewrote ${chartPath}${page ? ' and the scale section of docs/benchmarks.md' : ''}`);
@@ -269,7 +269,7 @@ if (out) {
   writeFileSync(out, report);
   // The chart and the scale record belong to docs/benchmarks.md: written with it only.
   const withScale = filters.length === 0 && dirname(out) === docs;
-  if (withScale) writeScale(scale);
+  if (withScale) writeScale(scale, saved.commit);
   console.log(`bench: ${totalSeconds} s; wrote ${out}${withScale ? `, ${chartPath} and ${scaleRecordPath}` : ''}`);
 } else {
   console.log(`\n${report}`);
