@@ -13,6 +13,12 @@ export default defineConfig({
     include: ['bench/worker/**/*.bench.test.ts'],
     globalSetup: ['test/worker/global-setup.ts'],
     setupFiles: ['test/worker/apply-migrations.ts'],
+    // Workerd tests cannot read process.env: bench/run.ts's --rows and scale runs arrive here
+    // (bench/worker/config.ts).
+    provide: {
+      benchRows: process.env['BENCH_ROWS'] ?? '',
+      benchScale: process.env['BENCH_SCALE'] ?? '',
+    },
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 120_000,

@@ -60,6 +60,32 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
       'Supabase requests / cycle': req.total / CYCLES,
       'requests': perGet,
       'rows re-read / cycle': rowsRead / CYCLES,
+      'D1 round trips / cycle': d1.roundTrips / CYCLES,
+      'D1 statements / cycle': d1.statements / CYCLES,
+      'D1 rows written / cycle': d1.rowsWritten / CYCLES,
+    });
+  }
+
+  // A push-only entity's quiet cycle (an empty outbox): what the production estimate's idle hour
+  // counts for emails.
+  {
+    const db = testDatabase(uniqueName('bench-idle-push'));
+    await wipeD1();
+    const stub = await testCoordinator('emails', db, { maxPagesPerRun: 500, maxRunMs: 600_000 });
+    await syncUntilCaughtUp(stub, 'emails');
+    const d1 = emptyD1Counts();
+    await countCoordinatorD1(stub, d1);
+    await db.resetStats();
+    progress('idle: engine, push-only quiet');
+    let ms = 0;
+    for (let i = 0; i < CYCLES; i++) ms += (await timed(() => syncUntilCaughtUp(stub, 'emails'))).ms;
+    const req = await requestCounts(db);
+    result(IDLE, 'engine, push-only quiet (emails)', {
+      'ms / cycle': Math.round(ms / CYCLES),
+      'Supabase requests / cycle': req.total / CYCLES,
+      'requests': Object.entries(req.requests).map(([k, v]) => `${k} × ${v / CYCLES}`).join(', '),
+      'rows re-read / cycle': 0,
+      'D1 round trips / cycle': d1.roundTrips / CYCLES,
       'D1 statements / cycle': d1.statements / CYCLES,
       'D1 rows written / cycle': d1.rowsWritten / CYCLES,
     });
@@ -88,6 +114,7 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
       'Supabase requests / cycle': req.total / CYCLES,
       'requests': Object.entries(req.requests).map(([k, v]) => `${k} × ${v / CYCLES}`).join(', '),
       'rows re-read / cycle': 0,
+      'D1 round trips / cycle': d1.roundTrips / CYCLES,
       'D1 statements / cycle': d1.statements / CYCLES,
       'D1 rows written / cycle': d1.rowsWritten / CYCLES,
     });

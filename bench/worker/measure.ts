@@ -12,7 +12,7 @@ import type { Env } from '../../src/env.ts';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
 import { emptyStats, type RunStats } from '../../src/sync/run.ts';
 import type { TestDatabase } from '../../test/worker/helpers.ts';
-import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue } from '../lines.ts';
+import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue, type TimeWindow } from '../lines.ts';
 
 /** What a D1 binding was asked to do. */
 export interface D1Counts {
@@ -125,8 +125,9 @@ export function scenario(id: string, title: string, about: string): void {
   emit({ kind: 'scenario', id, title, about });
 }
 
-export function result(scenarioId: string, variant: string, metrics: Record<string, MetricValue>): void {
-  emit({ kind: 'result', scenario: scenarioId, variant, metrics });
+/** A row of a scenario's table; `window` (from `timed`) lets bench/run.ts attribute sampled memory to it. */
+export function result(scenarioId: string, variant: string, metrics: Record<string, MetricValue>, window?: TimeWindow): void {
+  emit({ kind: 'result', scenario: scenarioId, variant, metrics, ...(window ? { window } : {}) });
 }
 
 export function note(scenarioId: string, text: string): void {
@@ -156,11 +157,20 @@ export async function syncUntilCaughtUp(
   throw new Error(`${entity}: not caught up after ${maxRuns} runs`);
 }
 
-/** Times an async step with workerd's clock (advances across I/O). */
-export async function timed<T>(step: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** Times an async step with workerd's clock (advances across I/O); `window` is when it ran. */
+export async function timed<T>(step: () => Promise<T>): Promise<{ ms: number; value: T; window: TimeWindow }> {
   const start = Date.now();
   const value = await step();
-  return { ms: Date.now() - start, value };
+  const end = Date.now();
+  return { ms: end - start, value, window: { start, end } };
+}
+
+/**
+ * Lets workerd's clock catch up with CPU work just done: `Date.now()` only advances across I/O,
+ * so without this the CPU time spent before a timed step would be counted in it.
+ */
+export function clockTick(): Promise<void> {
+  return new Promise((done) => setTimeout(done, 0));
 }
 
 /** Rows per second, rounded. */

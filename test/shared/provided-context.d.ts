@@ -14,5 +14,8 @@ declare module 'vitest' {
     convergenceFirstSeed: string;
     convergenceFreshDb: string;
     convergenceVerbose: string;
+    /** BENCH_ROWS and BENCH_SCALE for the benchmarks (bench/worker/config.ts; '' when unset). */
+    benchRows: string;
+    benchScale: string;
   }
 }
