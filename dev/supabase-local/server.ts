@@ -249,6 +249,11 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
       else res.destroy();
     });
   });
+  // Node closes an idle kept-alive connection after 5 s, and workerd reuses pooled connections:
+  // one closed just as it was reused failed the request with "Network connection lost" (a 1M-row
+  // bench run died of it). Gateways keep idle connections for about a minute; so does this.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
