@@ -88,10 +88,12 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
     : 'true';
   s = {
     // Rows whose D1 version is newer than the incoming one: last-write-wins keeps D1's.
+    // Over [key, version] pairs, not the rows: parsing the page's JSON a second time cost about
+    // a tenth of a pull's time.
     conflicts:
-      `SELECT t.${key} AS id, t.${ts} AS replica_ts, j.value ->> '$.${entity.cursorColumn}' AS incoming_ts ` +
-      `FROM json_each(?1) AS j JOIN ${t} AS t ON t.${key} = j.value ->> '$.${entity.key}' ` +
-      `WHERE t.${ts} > j.value ->> '$.${entity.cursorColumn}'`,
+      `SELECT t.${key} AS id, t.${ts} AS replica_ts, j.value ->> 1 AS incoming_ts ` +
+      `FROM json_each(?1) AS j JOIN ${t} AS t ON t.${key} = j.value ->> 0 ` +
+      `WHERE t.${ts} > j.value ->> 1`,
     upsert:
       `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE ${notDeletedLater} ` +
       `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ${guard}`,
@@ -121,11 +123,12 @@ export async function applyPulledRows(
   const lww = pushes(entity);
   // One conflicts read and one upsert per chunk: a page of large rows stays under D1's cap on a bound value.
   const chunks = jsonChunks(rows);
-  const perChunk = chunks.flatMap((payload) => [
-    ...(lww ? [db.prepare(s.conflicts).bind(payload)] : []),
-    lww ? db.prepare(s.upsert).bind(payload, entity.name) : db.prepare(s.upsert).bind(payload),
+  const versions = (chunk: readonly Row[]): string => JSON.stringify(chunk.map((r) => [r[entity.key], r[entity.cursorColumn]]));
+  const perChunk = chunks.flatMap((chunk) => [
+    ...(lww ? [db.prepare(s.conflicts).bind(versions(chunk.rows))] : []),
+    lww ? db.prepare(s.upsert).bind(chunk.json, entity.name) : db.prepare(s.upsert).bind(chunk.json),
   ]);
-  const del = jsonChunks(tombstones).map((payload) => db.prepare(s.tombstones).bind(payload));
+  const del = jsonChunks(tombstones).map((chunk) => db.prepare(s.tombstones).bind(chunk.json));
   const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...perChunk, ...del, db.prepare(GUARD_OFF)]);
   const found: { id: string; replica_ts: string; incoming_ts: string }[] = [];
   let applied = 0;
@@ -167,7 +170,7 @@ export async function applyRepairRows(
     `WHERE c.${ident(entity.cursorColumn)} IS j.value ->> '$.__seen' ` +
     `ON CONFLICT (${key}) DO UPDATE SET ${updates}`;
   const payload = rows.map((r) => ({ ...r, __seen: seen[String(r[entity.key])] ?? null }));
-  const upserts = jsonChunks(payload).map((chunk) => db.prepare(sql).bind(chunk));
+  const upserts = jsonChunks(payload).map((chunk) => db.prepare(sql).bind(chunk.json));
   const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...upserts, db.prepare(GUARD_OFF)]);
   return results.slice(1, 1 + upserts.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0);
 }

@@ -14,7 +14,7 @@ import type { EntityDefinition } from '../entities.ts';
 import { applyPulledRows, type Tombstone } from '../stores/d1.ts';
 import type { PullPage, PullRead, SupabaseStore } from '../stores/supabase.ts';
 import { safeCursorAfterPage, type Cursor } from './cursor.ts';
-import { toReplicaRow, type Row } from './rows.ts';
+import { toReplicaRow, type Row, type RowCheck } from './rows.ts';
 import type { Budget, PassResult, PassSink, PullPosition, RunLease, RunStats } from './run.ts';
 import { emptyStats } from './run.ts';
 import { canonicalFromMillis, cursorTimestamp } from './timestamps.ts';
@@ -46,10 +46,18 @@ interface KeyedPage {
   end: boolean;
 }
 
+/** A page as read, and each of its rows checked against the registry, in order. */
+interface CheckedPage extends PullPage {
+  checks: RowCheck[];
+  /** The rows' keyset positions (null when rows were not read). */
+  rowKeys: KeyedPage | null;
+}
+
 /** A read in flight, and what it asked for. */
 interface InFlight {
   read: PullRead;
-  answer: Promise<PullPage>;
+  /** The page, with its rows already checked (as soon as it arrives: while the previous page is applied). */
+  answer: Promise<CheckedPage>;
 }
 
 /**
@@ -77,21 +85,24 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
       ...(tombstonesDone ? {} : { tombstones: { after: tombstonesAfter } }),
       limit: ctx.pageSize,
     };
-    const answer = ctx.supabase.readPull(ctx.entity, read);
+    const answer = ctx.supabase.readPull(ctx.entity, read)
+      .then((page): CheckedPage => ({
+        ...page,
+        checks: page.rows.map((raw) => toReplicaRow(ctx.entity, raw)),
+        rowKeys: read.rows ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) }))) : null,
+      }));
     answer.catch(() => undefined); // awaited below; a page dropped after a failed apply must not go unhandled
     return { read, answer };
   };
 
   let next: InFlight | null = withinBudget() ? send(position.frontier, position.tombstoneFrontier) : null;
   while (next !== null) {
-    const { read, answer } = next;
-    ctx.lease.renew();
-    const page = await answer;
+    const page = await next.answer;
     stats.pages += 1;
     stats.rowsRead += page.rows.length + (page.tombstones?.length ?? 0);
 
     // Where this page leaves both keysets, worked out before the apply so the next read overlaps it.
-    const rowKeys = read.rows ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) }))) : null;
+    const rowKeys = page.rowKeys;
     const tombstoneKeys = page.tombstones ? keyPage(page.tombstones.map((t) => ({ ts: t.deleted_at, id: String(t.id) }))) : null;
     const rowFrontier = rowKeys?.keyed.at(-1)?.cursor ?? position.frontier;
     const tombstoneFrontier = tombstoneKeys?.keyed.at(-1)?.cursor ?? position.tombstoneFrontier;
@@ -102,7 +113,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
     const tombstones: Tombstone[] = (tombstoneKeys?.keyed ?? [])
       .map((k, i) => ({ id: String(page.tombstones?.[i]?.row_id).toLowerCase(), deletedAt: k.canonicalTs }))
       .filter((t) => t.deletedAt !== '');
-    await applyPage(ctx, stats, page.rows, tombstones, fence);
+    await applyPage(ctx, stats, page, tombstones, fence);
     position = {
       ...position,
       cursor: rowKeys ? safeCursorAfterPage(position.cursor, rowKeys.keyed, cycleHorizon) : position.cursor,
@@ -112,6 +123,10 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
       continuing: true,
       rowsDone,
     };
+    // Renewed with the save, in one storage commit: a Durable Object's storage write holds its
+    // outgoing requests until it is durable, and a renewal of its own at the top of each page
+    // held up that page's D1 write.
+    ctx.lease.renew();
     ctx.save(position);
   }
 
@@ -142,19 +157,18 @@ function keyPage(positions: readonly Cursor[]): KeyedPage {
 async function applyPage(
   ctx: PullContext,
   stats: RunStats,
-  rows: readonly Row[],
+  page: CheckedPage,
   tombstones: readonly Tombstone[],
   fence: { entity: string; epoch: number },
 ): Promise<void> {
   const { entity, sink } = ctx;
   const valid: Row[] = [];
-  for (const raw of rows) {
-    const checked = toReplicaRow(entity, raw);
+  for (const [i, checked] of page.checks.entries()) {
     if (checked.ok) {
       valid.push(checked.row);
     } else {
       stats.rowsQuarantined += 1;
-      sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: raw });
+      sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: page.rows[i] });
     }
   }
   const result = await applyPulledRows(ctx.db, entity, valid, fence, tombstones);
