@@ -31,7 +31,7 @@ it(`${BULK} rows sharing one updated_at and a late commit: nothing missed`, asyn
     `${BULK.toLocaleString('en')} prospects inserted by one statement (one transaction, so one shared updated_at = now()). ` +
     'A transaction that began before the first sync commits one more row after it; its updated_at (its start time) is behind ' +
     'every row already read. Then the sync runs again. ' +
-    `Engine: SyncCoordinator with the production safety lag (${SAFETY_LAG_MS / 1000} s), pageSize 500, run until caught up each time. ` +
+    `Engine: SyncCoordinator with the production safety lag (${SAFETY_LAG_MS / 1000} s), the registry's pageSize (1,000), run until caught up each time. ` +
     "Naive: the seed's syncFromSupabase, run once, then after the late commit repeated until a run finds nothing.");
   const key = inject('supabaseServiceRoleKey');
 
@@ -41,7 +41,7 @@ it(`${BULK} rows sharing one updated_at and a late commit: nothing missed`, asyn
     await wipeD1();
     const lateStart = await transactionStart(db);
     await seedProspects(db, BULK, { spread: false });
-    const stub = await testCoordinator('prospects', db, { safetyLagMs: SAFETY_LAG_MS, pageSize: 500, maxPagesPerRun: 500, maxRunMs: 600_000 });
+    const stub = await testCoordinator('prospects', db, { safetyLagMs: SAFETY_LAG_MS, maxPagesPerRun: 500, maxRunMs: 600_000 });
     await db.resetStats();
     progress('bulk: engine, first sync');
     const first = await timed(() => syncUntilCaughtUp(stub, 'prospects'));

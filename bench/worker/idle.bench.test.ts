@@ -22,7 +22,7 @@ const HEAVY_CALLS = 10;
 
 it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async () => {
   scenario(IDLE, 'Idle cycles: the cost of re-reading the safety-lag window',
-    `A prospects coordinator (production safety lag ${SAFETY_LAG_MS / 1000} s, pageSize 500) that has caught up with ${ROWS.toLocaleString('en')} rows, ` +
+    `A prospects coordinator (production safety lag ${SAFETY_LAG_MS / 1000} s, the registry's pageSize (1,000)) that has caught up with ${ROWS.toLocaleString('en')} rows, ` +
     `then runs ${CYCLES} more cycles with no change in Supabase (per-cycle averages). ` +
     '"Quiet": the rows were last updated an hour ago. "Busy lag window": they were all written within the last minute ' +
     '(e.g. a bulk import just finished), so each cycle re-reads them until they are older than the lag. ' +
@@ -36,7 +36,7 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     await wipeD1();
     if (variant === 'quiet') await seedProspects(db, ROWS, { spread: true, endsAgo: '1 hour' });
     else await seedProspects(db, ROWS, { spread: false });
-    const stub = await testCoordinator('prospects', db, { safetyLagMs: SAFETY_LAG_MS, pageSize: 500, maxPagesPerRun: 500, maxRunMs: 600_000 });
+    const stub = await testCoordinator('prospects', db, { safetyLagMs: SAFETY_LAG_MS, maxPagesPerRun: 500, maxRunMs: 600_000 });
     await syncUntilCaughtUp(stub, 'prospects');
     const d1 = emptyD1Counts();
     await countCoordinatorD1(stub, d1);

@@ -11,6 +11,7 @@ import {
   syncUntilCaughtUp, timed,
 } from './measure.ts';
 import { naiveClient, naiveSyncToSupabase } from './naive.ts';
+import { ENTITIES } from '../../src/entities.ts';
 
 const EMAILS = 10_000;
 const UPDATES = 500;
@@ -33,7 +34,7 @@ it(`pushes ${EMAILS} emails and ${UPDATES} later updates: engine vs the seed's s
   scenario(ID, `Push ${EMAILS.toLocaleString('en')} emails, D1 → Supabase, then ${UPDATES} later updates`,
     `${EMAILS.toLocaleString('en')} emails written to D1 by plain INSERTs; Supabase empty. Then the Worker records an open ` +
     `(opened_at, status) on ${UPDATES} of the pushed emails and the sync runs again. ` +
-    'Engine: the emails SyncCoordinator (outbox, pageSize 200, budget large enough for one run) until caught up. ' +
+    `Engine: the emails SyncCoordinator (outbox, the registry's pageSize, ${ENTITIES['emails']?.pageSize ?? '?'}; budget large enough for one run) until caught up. ` +
     "Naive: the seed's syncToSupabase (100 unsynced emails per run, one upsert request and one D1 UPDATE … synced_to_supabase = 1 per email), " +
     'repeated until a run finds nothing; its `synced_to_supabase` column is added in the bench\'s own D1 and the outbox triggers are off for it.');
   const key = inject('supabaseServiceRoleKey');
