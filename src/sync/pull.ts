@@ -53,13 +53,6 @@ interface CheckedPage extends PullPage {
   rowKeys: KeyedPage | null;
 }
 
-/** A read in flight, and what it asked for. */
-interface InFlight {
-  read: PullRead;
-  /** The page, with its rows already checked (as soon as it arrives: while the previous page is applied). */
-  answer: Promise<CheckedPage>;
-}
-
 /**
  * Runs one pull pass from `start`; returns whether it reached the end of the source. Each
  * request reads a page of rows and, once they end, the tombstones with them; the next page is
@@ -79,7 +72,8 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
   let tombstonesDone = !ctx.entity.tombstones;
 
   const withinBudget = (): boolean => stats.pages < ctx.budget.maxPages && ctx.now() < ctx.budget.deadline;
-  const send = (rowsAfter: Cursor | null, tombstonesAfter: Cursor | null): InFlight => {
+  /** Sends the next read; its rows are checked as soon as it arrives (while the previous page is applied). */
+  const send = (rowsAfter: Cursor | null, tombstonesAfter: Cursor | null): Promise<CheckedPage> => {
     const read: PullRead = {
       ...(rowsDone ? {} : { rows: { after: rowsAfter } }),
       ...(tombstonesDone ? {} : { tombstones: { after: tombstonesAfter } }),
@@ -92,12 +86,12 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
         rowKeys: read.rows ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) }))) : null,
       }));
     answer.catch(() => undefined); // awaited below; a page dropped after a failed apply must not go unhandled
-    return { read, answer };
+    return answer;
   };
 
-  let next: InFlight | null = withinBudget() ? send(position.frontier, position.tombstoneFrontier) : null;
+  let next: Promise<CheckedPage> | null = withinBudget() ? send(position.frontier, position.tombstoneFrontier) : null;
   while (next !== null) {
-    const page = await next.answer;
+    const page = await next;
     stats.pages += 1;
     stats.rowsRead += page.rows.length + (page.tombstones?.length ?? 0);
 
@@ -123,9 +117,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
       continuing: true,
       rowsDone,
     };
-    // Renewed with the save, in one storage commit: a Durable Object's storage write holds its
-    // outgoing requests until it is durable, and a renewal of its own at the top of each page
-    // held up that page's D1 write.
+    // Checked and renewed once per page, with the save: both go into one storage commit.
     ctx.lease.renew();
     ctx.save(position);
   }
