@@ -1,7 +1,22 @@
-/** Wire types shared by the coordinator, the HTTP API and the dashboard. */
+/** Types shared across layers: the coordinator, the passes, the stores, the HTTP API and the dashboard. */
 import type { Direction } from './entities.ts';
-import type { Cursor } from './sync/cursor.ts';
-import type { RunStats } from './sync/run.ts';
+
+/** A position in a source ordered by (ts, id): everything at or before it has been read. */
+export interface Cursor {
+  ts: string;
+  id: string;
+}
+
+/** Counters of one run. */
+export interface RunStats {
+  pages: number;
+  rowsRead: number;
+  rowsApplied: number;
+  rowsDeleted: number;
+  rowsSkipped: number;
+  rowsQuarantined: number;
+  conflicts: number;
+}
 
 /** The lease a run holds while it works; other triggers coalesce with it (see src/lease). */
 export interface Lease {

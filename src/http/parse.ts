@@ -1,9 +1,9 @@
 /** zod at the edge: request bodies, params and queries, with the issues in a 400's details. */
 import { z } from 'zod';
 import { findEntity, type EntityDefinition } from '../entities.ts';
-import type { Cursor } from '../sync/cursor.ts';
 import { checkResetCursor } from './cursor-param.ts';
 import { HttpError } from './errors.ts';
+import type { Cursor } from '../types.ts';
 
 /** The entity named in a path, or 404. */
 export function entityParam(name: string | undefined): EntityDefinition {

@@ -16,17 +16,13 @@ import { deleteRows, enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } 
 import { writeIntegrityRun } from '../stores/integrity.ts';
 import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
-import type { Cursor } from '../sync/cursor.ts';
 import { runPull } from '../sync/pull.ts';
 import { runPush } from '../sync/push.ts';
-import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
+import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease } from '../sync/run.ts';
 import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
-import { canonicalFromMillis, millisFromCanonical } from '../sync/timestamps.ts';
-import type {
-  ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun,
-  IntegrityTrigger, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult,
-} from '../types.ts';
+import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
+import type { ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun, IntegrityTrigger, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult, Cursor, RunStats } from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredQuarantine } from './coordinator-store.ts';
 import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
 

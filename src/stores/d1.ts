@@ -3,19 +3,17 @@
  * page costs one round trip whatever its size. Table and column names come from the
  * registry only.
  */
-import { pushes, type EntityDefinition } from '../entities.ts';
+import { pushes, type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { LeaseLostError } from '../lease/lease.ts';
-import type { Row } from '../sync/rows.ts';
-import type { RunStats } from '../sync/run.ts';
-import { columnNames } from '../sync/rows.ts';
 import { jsonChunks } from './json-chunks.ts';
 import { ident } from './sql.ts';
+import type { RunStats } from '../types.ts';
 
 /** A pulled row that lost to a newer D1 version under last-write-wins. */
 export interface ApplyConflict {
   id: string;
-  replicaTs: string;
-  incomingTs: string;
+  d1Ts: string;
+  supabaseTs: string;
 }
 
 /** What applying one page did. */
@@ -92,7 +90,7 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
     // a page written whole has no conflict, and a bulk pull then skips the lookups (a tenth of
     // its time). Over [key, version] pairs, not the rows: parsing the page twice cost as much.
     conflicts:
-      `SELECT t.${key} AS id, t.${ts} AS replica_ts, j.value ->> 1 AS incoming_ts ` +
+      `SELECT t.${key} AS id, t.${ts} AS d1_ts, j.value ->> 1 AS supabase_ts ` +
       `FROM json_each(CASE WHEN changes() < ?2 THEN ?1 ELSE '[]' END) AS j JOIN ${t} AS t ON t.${key} = j.value ->> 0 ` +
       `WHERE t.${ts} > j.value ->> 1`,
     upsert:
@@ -130,7 +128,7 @@ export async function applyPulledRows(
     : [db.prepare(s.upsert).bind(chunk.json)]);
   const del = jsonChunks(tombstones).map((chunk) => db.prepare(s.tombstones).bind(chunk.json));
   const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...perChunk, ...del, db.prepare(GUARD_OFF)]);
-  const found: { id: string; replica_ts: string; incoming_ts: string }[] = [];
+  const found: { id: string; d1_ts: string; supabase_ts: string }[] = [];
   let applied = 0;
   let deleted = 0;
   let at = 1; // after the guard
@@ -141,7 +139,7 @@ export async function applyPulledRows(
   for (let i = 0; i < del.length; i++) deleted += results[at++]?.meta.changes ?? 0;
   return {
     applied,
-    conflicts: found.map((c) => ({ id: c.id, replicaTs: c.replica_ts, incomingTs: c.incoming_ts })),
+    conflicts: found.map((c) => ({ id: c.id, d1Ts: c.d1_ts, supabaseTs: c.supabase_ts })),
     deleted,
   };
 }

@@ -1,16 +1,5 @@
 /** Types shared by the pull and push passes and the coordinator that runs them. */
-import type { Cursor } from './cursor.ts';
-
-/** Counters of one run. */
-export interface RunStats {
-  pages: number;
-  rowsRead: number;
-  rowsApplied: number;
-  rowsDeleted: number;
-  rowsSkipped: number;
-  rowsQuarantined: number;
-  conflicts: number;
-}
+import type { Cursor, RunStats } from '../types.ts';
 
 /** Zeroed counters. */
 export function emptyStats(): RunStats {

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../src/entities.ts';
 import { applyPulledRows } from '../../src/stores/d1.ts';
-import { toReplicaRow } from '../../src/sync/rows.ts';
+import { toD1Row } from '../../src/sync/rows.ts';
 import type { PullPosition } from '../../src/sync/run.ts';
 import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
@@ -197,7 +197,7 @@ describe('pull: conflicts with edge writes', () => {
       for (const [col, spec] of Object.entries(e.columns)) {
         raw[col] = spec.nullable ? null : { uuid: id, text: 'new', integer: 0, boolean: false, timestamp: ts, date: '2026-01-01' }[spec.type];
       }
-      const checked = toReplicaRow(e, { ...raw, id, name, updated_at: ts, created_at: ts });
+      const checked = toD1Row(e, { ...raw, id, name, updated_at: ts, created_at: ts });
       if (!checked.ok) throw new Error(checked.reason);
       return checked.row;
     };
@@ -209,7 +209,7 @@ describe('pull: conflicts with edge writes', () => {
     const result = await applyPulledRows(env.DB, e, page, { entity: e.name, epoch: Date.now() });
     expect(result.applied).toBe(3);
     expect(result.conflicts.map((c) => c.id).sort()).toEqual([ids[0], ids[4]].sort());
-    expect(result.conflicts[0]).toMatchObject({ replicaTs: '2026-01-03T00:00:00.000000Z', incomingTs: '2026-01-02T00:00:00.000000Z' });
+    expect(result.conflicts[0]).toMatchObject({ d1Ts: '2026-01-03T00:00:00.000000Z', supabaseTs: '2026-01-02T00:00:00.000000Z' });
     const names = await env.DB.prepare(`SELECT id, length(name) AS n FROM prospects WHERE id IN (SELECT value FROM json_each(?1))`)
       .bind(JSON.stringify(ids)).all<{ id: string; n: number }>();
     expect(Object.fromEntries(names.results.map((r) => [r.id, r.n]))).toEqual({

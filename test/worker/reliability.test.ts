@@ -3,7 +3,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/types.ts';
-import { canonicalFromMillis } from '../../src/sync/timestamps.ts';
+import { canonicalFromMillis } from '../../src/timestamps.ts';
 import { d1Rows, fireAlarm, insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 beforeEach(wipeD1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalFromMillis, canonicalTimestamp, InvalidTimestampError, millisFromCanonical, parseTimestamp } from '../../../src/sync/timestamps.ts';
+import { canonicalFromMillis, canonicalTimestamp, InvalidTimestampError, millisFromCanonical, parseTimestamp } from '../../../src/timestamps.ts';
 
 describe('canonicalTimestamp', () => {
   it('keeps microseconds and pads to six digits', () => {
