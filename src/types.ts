@@ -18,6 +18,9 @@ export interface RunStats {
   conflicts: number;
 }
 
+/** What a reset moves: `all` (default) the pull cursor and the push queue, `pull` the first, `requeue` the second (every current D1 row is sent again). */
+export type ResetScope = 'all' | 'pull' | 'requeue';
+
 /** The lease a run holds while it works; other triggers coalesce with it (see src/lease). */
 export interface Lease {
   runId: string;

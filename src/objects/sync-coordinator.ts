@@ -22,7 +22,7 @@ import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type
 import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
-import type { ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun, IntegrityTrigger, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult, Cursor, RunStats } from '../types.ts';
+import type { ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun, IntegrityTrigger, Lease, RunOutcome, ResetScope, RunSummary, RunTrigger, SyncNowResult, Cursor, RunStats } from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredQuarantine } from './coordinator-store.ts';
 import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
 
@@ -30,8 +30,8 @@ import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type Setti
 export interface ResetTarget {
   /** Pull: null (or absent) = from the beginning; a cursor = continue after it. */
   cursor?: Cursor | null;
-  /** Which direction to reset on a two-way entity; default both. */
-  scope?: 'all' | 'pull' | 'push';
+  /** Which side to reset; default both. */
+  scope?: ResetScope;
 }
 
 /** The answer to a state change that must not race a run. */
@@ -91,7 +91,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     // A new epoch: whatever a run that lost its lease still has in flight is refused from now on.
     const epoch = nextEpoch(this.store.get<number>('lease_epoch') ?? 0, Date.now());
     this.store.set('lease_epoch', epoch);
-    if (pulls(def) && scope !== 'push') {
+    if (pulls(def) && scope !== 'requeue') {
       const cursor = target.cursor ?? null;
       const position: PullPosition = { ...initialPullPosition(), cursor, frontier: cursor };
       this.store.set('pull', position);
