@@ -4,8 +4,11 @@
  * Storage is the truth: nothing here is cached in memory. SQL calls are synchronous, so a
  * read-then-write in one method cannot interleave with another event.
  */
-import type { ConflictRecord, QuarantineRecord } from '../sync/run.ts';
-import type { CheckName, HeldRow } from '../types.ts';
+import type { IntegrityJob } from '../integrity/integrity-run.ts';
+import type { ResyncJob } from '../integrity/resync.ts';
+import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
+import type { ActiveAlert, CheckName, HeldRow, IntegrityRun, Lease, RunSummary } from '../types.ts';
+import type { SettingsOverrides } from './settings.ts';
 
 const SCHEMA_VERSION = 2;
 /** Conflict history is bounded: the newest this many are kept. */
@@ -65,6 +68,43 @@ export interface StoredQuarantine {
   attempts: number;
 }
 
+/** An integrity job as kept between alarms, with its failed attempts. */
+export type StoredIntegrityJob = IntegrityJob & { attempts?: number; lastError?: string };
+
+/** Every key of the meta table and the type of its value (stored as JSON). */
+export interface MetaValues {
+  schema_version: number;
+  /** The entity this object coordinates, bound on first use. */
+  entity: string;
+  /** The run that holds the lease, if any (src/lease). */
+  lease: Lease;
+  /** The newest epoch handed out: the next lease's fencing token grows from it. */
+  lease_epoch: number;
+  /** Where the pull has got to. */
+  pull: PullPosition;
+  /** The highest outbox sequence number Supabase confirmed. */
+  push_seq: number;
+  paused: boolean;
+  /** When the armed alarm is due (ISO): what health compares the platform's alarm with. */
+  next_run_at: string;
+  last_run: RunSummary;
+  last_success_at: string;
+  error_streak: number;
+  settings: SettingsOverrides;
+  /** A per-database path on the Supabase origin (tests and the local stand-in). */
+  supabase_url: string;
+  integrity_job: StoredIntegrityJob;
+  integrity_latest: IntegrityRun;
+  integrity_rows: number;
+  integrity_quarantined: number;
+  resync_job: ResyncJob;
+  /** Active alerts by check. */
+  alerts: Record<string, ActiveAlert>;
+}
+
+/** A meta key. */
+export type MetaKey = keyof MetaValues;
+
 /** Typed access to the coordinator's storage. */
 export class CoordinatorStore {
   private readonly sql: SqlStorage;
@@ -81,17 +121,17 @@ export class CoordinatorStore {
   private schemaVersion(): number {
     const exists = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).toArray();
     if (exists.length === 0) return 0;
-    return this.get<number>('schema_version') ?? 0;
+    return this.get('schema_version') ?? 0;
   }
 
-  /** Reads a JSON value; undefined when absent. */
-  get<T>(key: string): T | undefined {
+  /** Reads a meta value; undefined when absent. */
+  get<K extends MetaKey>(key: K): MetaValues[K] | undefined {
     const row = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    return row ? (JSON.parse(row.value) as MetaValues[K]) : undefined;
   }
 
-  /** Writes a JSON value (undefined deletes it). */
-  set(key: string, value: unknown): void {
+  /** Writes a meta value (undefined deletes it). */
+  set<K extends MetaKey>(key: K, value: MetaValues[K] | undefined): void {
     if (value === undefined) {
       this.sql.exec('DELETE FROM meta WHERE key = ?', key);
       return;

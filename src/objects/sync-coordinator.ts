@@ -23,7 +23,7 @@ import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
 import type { ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun, IntegrityTrigger, Lease, RunOutcome, ResetScope, RunSummary, RunTrigger, SyncNowResult, Cursor, RunStats } from '../types.ts';
-import { CoordinatorStore, type StoredConflict, type StoredQuarantine } from './coordinator-store.ts';
+import { CoordinatorStore, type StoredConflict, type StoredIntegrityJob, type StoredQuarantine } from './coordinator-store.ts';
 import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
 
 /** Where a reset moves the positions. */
@@ -54,7 +54,6 @@ export interface IntegrityRequest {
 }
 
 /** A persisted integrity job with its failed attempts. */
-type StoredIntegrityJob = IntegrityJob & { attempts?: number; lastError?: string };
 
 /** The Durable Object class bound as SYNC_COORDINATOR. */
 export class SyncCoordinator extends DurableObject<Env> {
@@ -89,7 +88,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const scope = target.scope ?? 'all';
     // A new epoch: whatever a run that lost its lease still has in flight is refused from now on.
-    const epoch = nextEpoch(this.store.get<number>('lease_epoch') ?? 0, Date.now());
+    const epoch = nextEpoch(this.store.get('lease_epoch') ?? 0, Date.now());
     this.store.set('lease_epoch', epoch);
     if (pulls(def) && scope !== 'requeue') {
       const cursor = target.cursor ?? null;
@@ -98,7 +97,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     }
     if (pushes(def) && scope !== 'pull') await enqueueAllRows(this.env.DB, def, { entity: def.name, epoch });
     this.log({ event: 'cursor_reset', entity: def.name, scope, cursor: target.cursor ?? null });
-    if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
+    if (!this.store.get('paused')) await this.arm(Date.now());
     return { ok: true, status: await this.buildStatus(def) };
   }
 
@@ -122,7 +121,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** Arms the alarm if none is set (cron calls this: a lost alarm heals within one tick). */
   async ensureScheduled(entity: string): Promise<{ nextAlarmAt: string | null }> {
     this.bind(entity);
-    if (!this.store.get<boolean>('paused') && (await this.ctx.storage.getAlarm()) === null) {
+    if (!this.store.get('paused') && (await this.ctx.storage.getAlarm()) === null) {
       await this.arm(Date.now());
     }
     const alarm = await this.ctx.storage.getAlarm();
@@ -145,7 +144,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   async configure(entity: string, overrides: SettingsOverrides): Promise<CoordinatorSettings> {
     const def = this.bind(entity);
     const parsed = SettingsOverridesSchema.parse(overrides);
-    this.store.set('settings', { ...this.store.get<SettingsOverrides>('settings'), ...parsed });
+    this.store.set('settings', { ...this.store.get('settings'), ...parsed });
     return this.settings(def);
   }
 
@@ -170,7 +169,7 @@ export class SyncCoordinator extends DurableObject<Env> {
    */
   async runIntegrity(entity: string, request: IntegrityRequest): Promise<IntegrityRequestResult> {
     this.bind(entity);
-    const pending = this.store.get<StoredIntegrityJob>('integrity_job');
+    const pending = this.store.get('integrity_job');
     const job = pending
       ? mergeIntegrityJob(pending, request.fix, request.reconcile)
       : newIntegrityJob(crypto.randomUUID(), request.trigger, request.fix, request.reconcile, Date.now());
@@ -190,11 +189,11 @@ export class SyncCoordinator extends DurableObject<Env> {
    */
   async resync(entity: string, trigger: IntegrityTrigger = 'manual'): Promise<IntegrityJobStatus> {
     this.bind(entity);
-    this.store.set('resync_job', requestResync(this.store.get<ResyncJob>('resync_job'), trigger, Date.now()));
+    this.store.set('resync_job', requestResync(this.store.get('resync_job'), trigger, Date.now()));
     await this.runJobs();
     await this.armForJobs();
-    const job = this.store.get<ResyncJob>('resync_job');
-    const integrity = this.store.get<StoredIntegrityJob>('integrity_job');
+    const job = this.store.get('resync_job');
+    const integrity = this.store.get('integrity_job');
     if (job) return resyncStatus(job);
     return integrity ? integrityJobStatus(integrity) : { kind: 'resync', requestedAt: new Date().toISOString(), trigger, fix: true, phase: 'done', progress: 'done' };
   }
@@ -205,11 +204,11 @@ export class SyncCoordinator extends DurableObject<Env> {
     return {
       entity: def.name,
       direction: def.direction,
-      latest: this.store.get<IntegrityRun>('integrity_latest') ?? null,
+      latest: this.store.get('integrity_latest') ?? null,
       jobs: this.jobStatuses(),
       held: this.store.heldRows(Math.max(1, Math.min(heldLimit, 500))),
       heldCount: this.store.heldCount(),
-      alerts: Object.values(this.store.get<Record<string, ActiveAlert>>('alerts') ?? {}),
+      alerts: Object.values(this.store.get('alerts') ?? {}),
     };
   }
 
@@ -228,7 +227,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const released = this.store.heldAmong(ids);
-    if (released.size > 0 && pushes(def)) await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get<number>('lease_epoch') ?? 0 });
+    if (released.size > 0 && pushes(def)) await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get('lease_epoch') ?? 0 });
     const list = this.store.unhold([...released]);
     this.log({ event: 'held_released', entity: def.name, rows: list.length });
     return { ok: true, released: list };
@@ -240,24 +239,24 @@ export class SyncCoordinator extends DurableObject<Env> {
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const held = [...this.store.heldAmong(ids)];
-    await deleteRows(this.env.DB, def, held, { entity: def.name, epoch: this.store.get<number>('lease_epoch') ?? 0 });
+    await deleteRows(this.env.DB, def, held, { entity: def.name, epoch: this.store.get('lease_epoch') ?? 0 });
     const list = this.store.unhold(held);
     this.log({ event: 'held_deleted', entity: def.name, rows: list.length });
-    if (pushes(def) && !this.store.get<boolean>('paused')) await this.arm(Date.now());
+    if (pushes(def) && !this.store.get('paused')) await this.arm(Date.now());
     return { ok: true, deleted: list };
   }
 
   /** The scheduler: one run, then the next alarm. Never throws, so the platform never retries blindly. */
   override async alarm(): Promise<void> {
-    if (this.store.get<string>('entity') === undefined && !this.ctx.id.name) return;
+    if (this.store.get('entity') === undefined && !this.ctx.id.name) return;
     try {
       // Integrity work asked for by an operator or a cron runs even while the sync loop is paused.
       await this.runJobs();
-      if (!this.store.get<boolean>('paused')) await this.run('alarm');
+      if (!this.store.get('paused')) await this.run('alarm');
       await this.armForJobs();
     } catch (e) {
       // Only failures outside a run land here (bad vars, storage); runs record their own.
-      this.log({ event: 'alarm_failed', entity: this.store.get<string>('entity'), error: describeError(e) });
+      this.log({ event: 'alarm_failed', entity: this.store.get('entity'), error: describeError(e) });
       await this.arm(Date.now() + 60_000);
     }
   }
@@ -269,7 +268,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const settings = this.settings(def);
     const startedMs = Date.now();
     const durationMs = leaseDurationMs(settings, def);
-    const taken = takeLease(this.store.get<Lease>('lease'), this.store.get<number>('lease_epoch') ?? 0, {
+    const taken = takeLease(this.store.get('lease'), this.store.get('lease_epoch') ?? 0, {
       runId: crypto.randomUUID(), trigger, now: startedMs, durationMs,
     });
     if (!taken.taken) {
@@ -284,7 +283,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('lease_epoch', epoch);
     const lease: RunLease = {
       epoch,
-      renew: () => this.store.set('lease', renewLease(this.store.get<Lease>('lease'), runId, Date.now(), durationMs)),
+      renew: () => this.store.set('lease', renewLease(this.store.get('lease'), runId, Date.now(), durationMs)),
     };
 
     const stats = emptyStats();
@@ -316,7 +315,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     lease: RunLease,
     runId: string,
   ): Promise<boolean> {
-    const url = this.store.get<string>('supabase_url') ?? this.env.SUPABASE_URL;
+    const url = this.store.get('supabase_url') ?? this.env.SUPABASE_URL;
     const key = serviceRoleKey(this.env);
     if (!url || !key) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set (wrangler secret put)');
     const supabase = createSupabaseStore({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
@@ -324,7 +323,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const now = (): number => Date.now();
     // Saves are fenced too: a run that lost its lease never overwrites the positions, conflicts
     // or quarantine of the run that took over.
-    const holding = (): void => checkLease(this.store.get<Lease>('lease'), runId, Date.now());
+    const holding = (): void => checkLease(this.store.get('lease'), runId, Date.now());
     const sink = this.sink(holding);
     const failures: unknown[] = [];
     let caughtUp = true;
@@ -343,7 +342,7 @@ export class SyncCoordinator extends DurableObject<Env> {
             save: (seq) => { holding(); this.store.set('push_seq', seq); },
             held: (ids) => this.store.heldAmong(ids),
           },
-          this.store.get<number>('push_seq') ?? 0,
+          this.store.get('push_seq') ?? 0,
         );
         addStats(total, result.stats);
         caughtUp &&= result.caughtUp;
@@ -359,7 +358,7 @@ export class SyncCoordinator extends DurableObject<Env> {
             entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
             budget, now, sink, lease, save: (p) => { holding(); this.store.set('pull', p); },
           },
-          this.store.get<PullPosition>('pull') ?? initialPullPosition(),
+          this.store.get('pull') ?? initialPullPosition(),
         );
         addStats(total, result.stats);
         caughtUp &&= result.caughtUp;
@@ -379,7 +378,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       runId: lease.runId, trigger, startedAt: lease.startedAt, finishedAt: new Date().toISOString(),
       outcome: 'fenced', stats, error, nextRunAt: null,
     };
-    this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
+    this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
     this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome: 'fenced', ...stats, error });
     await this.ledger(def, summary);
     return summary;
@@ -395,10 +394,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     error: string | null,
   ): Promise<RunSummary> {
     const finishedMs = Date.now();
-    const streak = ending.kind === 'failed' ? (this.store.get<number>('error_streak') ?? 0) + 1 : 0;
+    const streak = ending.kind === 'failed' ? (this.store.get('error_streak') ?? 0) + 1 : 0;
     this.store.set('error_streak', streak);
     if (ending.kind !== 'failed') this.store.set('last_success_at', new Date(finishedMs).toISOString());
-    const next = this.store.get<boolean>('paused')
+    const next = this.store.get('paused')
       ? null
       : nextRunAt(finishedMs, ending, streak, { intervalMs: settings.intervalMs, backoffBaseMs: settings.backoffBaseMs, backoffMaxMs: settings.backoffMaxMs }, Math.random);
     const outcome: RunOutcome = ending.kind;
@@ -413,18 +412,18 @@ export class SyncCoordinator extends DurableObject<Env> {
       nextRunAt: next === null ? null : new Date(next).toISOString(),
     };
     this.store.set('last_run', summary);
-    const resync = this.store.get<ResyncJob>('resync_job');
+    const resync = this.store.get('resync_job');
     if (resync) {
       const next = afterSyncRun(resync, ending.kind === 'caught-up', Date.parse(lease.startedAt));
       if (next.phase === 'sweep' && resync.phase !== 'sweep') {
         // The re-read is complete: now remove what is absent upstream.
-        const job = this.store.get<StoredIntegrityJob>('integrity_job');
+        const job = this.store.get('integrity_job');
         this.store.set('integrity_job', job ? mergeIntegrityJob(job, true, true) : newIntegrityJob(crypto.randomUUID(), 'resync', true, true, finishedMs));
       }
       this.store.set('resync_job', next);
     }
     this.store.trimConflicts();
-    this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
+    this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
     if (next !== null) await this.arm(next);
     // Integrity work queued behind this run (or a resync's sweep it just made due) comes next,
     // whatever triggered the run: a manual run arms no job alarm otherwise.
@@ -455,14 +454,14 @@ export class SyncCoordinator extends DurableObject<Env> {
    * held by a sync run: nothing now; the job waits in storage for the next alarm.
    */
   private async runJobs(): Promise<IntegrityRun[]> {
-    const resync = this.store.get<ResyncJob>('resync_job');
-    const pending = this.store.get<StoredIntegrityJob>('integrity_job');
+    const resync = this.store.get('resync_job');
+    const pending = this.store.get('integrity_job');
     if (resync?.phase !== 'start' && pending === undefined) return [];
     const def = this.bind();
     const settings = this.settings(def);
     const startedMs = Date.now();
     const durationMs = leaseDurationMs(settings, def);
-    const taken = takeLease(this.store.get<Lease>('lease'), this.store.get<number>('lease_epoch') ?? 0, {
+    const taken = takeLease(this.store.get('lease'), this.store.get('lease_epoch') ?? 0, {
       runId: crypto.randomUUID(), trigger: 'integrity', now: startedMs, durationMs,
     });
     if (!taken.taken) return [];
@@ -470,8 +469,8 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('lease', taken.lease);
     this.store.set('lease_epoch', epoch);
     const holding = (): void => {
-      checkLease(this.store.get<Lease>('lease'), runId, Date.now());
-      this.store.set('lease', renewLease(this.store.get<Lease>('lease'), runId, Date.now(), durationMs));
+      checkLease(this.store.get('lease'), runId, Date.now());
+      this.store.set('lease', renewLease(this.store.get('lease'), runId, Date.now(), durationMs));
     };
     const fence = { entity: def.name, epoch };
     const finished: IntegrityRun[] = [];
@@ -483,7 +482,7 @@ export class SyncCoordinator extends DurableObject<Env> {
         this.store.set('resync_job', resyncStarted(resync, Date.now()));
         this.log({ event: 'resync_started', entity: def.name, trigger: resync.trigger });
       }
-      const job = this.store.get<StoredIntegrityJob>('integrity_job');
+      const job = this.store.get('integrity_job');
       if (job) {
         const run = await this.stepJob(def, settings, job, fence, holding, startedMs);
         if (run) finished.push(run);
@@ -492,11 +491,11 @@ export class SyncCoordinator extends DurableObject<Env> {
       if (!(e instanceof LeaseLostError)) throw e;
       this.log({ event: 'integrity_fenced', entity: def.name, runId, error: describeError(e) });
     } finally {
-      this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), runId) ?? undefined);
+      this.store.set('lease', releaseLease(this.store.get('lease'), runId) ?? undefined);
     }
     if (this.syncMissed) {
       this.syncMissed = false;
-      if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
+      if (!this.store.get('paused')) await this.arm(Date.now());
     }
     for (const run of finished) await this.afterIntegrityRun(def, run);
     if (this.syncAfterJobs) {
@@ -512,7 +511,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     def: EntityDefinition, settings: CoordinatorSettings, job: StoredIntegrityJob,
     fence: { entity: string; epoch: number }, holding: () => void, startedMs: number,
   ): Promise<IntegrityRun | null> {
-    const url = this.store.get<string>('supabase_url') ?? this.env.SUPABASE_URL;
+    const url = this.store.get('supabase_url') ?? this.env.SUPABASE_URL;
     const key = serviceRoleKey(this.env);
     const defaults = engineDefaults(this.env);
     try {
@@ -520,7 +519,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       const supabase = createReconcileSupabase({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
       const step = await stepIntegrity(job, {
         db: this.env.DB, supabase, entity: def, fence,
-        pushCursor: this.store.get<number>('push_seq') ?? 0,
+        pushCursor: this.store.get('push_seq') ?? 0,
         now: () => Date.now(),
         deadline: startedMs + settings.maxRunMs,
         holding,
@@ -530,18 +529,18 @@ export class SyncCoordinator extends DurableObject<Env> {
           this.store.hold(rows, new Date().toISOString());
         },
         facts: () => ({
-          paused: this.store.get<boolean>('paused') ?? false,
-          lastSuccessAt: this.store.get<string>('last_success_at') ?? null,
+          paused: this.store.get('paused') ?? false,
+          lastSuccessAt: this.store.get('last_success_at') ?? null,
           // A sync alarm that coalesced with this run is re-armed for now when it ends.
-          nextAlarmAt: this.syncMissed ? new Date().toISOString() : this.store.get<string>('next_run_at') ?? null,
+          nextAlarmAt: this.syncMissed ? new Date().toISOString() : this.store.get('next_run_at') ?? null,
           intervalMs: settings.intervalMs,
           maxRunMs: settings.maxRunMs,
           quarantined: this.store.quarantineCount(),
-          previousQuarantined: this.store.get<number>('integrity_quarantined') ?? null,
+          previousQuarantined: this.store.get('integrity_quarantined') ?? null,
         }),
         countTolerance: defaults.countTolerance,
         backlogThreshold: defaults.backlogThreshold,
-        previousRows: this.store.get<number>('integrity_rows') ?? null,
+        previousRows: this.store.get('integrity_rows') ?? null,
       });
       holding();
       if (step.run === null) {
@@ -575,12 +574,11 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('integrity_latest', run);
     this.store.set('integrity_quarantined', this.store.quarantineCount());
     if (run.counts) this.store.set('integrity_rows', Math.max(run.counts.d1, run.counts.supabase));
-    const resync = this.store.get<ResyncJob>('resync_job');
+    const resync = this.store.get('resync_job');
     if (resync?.phase === 'sweep' && run.fix && run.reconciled) {
       this.store.set('resync_job', undefined);
-      this.store.set('last_resync', { requestedAt: resync.requestedAt, finishedAt: run.finishedAt, removed: run.drift?.extra ?? 0 });
     }
-    const plan = planAlerts(this.store.get<Record<string, ActiveAlert>>('alerts') ?? {}, afterFixes(run.checks), Date.now());
+    const plan = planAlerts(this.store.get('alerts') ?? {}, afterFixes(run.checks), Date.now());
     this.store.set('alerts', plan.active);
     this.log({
       event: 'integrity_run', entity: def.name, runId: run.runId, trigger: run.trigger, fix: run.fix, reconciled: run.reconciled, ok: run.ok,
@@ -597,10 +595,10 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   /** Brings the alarm forward while integrity work is pending that an alarm can advance. */
   private async armForJobs(): Promise<void> {
-    const resync = this.store.get<ResyncJob>('resync_job');
-    const job = this.store.get<StoredIntegrityJob>('integrity_job');
+    const resync = this.store.get('resync_job');
+    const job = this.store.get('integrity_job');
     // A re-read advances by sync runs: a paused entity's re-read waits for resume.
-    const due = job !== undefined || resync?.phase === 'start' || (resync?.phase === 'reread' && !this.store.get<boolean>('paused'));
+    const due = job !== undefined || resync?.phase === 'start' || (resync?.phase === 'reread' && !this.store.get('paused'));
     if (!due) return;
     const lease = this.liveLease(Date.now());
     const at = lease ? Date.parse(lease.expiresAt) + 1_000 : Date.now() + JOB_CONTINUE_MS;
@@ -610,9 +608,9 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   private jobStatuses(): IntegrityJobStatus[] {
     const out: IntegrityJobStatus[] = [];
-    const resync = this.store.get<ResyncJob>('resync_job');
+    const resync = this.store.get('resync_job');
     if (resync) out.push(resyncStatus(resync));
-    const job = this.store.get<StoredIntegrityJob>('integrity_job');
+    const job = this.store.get('integrity_job');
     if (job) out.push(integrityJobStatus(job));
     return out;
   }
@@ -621,7 +619,7 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   /** Binds this object to its entity on first use and refuses any other entity afterwards. */
   private bind(name?: string): EntityDefinition {
-    const stored = this.store.get<string>('entity');
+    const stored = this.store.get('entity');
     const wanted = name ?? stored ?? this.ctx.id.name;
     if (wanted === undefined) throw new Error('this coordinator has not been bound to an entity yet');
     const def = findEntity(wanted);
@@ -632,12 +630,12 @@ export class SyncCoordinator extends DurableObject<Env> {
   }
 
   private settings(def: EntityDefinition): CoordinatorSettings {
-    return effectiveSettings(def, engineDefaults(this.env), this.store.get<SettingsOverrides>('settings') ?? {});
+    return effectiveSettings(def, engineDefaults(this.env), this.store.get('settings') ?? {});
   }
 
   /** The lease of a run in progress, if one holds it and has not expired. */
   private liveLease(now: number): Lease | null {
-    const lease = this.store.get<Lease>('lease');
+    const lease = this.store.get('lease');
     return lease !== undefined && isLive(lease, now) ? lease : null;
   }
 
@@ -657,7 +655,7 @@ export class SyncCoordinator extends DurableObject<Env> {
         holding();
         this.store.quarantine(q, new Date().toISOString(), Date.now());
         // The log gets the reason's head only: Supabase's details quote the row's values.
-        this.log({ event: 'row_quarantined', entity: this.store.get<string>('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.split(' — ')[0]?.slice(0, 300) });
+        this.log({ event: 'row_quarantined', entity: this.store.get('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.split(' — ')[0]?.slice(0, 300) });
       },
       release: (direction, ids) => {
         holding();
@@ -669,14 +667,14 @@ export class SyncCoordinator extends DurableObject<Env> {
   private async buildStatus(def: EntityDefinition): Promise<EntityStatus> {
     const now = Date.now();
     const settings = this.settings(def);
-    const paused = this.store.get<boolean>('paused') ?? false;
-    const errorStreak = this.store.get<number>('error_streak') ?? 0;
-    const lastRun = this.store.get<RunSummary>('last_run') ?? null;
-    const lastSuccessAt = this.store.get<string>('last_success_at') ?? null;
+    const paused = this.store.get('paused') ?? false;
+    const errorStreak = this.store.get('error_streak') ?? 0;
+    const lastRun = this.store.get('last_run') ?? null;
+    const lastSuccessAt = this.store.get('last_success_at') ?? null;
     const alarm = await this.ctx.storage.getAlarm();
-    const pullPosition = this.store.get<PullPosition>('pull') ?? initialPullPosition();
-    const confirmedSeq = this.store.get<number>('push_seq') ?? 0;
-    const latestIntegrity = this.store.get<IntegrityRun>('integrity_latest');
+    const pullPosition = this.store.get('pull') ?? initialPullPosition();
+    const confirmedSeq = this.store.get('push_seq') ?? 0;
+    const latestIntegrity = this.store.get('integrity_latest');
 
     let push: EntityStatus['push'] = null;
     if (pushes(def)) {
@@ -686,7 +684,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     }
 
     const lease = this.liveLease(now);
-    const armedFor = this.store.get<string>('next_run_at');
+    const armedFor = this.store.get('next_run_at');
     const problems = healthProblems({
       now, paused, intervalMs: settings.intervalMs, maxRunMs: settings.maxRunMs, errorStreak,
       lastError: lastRun?.error ?? null,
