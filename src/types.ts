@@ -1,6 +1,9 @@
 /** Types shared across layers: the coordinator, the passes, the stores, the HTTP API and the dashboard. */
 import type { Direction } from './entities.ts';
 
+/** The most rows one listing (conflicts, quarantine, held rows, the run log) returns. */
+export const LIST_LIMIT_MAX = 500;
+
 /** A position in a source ordered by (ts, id): everything at or before it has been read. */
 export interface Cursor {
   ts: string;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { findEntity, type EntityDefinition } from '../entities.ts';
 import { checkResetCursor } from './cursor-param.ts';
 import { HttpError } from './errors.ts';
-import type { Cursor, ResetScope } from '../types.ts';
+import { LIST_LIMIT_MAX, type Cursor, type ResetScope } from '../types.ts';
 
 /** The entity named in a path, or 404. */
 export function entityParam(name: string | undefined): EntityDefinition {
@@ -97,7 +97,7 @@ export function parseResetBody(json: unknown, entity: EntityDefinition): ResetRe
 }
 
 /** ?limit= for history listings. */
-export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(100) });
 
 /** Bodies of POST routes that take none: nothing, or {}. */
 export const EmptyBodySchema = z.object({}).strict();

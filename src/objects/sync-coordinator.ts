@@ -22,7 +22,11 @@ import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type
 import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
-import type { ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun, IntegrityTrigger, Lease, RunOutcome, ResetScope, RunSummary, RunTrigger, SyncNowResult, Cursor, RunStats } from '../types.ts';
+import {
+  LIST_LIMIT_MAX, type ActiveAlert, type CoordinatorSettings, type Cursor, type EntityIntegrity, type EntityStatus, type HeldRow, type IntegrityJobStatus,
+  type IntegrityRequestResult, type IntegrityRun, type IntegrityTrigger, type Lease, type ResetScope, type RunOutcome, type RunStats, type RunSummary,
+  type RunTrigger, type SyncNowResult,
+} from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredIntegrityJob, type StoredQuarantine } from './coordinator-store.ts';
 import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
 
@@ -38,6 +42,10 @@ export interface ResetTarget {
 export type MutationResult = { ok: true; status: EntityStatus } | { ok: false; reason: 'lease-held'; lease: Lease };
 
 const QUARANTINE_RETRY_BATCH = 100;
+/** An alarm that failed outside a run (bad vars, storage) tries again after this long. */
+const ALARM_RETRY_MS = 60_000;
+/** A quarantined row's reason as logged: long enough for the cause, short of a whole row. */
+const LOGGED_REASON_CHARS = 300;
 /** Quarantined rows re-queued for push are not queued again for this long. */
 const QUARANTINE_REQUEUE_MS = 3_600_000;
 /** An integrity step that failed this many times in a row ends its run with the error. */
@@ -131,13 +139,13 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** Conflict history, newest first. */
   async conflicts(entity: string, limit = 100): Promise<StoredConflict[]> {
     this.bind(entity);
-    return this.store.conflicts(Math.max(1, Math.min(limit, 500)));
+    return this.store.conflicts(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /** Quarantined rows, most recently seen first. */
   async quarantined(entity: string, limit = 100): Promise<StoredQuarantine[]> {
     this.bind(entity);
-    return this.store.quarantined(Math.max(1, Math.min(limit, 500)));
+    return this.store.quarantined(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /** Stores setting overrides (validated); returns the effective settings. */
@@ -206,7 +214,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       direction: def.direction,
       latest: this.store.get('integrity_latest') ?? null,
       jobs: this.jobStatuses(),
-      held: this.store.heldRows(Math.max(1, Math.min(heldLimit, 500))),
+      held: this.store.heldRows(Math.max(1, Math.min(heldLimit, LIST_LIMIT_MAX))),
       heldCount: this.store.heldCount(),
       alerts: Object.values(this.store.get('alerts') ?? {}),
     };
@@ -215,7 +223,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** Rows held by integrity fixes, newest first. */
   async held(entity: string, limit = 100): Promise<HeldRow[]> {
     this.bind(entity);
-    return this.store.heldRows(Math.max(1, Math.min(limit, 500)));
+    return this.store.heldRows(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /**
@@ -257,7 +265,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     } catch (e) {
       // Only failures outside a run land here (bad vars, storage); runs record their own.
       this.log({ event: 'alarm_failed', entity: this.store.get('entity'), error: describeError(e) });
-      await this.arm(Date.now() + 60_000);
+      await this.arm(Date.now() + ALARM_RETRY_MS);
     }
   }
 
@@ -654,8 +662,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       quarantine: (q) => {
         holding();
         this.store.quarantine(q, new Date().toISOString(), Date.now());
-        // The log gets the reason's head only: Supabase's details quote the row's values.
-        this.log({ event: 'row_quarantined', entity: this.store.get('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.split(' — ')[0]?.slice(0, 300) });
+        this.log({ event: 'row_quarantined', entity: this.store.get('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.slice(0, LOGGED_REASON_CHARS) });
       },
       release: (direction, ids) => {
         holding();
