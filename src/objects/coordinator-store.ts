@@ -6,6 +6,7 @@
  */
 import type { IntegrityJob } from '../integrity/integrity-run.ts';
 import type { ResyncJob } from '../integrity/resync.ts';
+import { boundedPayload, nextRetryAt } from '../sync/quarantine.ts';
 import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
 import type { ActiveAlert, CheckName, HeldRow, IntegrityRun, Lease, RunSummary } from '../types.ts';
 import type { SettingsOverrides } from './settings.ts';
@@ -186,14 +187,17 @@ export class CoordinatorStore {
 
   /** Quarantines a row, or refreshes its reason and schedules its next retry when already there. */
   quarantine(q: QuarantineRecord, at: string, now: number): void {
+    const previous = this.sql
+      .exec<{ attempts: number }>('SELECT attempts FROM quarantine WHERE direction = ? AND row_id = ?', q.direction, q.rowId)
+      .toArray()[0]?.attempts ?? 0;
+    const attempts = previous + 1;
     this.sql.exec(
       `INSERT INTO quarantine (direction, row_id, reason, payload, first_seen, last_seen, attempts, next_retry_at)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (direction, row_id) DO UPDATE SET
          reason = excluded.reason, payload = excluded.payload, last_seen = excluded.last_seen,
-         attempts = quarantine.attempts + 1,
-         next_retry_at = ? + min(86400000, 300000 * (1 << min(quarantine.attempts, 8)))`,
-      q.direction, q.rowId, q.reason, boundedJson(q.payload), at, at, now + 300_000, now,
+         attempts = excluded.attempts, next_retry_at = excluded.next_retry_at`,
+      q.direction, q.rowId, q.reason, boundedPayload(q.payload), at, at, attempts, nextRetryAt(now, attempts),
     );
   }
 
@@ -297,10 +301,4 @@ export class CoordinatorStore {
   quarantineCount(): number {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
   }
-}
-
-/** A payload as JSON, replaced by a truncated preview when it is too large to keep. */
-function boundedJson(payload: unknown): string {
-  const json = JSON.stringify(payload ?? null);
-  return json.length <= 20_000 ? json : JSON.stringify({ truncated: true, preview: json.slice(0, 20_000) });
 }

@@ -18,6 +18,7 @@ import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
 import { runPull } from '../sync/pull.ts';
 import { runPush } from '../sync/push.ts';
+import * as quarantine from '../sync/quarantine.ts';
 import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease } from '../sync/run.ts';
 import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
@@ -41,13 +42,10 @@ export interface ResetTarget {
 /** The answer to a state change that must not race a run. */
 export type MutationResult = { ok: true; status: EntityStatus } | { ok: false; reason: 'lease-held'; lease: Lease };
 
-const QUARANTINE_RETRY_BATCH = 100;
 /** An alarm that failed outside a run (bad vars, storage) tries again after this long. */
 const ALARM_RETRY_MS = 60_000;
 /** A quarantined row's reason as logged: long enough for the cause, short of a whole row. */
 const LOGGED_REASON_CHARS = 300;
-/** Quarantined rows re-queued for push are not queued again for this long. */
-const QUARANTINE_REQUEUE_MS = 3_600_000;
 /** An integrity step that failed this many times in a row ends its run with the error. */
 const INTEGRITY_MAX_ATTEMPTS = 3;
 /** How soon the alarm comes back for unfinished integrity work. */
@@ -338,11 +336,11 @@ export class SyncCoordinator extends DurableObject<Env> {
 
     if (pushes(def)) {
       try {
-        const due = this.store.dueForRetry(now(), QUARANTINE_RETRY_BATCH);
+        const due = this.store.dueForRetry(now(), quarantine.RETRY_BATCH);
         if (due.length > 0) {
           await enqueueRows(this.env.DB, def, due, { entity: def.name, epoch: lease.epoch });
           holding();
-          this.store.postponeRetry(due, now() + QUARANTINE_REQUEUE_MS);
+          this.store.postponeRetry(due, now() + quarantine.REQUEUE_HOLD_MS);
         }
         const result = await runPush(
           {
