@@ -5,7 +5,8 @@
  * nothing here knows Durable Objects. Checks are pure (checks.ts); reads are in stores/.
  */
 import { findEntity, pushes, type EntityDefinition, type Row } from '../entities.ts';
-import { applyPulledRows, type Fence } from '../stores/d1.ts';
+import type { Fence } from '../stores/d1-contract.ts';
+import { applyPulledRows } from '../stores/d1.ts';
 import {
   agedOutboxBacklog, countD1Rows, findDuplicateMessageIds, findInvalidStates, findOrphanEmails, pendingRowIds,
 } from '../stores/integrity.ts';

@@ -9,7 +9,8 @@
  * bucket adds its rows to one more request per `maxRowsPerRequest` rows and one D1 read.
  */
 import { pushes, type EntityDefinition, type Row } from '../entities.ts';
-import { applyRepairRows, applyTombstones, enqueueRows, type Fence, type Tombstone } from '../stores/d1.ts';
+import type { Fence, Tombstone } from '../stores/d1-contract.ts';
+import { applyRepairRows, applyTombstones, enqueueRows } from '../stores/d1.ts';
 import { pendingOutboxIds, readD1Prefixes, readD1Range, type ReconcileSupabase } from '../stores/reconcile.ts';
 import { toD1Row } from '../sync/rows.ts';
 import {

@@ -12,7 +12,7 @@ import { alertPayload, planAlerts } from '../integrity/alerts.ts';
 import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity, type IntegrityJob } from '../integrity/integrity-run.ts';
 import { afterSyncRun, requestResync, resyncStarted, resyncStatus, type ResyncJob } from '../integrity/resync.ts';
 import { deliverAlert } from '../stores/alert-webhook.ts';
-import { deleteRows, enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
+import { createPassD1, deleteRows, enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
 import { writeIntegrityRun } from '../stores/integrity.ts';
 import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
@@ -325,6 +325,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const key = serviceRoleKey(this.env);
     if (!url || !key) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set (wrangler secret put)');
     const supabase = createSupabaseStore({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
+    const d1 = createPassD1(this.env.DB);
     const budget = { maxPages: settings.maxPagesPerRun, deadline: startedMs + settings.maxRunMs };
     const now = (): number => Date.now();
     // Saves are fenced too: a run that lost its lease never overwrites the positions, conflicts
@@ -344,7 +345,7 @@ export class SyncCoordinator extends DurableObject<Env> {
         }
         const result = await runPush(
           {
-            entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, budget, now, sink, lease,
+            entity: def, supabase, d1, pageSize: settings.pageSize, budget, now, sink, lease,
             save: (seq) => { holding(); this.store.set('push_seq', seq); },
             held: (ids) => this.store.heldAmong(ids),
           },
@@ -361,7 +362,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       try {
         const result = await runPull(
           {
-            entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
+            entity: def, supabase, d1, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
             budget, now, sink, lease, save: (p) => { holding(); this.store.set('pull', p); },
           },
           this.store.get('pull') ?? initialPullPosition(),

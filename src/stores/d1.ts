@@ -5,36 +5,10 @@
  */
 import { pushes, type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { LeaseLostError } from '../lease/lease.ts';
+import type { ApplyConflict, ApplyResult, Fence, OutboxChange, OutboxPage, PassD1, Tombstone } from './d1-contract.ts';
 import { jsonChunks } from './json-chunks.ts';
 import { ident } from './sql.ts';
 import type { RunStats } from '../types.ts';
-
-/** A pulled row that lost to a newer D1 version under last-write-wins. */
-export interface ApplyConflict {
-  id: string;
-  d1Ts: string;
-  supabaseTs: string;
-}
-
-/** What applying one page did. */
-export interface ApplyResult {
-  applied: number;
-  conflicts: ApplyConflict[];
-  /** Rows the page's tombstones deleted. */
-  deleted: number;
-}
-
-/** A pulled delete: the row id and when Supabase deleted it (canonical). */
-export interface Tombstone {
-  id: string;
-  deletedAt: string;
-}
-
-/** The lease epoch a run's writes carry (see src/lease): D1 refuses them once a newer one wrote. */
-export interface Fence {
-  entity: string;
-  epoch: number;
-}
 
 // Upserting an older epoch fires the sync_fence_monotonic trigger, which fails the whole batch.
 // The run's own epoch again is not rewritten (D1 bills rows written): one fence write per run.
@@ -178,21 +152,6 @@ export async function applyTombstones(db: D1Database, entity: EntityDefinition, 
   return (await applyPulledRows(db, entity, [], fence, tombstones)).deleted;
 }
 
-/** One row's pending change from the outbox: its current D1 row, or null when deleted. */
-export interface OutboxChange {
-  id: string;
-  changedAt: string;
-  row: Row | null;
-}
-
-/** A page of the outbox, collapsed per row. */
-export interface OutboxPage {
-  /** Highest sequence number in the page; the push cursor moves here once it is sent. */
-  lastSeq: number | null;
-  entries: number;
-  changes: OutboxChange[];
-}
-
 /**
  * Prunes outbox entries already confirmed (seq ≤ confirmedSeq) and reads the next page after
  * it, joined with each row's current state: one D1 round trip.
@@ -316,4 +275,12 @@ interface SyncLogRow {
   id: number; run_id: string; entity: string; direction: string; trigger: string; started_at: string; finished_at: string;
   outcome: string; pages: number; rows_read: number; rows_applied: number; rows_deleted: number; rows_skipped: number;
   rows_quarantined: number; conflicts: number; error: string | null;
+}
+
+/** The passes' D1 over a binding. */
+export function createPassD1(db: D1Database): PassD1 {
+  return {
+    applyPulled: (entity, rows, fence, tombstones) => applyPulledRows(db, entity, rows, fence, tombstones),
+    readOutbox: (entity, confirmedSeq, limit, fence) => readOutboxPage(db, entity, confirmedSeq, limit, fence),
+  };
 }

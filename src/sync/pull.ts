@@ -11,7 +11,7 @@
  * went by while older transactions were still open.
  */
 import type { EntityDefinition, Row } from '../entities.ts';
-import { applyPulledRows, type Tombstone } from '../stores/d1.ts';
+import type { PassD1, Tombstone } from '../stores/d1-contract.ts';
 import type { PullPage, PullRead, SupabaseStore } from '../stores/supabase.ts';
 import { safeCursorAfterPage } from './cursor.ts';
 import { toD1Row, type RowCheck } from './rows.ts';
@@ -24,7 +24,7 @@ import type { Cursor, RunStats } from '../types.ts';
 export interface PullContext {
   entity: EntityDefinition;
   supabase: SupabaseStore;
-  db: D1Database;
+  d1: PassD1;
   pageSize: number;
   safetyLagMs: number;
   budget: Budget;
@@ -164,7 +164,7 @@ async function applyPage(
       sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: page.rows[i] });
     }
   }
-  const result = await applyPulledRows(ctx.db, entity, valid, fence, tombstones);
+  const result = await ctx.d1.applyPulled(entity, valid, fence, tombstones);
   stats.rowsApplied += result.applied;
   stats.rowsSkipped += valid.length - result.applied;
   stats.rowsDeleted += result.deleted;

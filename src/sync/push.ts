@@ -9,7 +9,7 @@
  * re-sending a version Supabase already has changes nothing.
  */
 import { type EntityDefinition, columnNames, type Row } from '../entities.ts';
-import { applyPulledRows, readOutboxPage, type Fence, type OutboxChange } from '../stores/d1.ts';
+import type { Fence, OutboxChange, PassD1 } from '../stores/d1-contract.ts';
 import type { PushApplyResult, PushChange, SupabaseStore } from '../stores/supabase.ts';
 import { pushConflictRecord } from './conflicts.ts';
 import { isCanonicalKey, toD1Row, toSupabaseRow } from './rows.ts';
@@ -22,7 +22,7 @@ import type { RunStats } from '../types.ts';
 export interface PushContext {
   entity: EntityDefinition;
   supabase: SupabaseStore;
-  db: D1Database;
+  d1: PassD1;
   pageSize: number;
   budget: Budget;
   now: () => number;
@@ -41,7 +41,7 @@ export async function runPush(ctx: PushContext, confirmedSeq: number): Promise<P
   let seq = confirmedSeq;
   while (stats.pages < ctx.budget.maxPages && ctx.now() < ctx.budget.deadline) {
     ctx.lease.renew();
-    const page = await readOutboxPage(ctx.db, ctx.entity, seq, ctx.pageSize, fence);
+    const page = await ctx.d1.readOutbox(ctx.entity, seq, ctx.pageSize, fence);
     if (page.lastSeq === null) return { caughtUp: true, stats };
     stats.pages += 1;
     stats.rowsRead += page.changes.length;
@@ -122,5 +122,5 @@ async function takeWinners(ctx: PushContext, stats: RunStats, winners: PushApply
       sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: w.row });
     }
   }
-  await applyPulledRows(ctx.db, entity, rows, fence, deletions);
+  await ctx.d1.applyPulled(entity, rows, fence, deletions);
 }
