@@ -84,8 +84,19 @@ async function main(): Promise<void> {
 
   const worker = spawn(
     wrangler,
-    ['dev', '--port', String(workerPort), '--ip', '127.0.0.1', '--persist-to', wranglerState, '--env-file', envFile,
-      '--test-scheduled', '--show-interactive-dev-session=false'],
+    [
+      'dev',
+      '--port',
+      String(workerPort),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      wranglerState,
+      '--env-file',
+      envFile,
+      '--test-scheduled',
+      '--show-interactive-dev-session=false',
+    ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env }, detached: true },
   );
 
@@ -115,7 +126,10 @@ async function main(): Promise<void> {
   const integritySeconds = Number(process.env.INTEGRITY_INTERVAL_SECONDS ?? 60);
   if (integritySeconds > 0) {
     const tick = (): void => {
-      fetch(`${base}/__scheduled?cron=${encodeURIComponent('0 * * * *')}`).then((r) => r.body?.cancel(), () => undefined);
+      fetch(`${base}/__scheduled?cron=${encodeURIComponent('0 * * * *')}`).then(
+        (r) => r.body?.cancel(),
+        () => undefined,
+      );
     };
     setInterval(tick, integritySeconds * 1000).unref();
   }

@@ -9,7 +9,11 @@ export { insertEmails, wipeD1 } from '../../test/worker/helpers.ts';
  * minute apart, ending `endsAgo` before now (a table filled over time); without it every row
  * shares one now() (a bulk insert in one transaction).
  */
-export async function seedProspects(db: TestDatabase, n: number, options: { spread: boolean; endsAgo?: string } = { spread: true }): Promise<void> {
+export async function seedProspects(
+  db: TestDatabase,
+  n: number,
+  options: { spread: boolean; endsAgo?: string } = { spread: true },
+): Promise<void> {
   const updatedAt = options.spread ? `now() - interval '${options.endsAgo ?? '0 seconds'}' - (${n} - g) * interval '1 minute'` : 'now()';
   await db.sql(`
     insert into prospects (name, city, country, contact_name, contact_email, contact_title, phone, website,
@@ -47,7 +51,9 @@ export async function d1Count(table: 'prospects' | 'emails', where = '1 = 1'): P
  * the engine uses for its own writes (each trigger then costs one WHEN lookup and no write).
  */
 export async function outboxTriggers(on: boolean): Promise<void> {
-  await env.DB.prepare('UPDATE sync_apply_guard SET applying = ?1 WHERE id = 1').bind(on ? 0 : 1).run();
+  await env.DB.prepare('UPDATE sync_apply_guard SET applying = ?1 WHERE id = 1')
+    .bind(on ? 0 : 1)
+    .run();
 }
 
 /** An email as the Worker writes it. */

@@ -77,10 +77,15 @@ export async function readAll(source: Source, entity: EntityDefinition, pageSize
 function upsertSql(entity: EntityDefinition): string {
   const cols = columnNames(entity);
   const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
-  const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ');
+  const updates = cols
+    .filter((c) => c !== entity.key)
+    .map((c) => `${ident(c)} = excluded.${ident(c)}`)
+    .join(', ');
   // `WHERE true` resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
-  return `INSERT INTO ${ident(entity.table)} (${cols.map(ident).join(', ')}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
-    `ON CONFLICT (${ident(entity.key)}) DO UPDATE SET ${updates}`;
+  return (
+    `INSERT INTO ${ident(entity.table)} (${cols.map(ident).join(', ')}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
+    `ON CONFLICT (${ident(entity.key)}) DO UPDATE SET ${updates}`
+  );
 }
 
 /**
@@ -89,9 +94,7 @@ function upsertSql(entity: EntityDefinition): string {
  * converted and serialised first, and only the D1 statement is timed. The caller switches the
  * outbox triggers off (the engine's apply guard), as the engine's apply does.
  */
-export async function applyAll(
-  source: Source, entity: EntityDefinition, counts: D1Counts, pageSize = LIMIT_PAGE,
-): Promise<LimitPass> {
+export async function applyAll(source: Source, entity: EntityDefinition, counts: D1Counts, pageSize = LIMIT_PAGE): Promise<LimitPass> {
   const db = countingD1(env.DB, counts);
   const sql = upsertSql(entity);
   let rows = 0;

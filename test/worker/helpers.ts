@@ -31,10 +31,12 @@ export async function dropTestDatabases(): Promise<void> {
   const key = inject('supabaseServiceRoleKey');
   const names = [...openDatabases];
   openDatabases.clear();
-  await Promise.all(names.map(async (name) => {
-    const res = await fetch(`${base}/db/${name}/_dev/database`, { method: 'DELETE', headers: { apikey: key } });
-    await res.body?.cancel();
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      const res = await fetch(`${base}/db/${name}/_dev/database`, { method: 'DELETE', headers: { apikey: key } });
+      await res.body?.cancel();
+    }),
+  );
 }
 
 /** Creates (lazily, on first use) a database of its own on the stand-in. */
@@ -118,7 +120,10 @@ export function alarmAt(stub: DurableObjectStub<SyncCoordinator>): Promise<numbe
 }
 
 /** Rows of a D1 table whose ids are in `ids`. */
-export async function d1Rows(table: 'prospects' | 'campaigns' | 'mailboxes' | 'emails', ids: readonly string[]): Promise<Record<string, unknown>[]> {
+export async function d1Rows(
+  table: 'prospects' | 'campaigns' | 'mailboxes' | 'emails',
+  ids: readonly string[],
+): Promise<Record<string, unknown>[]> {
   const r = await env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`)
     .bind(JSON.stringify(ids))
     .all();
@@ -151,7 +156,9 @@ export async function insertEmails(rows: readonly Record<string, unknown>[]): Pr
               j.value ->> '$.body', j.value ->> '$.to_email', j.value ->> '$.from_email', j.value ->> '$.message_id',
               j.value ->> '$.direction', j.value ->> '$.status', j.value ->> '$.sent_at'
        FROM json_each(?1) AS j`,
-    ).bind(JSON.stringify(rows.slice(i, i + 1000))).run();
+    )
+      .bind(JSON.stringify(rows.slice(i, i + 1000)))
+      .run();
   }
 }
 
@@ -187,7 +194,10 @@ export async function expireCrashedLease(
     const startedAt = Date.parse(String(fields['startedAt']));
     if (!(expiresAt > now)) return null;
     if (Number.isFinite(startedAt) && startedAt > startedAtOrBefore) return null;
-    sql.exec(`UPDATE meta SET value = ? WHERE key = 'lease'`, JSON.stringify({ ...fields, expiresAt: new Date(now - 1_000).toISOString() }));
+    sql.exec(
+      `UPDATE meta SET value = ? WHERE key = 'lease'`,
+      JSON.stringify({ ...fields, expiresAt: new Date(now - 1_000).toISOString() }),
+    );
     return fields;
   });
 }

@@ -24,7 +24,9 @@ describe('alarm loop: backlog', () => {
     const all = (await db.sql<{ id: string }>(`select id::text as id from campaigns`)).map((r) => r.id);
     expect((await d1Rows('campaigns', all)).length).toBe(12_000);
 
-    const log = await env.DB.prepare(`SELECT pages, rows_applied, outcome FROM sync_log WHERE entity = 'campaigns' AND started_at >= ?1 ORDER BY id`)
+    const log = await env.DB.prepare(
+      `SELECT pages, rows_applied, outcome FROM sync_log WHERE entity = 'campaigns' AND started_at >= ?1 ORDER BY id`,
+    )
       .bind(new Date(Date.now() - 120_000).toISOString())
       .all<{ pages: number; rows_applied: number; outcome: string }>();
     const mine = log.results.filter((r) => r.rows_applied > 0 || r.outcome === 'caught-up');
@@ -138,15 +140,18 @@ describe('alarm loop: health', () => {
     expect((await stub.status('campaigns')).healthy).toBe(true);
 
     // The platform's view in that moment: the alarm it is delivering no longer shows, no lease yet.
-    const plant = (armedFor: number): Promise<void> => runInDurableObject(stub, async (_i, state) => {
-      await state.storage.deleteAlarm();
-      state.storage.sql.exec(`UPDATE meta SET value = ? WHERE key = 'next_run_at'`, JSON.stringify(new Date(armedFor).toISOString()));
-    });
+    const plant = (armedFor: number): Promise<void> =>
+      runInDurableObject(stub, async (_i, state) => {
+        await state.storage.deleteAlarm();
+        state.storage.sql.exec(`UPDATE meta SET value = ? WHERE key = 'next_run_at'`, JSON.stringify(new Date(armedFor).toISOString()));
+      });
     await plant(Date.now() - 10);
     const firing = await stub.status('campaigns');
     expect(firing.problems).toEqual([]);
 
     await plant(Date.now() - 5 * 60_000);
-    expect((await stub.status('campaigns')).problems).toEqual(['no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync']);
+    expect((await stub.status('campaigns')).problems).toEqual([
+      'no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync',
+    ]);
   });
 });

@@ -66,8 +66,12 @@ describe('pull: keyset paging', () => {
     expect(run.run.stats.rowsApplied).toBe(7);
     const rows = await d1Rows('campaigns', await ids(db, 'campaigns'));
     expect(rows.map((r) => r.updated_at).sort()).toEqual([
-      '2026-01-01T00:00:00.000001Z', '2026-01-01T00:00:00.000002Z', '2026-01-01T00:00:00.000002Z',
-      '2026-01-01T00:00:00.000003Z', '2026-01-01T00:00:00.000004Z', '2026-01-01T00:00:00.000005Z',
+      '2026-01-01T00:00:00.000001Z',
+      '2026-01-01T00:00:00.000002Z',
+      '2026-01-01T00:00:00.000002Z',
+      '2026-01-01T00:00:00.000003Z',
+      '2026-01-01T00:00:00.000004Z',
+      '2026-01-01T00:00:00.000005Z',
       '2026-01-01T00:00:00.000005Z',
     ]);
     const status = await stub.status('campaigns');
@@ -164,7 +168,11 @@ describe('pull: conflicts with edge writes', () => {
     const stub = await testCoordinator('prospects', db);
     await stub.syncNow('prospects');
     // The edge write is pushed in the same run; park the push so only the pull meets the newer D1 row.
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('push_seq', '9007199254740991') ON CONFLICT (key) DO UPDATE SET value = excluded.value`));
+    await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('push_seq', '9007199254740991') ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
+    );
     await env.DB.prepare(`UPDATE prospects SET name = 'edge', updated_at = '2026-01-03T00:00:00.000000Z' WHERE id = ?1`).bind(id).run();
     await db.sql(`update prospects set name = 'supabase', updated_at = '2026-01-02T00:00:00Z' where id = $1`, [id]);
 
@@ -174,8 +182,11 @@ describe('pull: conflicts with edge writes', () => {
     expect((await d1Rows('prospects', [id]))[0]?.name).toBe('edge');
     const conflicts = await stub.conflicts('prospects');
     expect(conflicts[0]).toMatchObject({
-      rowId: id, direction: 'pull', winner: 'd1',
-      d1UpdatedAt: '2026-01-03T00:00:00.000000Z', supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
+      rowId: id,
+      direction: 'pull',
+      winner: 'd1',
+      d1UpdatedAt: '2026-01-03T00:00:00.000000Z',
+      supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
     });
     // Re-reading the same versions does not record the same conflict twice.
     await stub.resetCursor('prospects', { scope: 'pull' });
@@ -246,14 +257,18 @@ describe('pull: one run at a time', () => {
     expect(manual).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: lease?.runId } });
     expect(await alarmRun).toBe(true);
     await db.clearFaults();
-    const logged = await env.DB.prepare(`SELECT count(*) AS n FROM sync_log WHERE run_id = ?1`).bind(lease?.runId ?? '').first<{ n: number }>();
+    const logged = await env.DB.prepare(`SELECT count(*) AS n FROM sync_log WHERE run_id = ?1`)
+      .bind(lease?.runId ?? '')
+      .first<{ n: number }>();
     expect(logged?.n).toBe(1);
     expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(30);
   });
 
   it('lets the next run proceed once a lease left by a crashed instance expires, without skipping or regressing the cursor', async () => {
     const db = testDatabase(uniqueName('crash'));
-    await db.sql(`insert into campaigns (name, updated_at) select 'c' || g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' from generate_series(1, 20) g`);
+    await db.sql(
+      `insert into campaigns (name, updated_at) select 'c' || g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' from generate_series(1, 20) g`,
+    );
     const stub = await testCoordinator('campaigns', db, { pageSize: 5, maxPagesPerRun: 2 });
     // Paused: a run that ends 'more' chains an alarm 100 ms out, which on a loaded machine ran
     // the rest before the cursor below was read (manual runs still work while paused).
@@ -265,13 +280,20 @@ describe('pull: one run at a time', () => {
     expect(cursorBefore?.ts).toBe('2026-01-01T00:00:10+00:00');
 
     // A run that died mid-way: its lease is still in storage, the instance is gone.
-    const plantLease = (expiresAt: number) => runInDurableObject(stub, (_i, state) => {
-      const deadLease = { runId: 'dead-run', trigger: 'alarm', epoch: 1, startedAt: new Date().toISOString(), expiresAt: new Date(expiresAt).toISOString() };
-      state.storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        JSON.stringify(deadLease),
-      );
-    });
+    const plantLease = (expiresAt: number) =>
+      runInDurableObject(stub, (_i, state) => {
+        const deadLease = {
+          runId: 'dead-run',
+          trigger: 'alarm',
+          epoch: 1,
+          startedAt: new Date().toISOString(),
+          expiresAt: new Date(expiresAt).toISOString(),
+        };
+        state.storage.sql.exec(
+          `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          JSON.stringify(deadLease),
+        );
+      });
     await plantLease(Date.now() + 60_000);
     const blocked = await stub.syncNow('campaigns');
     expect(blocked).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'dead-run' } });
@@ -279,8 +301,10 @@ describe('pull: one run at a time', () => {
     await plantLease(Date.now() - 1);
     const resumed = await stub.syncNow('campaigns');
     expect(resumed.ran).toBe(true);
-    const position = await runInDurableObject(stub, (_i, state) =>
-      JSON.parse(state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'pull'`).one().value) as PullPosition,
+    const position = await runInDurableObject(
+      stub,
+      (_i, state) =>
+        JSON.parse(state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'pull'`).one().value) as PullPosition,
     );
     expect(position.cursor?.ts).toBe('2026-01-01T00:00:20+00:00');
     expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(20);

@@ -59,21 +59,35 @@ describe('push: emails through the outbox', () => {
 
     const opened = rows.slice(0, 300).map((r) => r.id as string);
     const removed = rows.slice(9_900).map((r) => r.id as string);
-    await env.DB.prepare(`UPDATE emails SET opened_at = '2026-11-29T07:00:00.000001Z', status = 'opened' WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(opened)).run();
-    await env.DB.prepare(`UPDATE emails SET replied_at = '2026-11-29T08:00:00.000000Z', status = 'replied' WHERE id = ?1`).bind(opened[0]).run();
+    await env.DB.prepare(
+      `UPDATE emails SET opened_at = '2026-11-29T07:00:00.000001Z', status = 'opened' WHERE id IN (SELECT value FROM json_each(?1))`,
+    )
+      .bind(JSON.stringify(opened))
+      .run();
+    await env.DB.prepare(`UPDATE emails SET replied_at = '2026-11-29T08:00:00.000000Z', status = 'replied' WHERE id = ?1`)
+      .bind(opened[0])
+      .run();
     await env.DB.prepare(`DELETE FROM emails WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(removed)).run();
     expect((await stub.status('emails')).push?.pending).toBeGreaterThanOrEqual(400);
 
     await syncUntilCaughtUp(stub, 'emails');
     expect(await count(db)).toBe(9_900);
     expect(await count(db, `opened_at = '2026-11-29T07:00:00.000001Z' and status in ('opened', 'replied')`)).toBe(300);
-    const replied = await db.sql<{ status: string; replied_at: string }>(`select status, to_json(replied_at) #>> '{}' as replied_at from emails where id = $1`, [opened[0]]);
+    const replied = await db.sql<{ status: string; replied_at: string }>(
+      `select status, to_json(replied_at) #>> '{}' as replied_at from emails where id = $1`,
+      [opened[0]],
+    );
     expect(replied[0]).toEqual({ status: 'replied', replied_at: '2026-11-29T08:00:00+00:00' });
     // Pushed rows keep the edge write's own updated_at, to the microsecond.
     const d1 = await env.DB.prepare(`SELECT updated_at FROM emails WHERE id = ?1`).bind(opened[1]).first<{ updated_at: string }>();
-    const sb = await db.sql<{ updated_at: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as updated_at from emails where id = $1`, [opened[1]]);
+    const sb = await db.sql<{ updated_at: string }>(
+      `select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as updated_at from emails where id = $1`,
+      [opened[1]],
+    );
     expect(sb[0]?.updated_at).toBe(d1?.updated_at);
-    expect((await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails'`).first<{ n: number }>())?.n).toBeLessThanOrEqual(401);
+    expect(
+      (await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails'`).first<{ n: number }>())?.n,
+    ).toBeLessThanOrEqual(401);
   });
 
   it('re-sends after a crash between the Supabase write and the cursor save, without duplicates or loss', async () => {
@@ -118,7 +132,9 @@ describe('push: the outbox', () => {
     const row = email(1);
     await insertEmails([row]);
     await env.DB.prepare(`UPDATE emails SET status = 'opened' WHERE id = ?1`).bind(row.id).run();
-    await env.DB.prepare(`UPDATE emails SET status = 'clicked', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = ?1`).bind(row.id).run();
+    await env.DB.prepare(`UPDATE emails SET status = 'clicked', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = ?1`)
+      .bind(row.id)
+      .run();
     await env.DB.prepare(`DELETE FROM emails WHERE id = ?1`).bind(row.id).run();
     const entries = await env.DB.prepare(`SELECT op FROM sync_outbox WHERE row_id = ?1 ORDER BY seq`).bind(row.id).all<{ op: string }>();
     expect(entries.results.map((e) => e.op)).toEqual(['upsert', 'upsert', 'upsert', 'delete']);
@@ -199,7 +215,9 @@ describe('status', () => {
     await insertEmails([email(1), email(2), email(3)]);
     const stub = await testCoordinator('emails', db);
     // The changes were made five seconds ago (planted rather than slept through).
-    await env.DB.prepare(`UPDATE sync_outbox SET changed_at = ?1 WHERE entity = 'emails'`).bind(new Date(Date.now() - 5_000).toISOString().replace('Z', '000Z')).run();
+    await env.DB.prepare(`UPDATE sync_outbox SET changed_at = ?1 WHERE entity = 'emails'`)
+      .bind(new Date(Date.now() - 5_000).toISOString().replace('Z', '000Z'))
+      .run();
     const status = await stub.status('emails');
     expect(status.push?.pending).toBe(3);
     expect(status.push?.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(5);

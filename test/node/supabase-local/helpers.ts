@@ -16,7 +16,10 @@ export const FIXTURE_SEED = join(here, 'fixtures', 'seed.sql');
 export function startFixtureServer(options: LocalSupabaseOptions = {}): Promise<LocalSupabase> {
   const pgUrl = process.env['SUPABASE_LOCAL_TEST_PG_URL'];
   return startLocalSupabase({
-    port: 0, migrationsDir: FIXTURE_MIGRATIONS, seedFile: FIXTURE_SEED, quiet: true,
+    port: 0,
+    migrationsDir: FIXTURE_MIGRATIONS,
+    seedFile: FIXTURE_SEED,
+    quiet: true,
     ...(pgUrl !== undefined && pgUrl !== '' ? { databaseUrl: pgUrl } : {}),
     ...options,
   });
@@ -40,7 +43,12 @@ export function raw(server: LocalSupabase, db: string | null, path: string, init
 }
 
 /** Runs SQL through POST /_dev/sql and returns the rows. */
-export async function sql<T = Record<string, unknown>>(server: LocalSupabase, db: string | null, text: string, params?: unknown[]): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  server: LocalSupabase,
+  db: string | null,
+  text: string,
+  params?: unknown[],
+): Promise<T[]> {
   const res = await raw(server, db, '/_dev/sql', { method: 'POST', body: JSON.stringify({ sql: text, params }) });
   const body = (await res.json()) as { rows?: T[]; message?: string };
   if (!res.ok) throw new Error(`_dev/sql ${res.status}: ${body.message ?? ''}`);

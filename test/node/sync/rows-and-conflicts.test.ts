@@ -7,10 +7,24 @@ const prospects = ENTITIES.prospects!;
 const emails = ENTITIES.emails!;
 
 const prospect = {
-  id: '0b7c6f9e-8a7d-4d5e-9f3a-2b1c0d9e8f7a', name: 'Hotel Alpha', city: null, country: 'PT', contact_name: null,
-  contact_email: 'a@example.com', contact_title: null, phone: null, website: null, linkedin_url: null, stage: 'new',
-  tier: null, score: 7, lead_source: null, email_bounced: true, archived: false,
-  created_at: '2026-11-29T06:29:16.5+00:00', updated_at: '2026-11-29T06:29:16.123456+00:00',
+  id: '0b7c6f9e-8a7d-4d5e-9f3a-2b1c0d9e8f7a',
+  name: 'Hotel Alpha',
+  city: null,
+  country: 'PT',
+  contact_name: null,
+  contact_email: 'a@example.com',
+  contact_title: null,
+  phone: null,
+  website: null,
+  linkedin_url: null,
+  stage: 'new',
+  tier: null,
+  score: 7,
+  lead_source: null,
+  email_bounced: true,
+  archived: false,
+  created_at: '2026-11-29T06:29:16.5+00:00',
+  updated_at: '2026-11-29T06:29:16.123456+00:00',
 };
 
 describe('toReplicaRow (pull)', () => {
@@ -41,7 +55,13 @@ describe('toReplicaRow (pull)', () => {
 
 describe('toSourceRow (push)', () => {
   it('turns 0/1 back into booleans and keeps canonical timestamps', () => {
-    const d1 = { ...prospect, email_bounced: 1, archived: 0, updated_at: '2026-11-29T06:29:16.123456Z', created_at: '2026-11-29T06:29:16.500000Z' };
+    const d1 = {
+      ...prospect,
+      email_bounced: 1,
+      archived: 0,
+      updated_at: '2026-11-29T06:29:16.123456Z',
+      created_at: '2026-11-29T06:29:16.500000Z',
+    };
     const r = toSourceRow(prospects, d1);
     expect(r).toMatchObject({ ok: true, row: { email_bounced: true, archived: false, updated_at: '2026-11-29T06:29:16.123456Z' } });
   });
@@ -54,18 +74,45 @@ describe('toSourceRow (push)', () => {
 
 describe('pushConflictRecord', () => {
   it('records a Supabase version that won under last-write-wins, in canonical form', () => {
-    const r = pushConflictRecord({ id: 'r', op: 'upsert', winner: 'supabase', supabase_ts: '2026-11-29T06:00:00.000002+00:00', supabase_deleted: false, d1_ts: '2026-11-29T06:00:00.000001Z' });
-    expect(r).toMatchObject({ rowId: 'r', direction: 'push', winner: 'supabase', supabaseUpdatedAt: '2026-11-29T06:00:00.000002Z', d1UpdatedAt: '2026-11-29T06:00:00.000001Z' });
+    const r = pushConflictRecord({
+      id: 'r',
+      op: 'upsert',
+      winner: 'supabase',
+      supabase_ts: '2026-11-29T06:00:00.000002+00:00',
+      supabase_deleted: false,
+      d1_ts: '2026-11-29T06:00:00.000001Z',
+    });
+    expect(r).toMatchObject({
+      rowId: 'r',
+      direction: 'push',
+      winner: 'supabase',
+      supabaseUpdatedAt: '2026-11-29T06:00:00.000002Z',
+      d1UpdatedAt: '2026-11-29T06:00:00.000001Z',
+    });
     expect(r.reason).toMatch(/^last-write-wins: .*Supabase's version is kept and D1 takes it/);
   });
 
   it('says when the winner is a delete made in Supabase after the edge write', () => {
-    const r = pushConflictRecord({ id: 'r', op: 'upsert', winner: 'supabase', supabase_ts: '2026-11-29T06:05:00+00:00', supabase_deleted: true, d1_ts: '2026-11-29T06:02:00.000000Z' });
+    const r = pushConflictRecord({
+      id: 'r',
+      op: 'upsert',
+      winner: 'supabase',
+      supabase_ts: '2026-11-29T06:05:00+00:00',
+      supabase_deleted: true,
+      d1_ts: '2026-11-29T06:02:00.000000Z',
+    });
     expect(r.reason).toMatch(/was deleted in Supabase after the D1 upsert; Supabase's delete is kept/);
   });
 
   it('records D1 overwriting a later Supabase change under source-wins', () => {
-    const r = pushConflictRecord({ id: 'r', op: 'delete', winner: 'd1', supabase_ts: '2026-11-29T06:05:00+00:00', supabase_deleted: false, d1_ts: '2026-11-29T06:02:00.000000Z' });
+    const r = pushConflictRecord({
+      id: 'r',
+      op: 'delete',
+      winner: 'd1',
+      supabase_ts: '2026-11-29T06:05:00+00:00',
+      supabase_deleted: false,
+      d1_ts: '2026-11-29T06:02:00.000000Z',
+    });
     expect(r).toMatchObject({ winner: 'd1', supabaseUpdatedAt: '2026-11-29T06:05:00.000000Z' });
     expect(r.reason).toMatch(/^source-wins: .*D1's delete overwrites it/);
   });

@@ -29,14 +29,28 @@ export function entityDef(name: string): EntityDefinition {
 export function insertValues(table: string, v: number, options: { invalid?: boolean } = {}): Values {
   switch (table) {
     case 'prospects':
-      return { name: `p${v}`, city: CITIES[v % CITIES.length] ?? null, stage: STAGES[v % STAGES.length] ?? 'new', score: v % 100, email_bounced: (v >> 3) % 2 === 1 };
+      return {
+        name: `p${v}`,
+        city: CITIES[v % CITIES.length] ?? null,
+        stage: STAGES[v % STAGES.length] ?? 'new',
+        score: v % 100,
+        email_bounced: (v >> 3) % 2 === 1,
+      };
     case 'campaigns':
-      return { name: `c${v}`, description: v % 3 === 0 ? null : `d${v}`, status: CAMPAIGN_STATUSES[v % CAMPAIGN_STATUSES.length] ?? 'draft', daily_limit: 10 + (v % 90) };
+      return {
+        name: `c${v}`,
+        description: v % 3 === 0 ? null : `d${v}`,
+        status: CAMPAIGN_STATUSES[v % CAMPAIGN_STATUSES.length] ?? 'draft',
+        daily_limit: 10 + (v % 90),
+      };
     case 'emails':
       return {
-        to_email: `e${v}@example.com`, from_email: 'sales@example.com', direction: v % 2 === 0 ? 'outbound' : 'inbound',
+        to_email: `e${v}@example.com`,
+        from_email: 'sales@example.com',
+        direction: v % 2 === 0 ? 'outbound' : 'inbound',
         status: options.invalid ? INVALID_EMAIL_STATUS : (EMAIL_STATUSES[v % EMAIL_STATUSES.length] ?? 'sent'),
-        subject: `s${v}`, sent_at: '2026-11-29T06:00:00.000000Z',
+        subject: `s${v}`,
+        sent_at: '2026-11-29T06:00:00.000000Z',
       };
     default:
       throw new Error(`no insert values for ${table}`);
@@ -52,7 +66,11 @@ export function updateValues(table: string, v: number): Values {
       return { name: `c${v}u`, status: CAMPAIGN_STATUSES[v % CAMPAIGN_STATUSES.length] ?? 'draft', daily_limit: 10 + (v % 90) };
     case 'emails':
       // Always a valid status: an edit can repair an email Supabase refused.
-      return { status: EMAIL_STATUSES[v % EMAIL_STATUSES.length] ?? 'opened', subject: `s${v}u`, opened_at: `2026-11-29T07:00:00.${String(v % 1_000_000).padStart(6, '0')}Z` };
+      return {
+        status: EMAIL_STATUSES[v % EMAIL_STATUSES.length] ?? 'opened',
+        subject: `s${v}u`,
+        opened_at: `2026-11-29T07:00:00.${String(v % 1_000_000).padStart(6, '0')}Z`,
+      };
     default:
       throw new Error(`no update values for ${table}`);
   }

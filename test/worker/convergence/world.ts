@@ -9,13 +9,42 @@ import type { SyncCoordinator } from '../../../src/objects/sync-coordinator.ts';
 import type { Cursor } from '../../../src/sync/cursor.ts';
 import { canonicalFromMillis } from '../../../src/sync/timestamps.ts';
 import type { EntityStatus, SyncNowResult } from '../../../src/types.ts';
-import { d1Rows, emptyTestDatabase, expireCrashedLease, fireAlarm, freshStub, testCoordinator, wipeD1, type TestDatabase } from '../helpers.ts';
+import {
+  d1Rows,
+  emptyTestDatabase,
+  expireCrashedLease,
+  fireAlarm,
+  freshStub,
+  testCoordinator,
+  wipeD1,
+  type TestDatabase,
+} from '../helpers.ts';
 import { checkNoOverlap, checkPulled, checkPushed, checkTwoWay, compareCursor, type LoggedRun, type Sides } from './invariants.ts';
 import { WriteModel } from './model.ts';
 import { at } from './prng.ts';
 import type { CaseResult, Failure } from './report.ts';
-import { canonicalRow, canonTs, d1Value, entityDef, insertValues, pgLiteral, pgParam, updateValues, type CanonRow, type Values } from './rows.ts';
-import { CASE_ENTITIES, describeStep, planCase, type CaseEntity, type CasePlan, type D1Table, type Step, type SupabaseTable } from './schedule.ts';
+import {
+  canonicalRow,
+  canonTs,
+  d1Value,
+  entityDef,
+  insertValues,
+  pgLiteral,
+  pgParam,
+  updateValues,
+  type CanonRow,
+  type Values,
+} from './rows.ts';
+import {
+  CASE_ENTITIES,
+  describeStep,
+  planCase,
+  type CaseEntity,
+  type CasePlan,
+  type D1Table,
+  type Step,
+  type SupabaseTable,
+} from './schedule.ts';
 
 type Stub = DurableObjectStub<SyncCoordinator>;
 
@@ -45,7 +74,14 @@ const LEASE_WAIT_MS = 5_000;
 /** How long an eviction step waits for a graceful eviction before aborting every object instead. */
 const GRACEFUL_EVICT_MS = 25;
 
-const PG_TYPES: Record<string, string> = { uuid: 'uuid', text: 'text', integer: 'integer', boolean: 'boolean', timestamp: 'timestamptz', date: 'date' };
+const PG_TYPES: Record<string, string> = {
+  uuid: 'uuid',
+  text: 'text',
+  integer: 'integer',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  date: 'date',
+};
 
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
@@ -67,7 +103,7 @@ export async function runCase(seed: number, db: TestDatabase, options: { emptyDa
   } catch (e) {
     run.failures.push({
       kind: 'harness-error',
-      message: `the harness failed at step ${run.stepIndex} (${run.currentStep}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`,
+      message: `the harness failed at step ${run.stepIndex} (${run.currentStep}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
     });
   } finally {
     await run.teardown();
@@ -87,7 +123,16 @@ class CaseRun {
   currentStep = 'setup';
   private caseStartMs = 0;
   private faultsActive = false;
-  private readonly counters = { faultsInjected: 0, evictions: 0, crashesMidRun: 0, leasesPlanted: 0, runs: 0, quiesceRounds: 0, rowsCompared: 0, driftRepaired: 0 };
+  private readonly counters = {
+    faultsInjected: 0,
+    evictions: 0,
+    crashesMidRun: 0,
+    leasesPlanted: 0,
+    runs: 0,
+    quiesceRounds: 0,
+    rowsCompared: 0,
+    driftRepaired: 0,
+  };
   private readonly seen = new Map<string, { cursor: Cursor | null; seq: number | null; at: string }>();
   private readonly reported = new Set<string>();
   /** Wall time per phase of the case (ms), for finding where a soak spends its time. */
@@ -125,11 +170,17 @@ class CaseRun {
   async setup(emptyDatabase: boolean): Promise<void> {
     await Promise.all([emptyDatabase ? emptyTestDatabase(this.db) : null, wipeD1()]);
     this.caseStartMs = Date.now();
-    const stubs = await Promise.all(CASE_ENTITIES.map((entity) => testCoordinator(entity, this.db, { ...HARNESS_SETTINGS, ...this.plan.settings[entity] })));
+    const stubs = await Promise.all(
+      CASE_ENTITIES.map((entity) => testCoordinator(entity, this.db, { ...HARNESS_SETTINGS, ...this.plan.settings[entity] })),
+    );
     for (const [i, entity] of CASE_ENTITIES.entries()) this.stubs[entity] = stubs[i] as Stub;
     const now = Date.now();
     const history = (table: SupabaseTable): { id: string; values: Values; ts: string }[] =>
-      this.plan.initial.supabase[table].map((r) => ({ id: r.id, values: insertValues(table, r.value), ts: canonicalFromMillis(now - (r.ageMs ?? 0)) }));
+      this.plan.initial.supabase[table].map((r) => ({
+        id: r.id,
+        values: insertValues(table, r.value),
+        ts: canonicalFromMillis(now - (r.ageMs ?? 0)),
+      }));
     const edge = (table: D1Table): { id: string; values: Values }[] =>
       this.plan.initial.d1[table].map((r) => ({ id: r.id, values: insertValues(table, r.value) }));
     await Promise.all([
@@ -192,7 +243,11 @@ class CaseRun {
       case 'sb-insert': {
         const reused = step.reuse === null ? undefined : at(await this.absentIds(step.table, 'supabase'), step.reuse);
         const ids = reused ? [reused] : step.ids;
-        await this.sbInsert(step.table, ids.map((id, k) => ({ id, values: insertValues(step.table, step.value + k) })), reused ? 're-insert' : 'insert');
+        await this.sbInsert(
+          step.table,
+          ids.map((id, k) => ({ id, values: insertValues(step.table, step.value + k) })),
+          reused ? 're-insert' : 'insert',
+        );
         return;
       }
       case 'sb-update': {
@@ -203,7 +258,8 @@ class CaseRun {
       case 'sb-bulk-update': {
         const ids = await this.sbIds(step.table);
         const chosen = ids.slice(0, step.count);
-        if (chosen.length > 0) await this.sbUpdate(step.table, chosen, updateValues(step.table, step.value), undefined, `bulk update x${chosen.length}`);
+        if (chosen.length > 0)
+          await this.sbUpdate(step.table, chosen, updateValues(step.table, step.value), undefined, `bulk update x${chosen.length}`);
         return;
       }
       case 'sb-delete': {
@@ -220,10 +276,18 @@ class CaseRun {
       case 'sb-skew-ahead': {
         const offset = step.kind === 'sb-late-commit' ? -step.agoMs : step.aheadMs;
         const ts = this.explicitTs(offset, step.value);
-        const what = step.kind === 'sb-late-commit' ? `late commit ${step.mode} (-${Math.round(step.agoMs / 1000)}s)` : `clock-ahead ${step.mode} (+${Math.round(step.aheadMs / 1000)}s)`;
+        const what =
+          step.kind === 'sb-late-commit'
+            ? `late commit ${step.mode} (-${Math.round(step.agoMs / 1000)}s)`
+            : `clock-ahead ${step.mode} (+${Math.round(step.aheadMs / 1000)}s)`;
         const existing = step.mode === 'update' ? at(await this.sbIds(step.table), step.pick) : undefined;
         if (existing) await this.sbUpdate(step.table, [existing], updateValues(step.table, step.value), ts, what);
-        else await this.sbInsert(step.table, [{ id: step.id, values: insertValues(step.table, step.value), ts }], what.replace('update', 'insert'));
+        else
+          await this.sbInsert(
+            step.table,
+            [{ id: step.id, values: insertValues(step.table, step.value), ts }],
+            what.replace('update', 'insert'),
+          );
         return;
       }
       case 'd1-insert': {
@@ -245,15 +309,27 @@ class CaseRun {
       }
       case 'd1-skew-ahead': {
         const id = at(await this.d1Ids(step.table), step.pick);
-        if (id) await this.d1Update(step.table, id, updateValues(step.table, step.value), this.explicitTs(step.aheadMs, step.value), `clock-ahead update (+${Math.round(step.aheadMs / 1000)}s)`);
+        if (id)
+          await this.d1Update(
+            step.table,
+            id,
+            updateValues(step.table, step.value),
+            this.explicitTs(step.aheadMs, step.value),
+            `clock-ahead update (+${Math.round(step.aheadMs / 1000)}s)`,
+          );
         return;
       }
       case 'both-edit': {
         const inD1 = new Set(await this.d1Ids('prospects'));
-        const id = at((await this.sbIds('prospects')).filter((x) => inD1.has(x)), step.pick);
+        const id = at(
+          (await this.sbIds('prospects')).filter((x) => inD1.has(x)),
+          step.pick,
+        );
         if (!id) return;
-        const sb = (): Promise<void> => this.sbUpdate('prospects', [id], updateValues('prospects', step.value), undefined, 'edit (both sides)');
-        const d1 = (): Promise<void> => this.d1Update('prospects', id, updateValues('prospects', step.value + 1), undefined, 'edit (both sides)');
+        const sb = (): Promise<void> =>
+          this.sbUpdate('prospects', [id], updateValues('prospects', step.value), undefined, 'edit (both sides)');
+        const d1 = (): Promise<void> =>
+          this.d1Update('prospects', id, updateValues('prospects', step.value + 1), undefined, 'edit (both sides)');
         if (step.supabaseFirst) {
           await sb();
           await d1();
@@ -299,7 +375,10 @@ class CaseRun {
 
   private async sbIds(table: SupabaseTable | CaseEntity): Promise<string[]> {
     const rows = await this.db.sql<{ id: string }>(`select id::text as id from ${table}`);
-    return rows.map((r) => r.id).filter((id) => this.caseIds[table].has(id)).sort();
+    return rows
+      .map((r) => r.id)
+      .filter((id) => this.caseIds[table].has(id))
+      .sort();
   }
 
   /** Ids the case used for `table` that `side` does not hold now (for re-inserts). */
@@ -318,8 +397,14 @@ class CaseRun {
       const row = canonicalRow(table, raw);
       const prev = raw['prev_updated_at'];
       this.model.record(table, String(raw['id']), {
-        side: 'supabase', op: 'upsert', ts: String(row['updated_at']), prevTs: prev === null || prev === undefined ? null : canonTs(prev),
-        row, group, step: this.stepIndex, what,
+        side: 'supabase',
+        op: 'upsert',
+        ts: String(row['updated_at']),
+        prevTs: prev === null || prev === undefined ? null : canonTs(prev),
+        row,
+        group,
+        step: this.stepIndex,
+        what,
       });
     }
   }
@@ -332,14 +417,23 @@ class CaseRun {
     const columns = ['id', ...valueColumns, ...(first.ts !== undefined ? ['created_at', 'updated_at'] : [])];
     const params: (string | null)[] = [];
     const tuples = rows.map((r) => {
-      const values: (string | null)[] = [r.id, ...valueColumns.map((c) => pgParam(r.values[c] ?? null)), ...(r.ts !== undefined ? [r.ts, r.ts] : [])];
-      return `(${values.map((v, k) => {
-        params.push(v);
-        return `$${params.length}::${this.cast(table, columns[k] as string)}`;
-      }).join(', ')})`;
+      const values: (string | null)[] = [
+        r.id,
+        ...valueColumns.map((c) => pgParam(r.values[c] ?? null)),
+        ...(r.ts !== undefined ? [r.ts, r.ts] : []),
+      ];
+      return `(${values
+        .map((v, k) => {
+          params.push(v);
+          return `$${params.length}::${this.cast(table, columns[k] as string)}`;
+        })
+        .join(', ')})`;
     });
     // `on conflict do nothing`: an alarm that fires by itself may push the same id in between.
-    const inserted = await this.db.sql(`insert into ${table} (${columns.join(', ')}) values ${tuples.join(', ')} on conflict (id) do nothing returning *`, params);
+    const inserted = await this.db.sql(
+      `insert into ${table} (${columns.join(', ')}) values ${tuples.join(', ')} on conflict (id) do nothing returning *`,
+      params,
+    );
     this.recordSupabaseRows(table, inserted, what, this.model.group());
   }
 
@@ -355,9 +449,11 @@ class CaseRun {
       // max(its start, previous + 1 µs): a late commit never goes behind the version it changed.
       // (An explicit older value on top of a newer version is a backdating writer: drift, which
       // reconciliation repairs, not incremental sync.) Other explicit values are kept as written.
-      sets.push(what.startsWith('late commit')
-        ? `updated_at = greatest($${params.length}::timestamptz, old.prev_updated_at + interval '1 microsecond')`
-        : `updated_at = $${params.length}::timestamptz`);
+      sets.push(
+        what.startsWith('late commit')
+          ? `updated_at = greatest($${params.length}::timestamptz, old.prev_updated_at + interval '1 microsecond')`
+          : `updated_at = $${params.length}::timestamptz`,
+      );
     }
     // The subquery reads the version each row had before this statement (same snapshot).
     const updated = await this.db.sql(
@@ -383,7 +479,15 @@ class CaseRun {
     );
     if (!gone) return;
     const ts = (await this.tombstoneTs(table, id)) ?? canonTs(gone.deleted_at);
-    this.model.record(table, id, { side: 'supabase', op: 'delete', ts, prevTs: canonTs(gone.prev_updated_at), group: this.model.group(), step: this.stepIndex, what: 'delete' });
+    this.model.record(table, id, {
+      side: 'supabase',
+      op: 'delete',
+      ts,
+      prevTs: canonTs(gone.prev_updated_at),
+      group: this.model.group(),
+      step: this.stepIndex,
+      what: 'delete',
+    });
   }
 
   /** Deletes a row and inserts it again under the same id in one statement or one transaction (they share now()). */
@@ -397,20 +501,32 @@ class CaseRun {
     if (form === 'one-statement') {
       try {
         // The insert reads the delete's output, so the delete runs first (same statement, same now()).
-        await this.db.sql(`with gone as (delete from ${table} where id = ${pgLiteral(id)}::uuid returning id) insert into ${table} (${columns.join(', ')}) select ${typed.join(', ')} from gone`);
+        await this.db.sql(
+          `with gone as (delete from ${table} where id = ${pgLiteral(id)}::uuid returning id) insert into ${table} (${columns.join(', ')}) select ${typed.join(', ')} from gone`,
+        );
       } catch {
         used = 'transaction'; // Postgres refused the one-statement form: do it as a transaction
       }
     }
     if (used === 'transaction') {
-      await this.db.sql(`begin; delete from ${table} where id = ${pgLiteral(id)}::uuid; insert into ${table} (${columns.join(', ')}) values (${typed.join(', ')}); commit`);
+      await this.db.sql(
+        `begin; delete from ${table} where id = ${pgLiteral(id)}::uuid; insert into ${table} (${columns.join(', ')}) values (${typed.join(', ')}); commit`,
+      );
     }
     const [row] = await this.db.sql(`select * from ${table} where id = $1::uuid`, [id]);
     // The tombstone's time; if the re-insert cleared the tombstone, the statement's now() (the row's version).
     const deletedAt = (await this.tombstoneTs(table, id)) ?? (row ? canonTs(row['updated_at']) : null);
     const group = this.model.group();
     if (deletedAt) {
-      this.model.record(table, id, { side: 'supabase', op: 'delete', ts: deletedAt, prevTs: canonTs(before.updated_at), group, step: this.stepIndex, what: `delete (+ re-insert, ${used})` });
+      this.model.record(table, id, {
+        side: 'supabase',
+        op: 'delete',
+        ts: deletedAt,
+        prevTs: canonTs(before.updated_at),
+        group,
+        step: this.stepIndex,
+        what: `delete (+ re-insert, ${used})`,
+      });
     }
     if (row) this.recordSupabaseRows(table, [row], `re-insert (after delete, ${used})`, group);
   }
@@ -431,17 +547,29 @@ class CaseRun {
     const columns = ['id', ...Object.keys(first.values)];
     // OR IGNORE: an alarm that fires by itself may pull the same id in between (then nothing is written).
     const statements = rows.map((r) =>
-      env.DB.prepare(`INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, k) => `?${k + 1}`).join(', ')})`)
-        .bind(r.id, ...Object.keys(first.values).map((c) => d1Value(r.values[c] ?? null))),
+      env.DB.prepare(
+        `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, k) => `?${k + 1}`).join(', ')})`,
+      ).bind(r.id, ...Object.keys(first.values).map((c) => d1Value(r.values[c] ?? null))),
     );
-    const read = env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(rows.map((r) => r.id)));
+    const read = env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1))`).bind(
+      JSON.stringify(rows.map((r) => r.id)),
+    );
     const results = await env.DB.batch([...statements, read]);
     const written = new Set(rows.filter((_, k) => (results[k]?.meta.changes ?? 0) > 0).map((r) => r.id));
     const group = this.model.group();
     for (const raw of (results.at(-1)?.results ?? []) as Record<string, unknown>[]) {
       if (!written.has(String(raw['id']))) continue;
       const row = canonicalRow(table, raw);
-      this.model.record(table, String(raw['id']), { side: 'd1', op: 'upsert', ts: String(row['updated_at']), prevTs: null, row, group, step: this.stepIndex, what });
+      this.model.record(table, String(raw['id']), {
+        side: 'd1',
+        op: 'upsert',
+        ts: String(row['updated_at']),
+        prevTs: null,
+        row,
+        group,
+        step: this.stepIndex,
+        what,
+      });
     }
   }
 
@@ -461,7 +589,16 @@ class CaseRun {
     const raw = after?.results[0] as Record<string, unknown> | undefined;
     if (prev === undefined || !raw) return; // the row was gone: nothing written
     const row = canonicalRow(table, raw);
-    this.model.record(table, id, { side: 'd1', op: 'upsert', ts: String(row['updated_at']), prevTs: canonTs(prev), row, group: this.model.group(), step: this.stepIndex, what });
+    this.model.record(table, id, {
+      side: 'd1',
+      op: 'upsert',
+      ts: String(row['updated_at']),
+      prevTs: canonTs(prev),
+      row,
+      group: this.model.group(),
+      step: this.stepIndex,
+      what,
+    });
   }
 
   private async d1Delete(table: D1Table, id: string): Promise<void> {
@@ -469,7 +606,9 @@ class CaseRun {
       env.DB.prepare(`SELECT updated_at FROM ${table} WHERE id = ?1`).bind(id),
       env.DB.prepare(`DELETE FROM ${table} WHERE id = ?1`).bind(id),
       // The delete's version is the time the outbox recorded for it (what the push compares).
-      env.DB.prepare(`SELECT changed_at FROM sync_outbox WHERE entity = ?2 AND row_id = ?1 AND op = 'delete' ORDER BY seq DESC LIMIT 1`).bind(id, table),
+      env.DB.prepare(
+        `SELECT changed_at FROM sync_outbox WHERE entity = ?2 AND row_id = ?1 AND op = 'delete' ORDER BY seq DESC LIMIT 1`,
+      ).bind(id, table),
       env.DB.prepare(`SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z' AS now`),
     ]);
     const prev = (before?.results[0] as { updated_at?: string } | undefined)?.updated_at;
@@ -477,15 +616,24 @@ class CaseRun {
     const changedAt = (outbox?.results[0] as { changed_at?: string } | undefined)?.changed_at;
     const d1Now = (clock?.results[0] as { now?: string } | undefined)?.now;
     this.model.record(table, id, {
-      side: 'd1', op: 'delete', ts: canonTs(changedAt ?? d1Now ?? canonicalFromMillis(Date.now())), prevTs: canonTs(prev),
-      group: this.model.group(), step: this.stepIndex, what: 'delete',
+      side: 'd1',
+      op: 'delete',
+      ts: canonTs(changedAt ?? d1Now ?? canonicalFromMillis(Date.now())),
+      prevTs: canonTs(prev),
+      group: this.model.group(),
+      step: this.stepIndex,
+      what: 'delete',
     });
   }
 
   // ---- runs, evictions, crashes -----------------------------------------------------------
 
   private engineError(entity: string, what: string, e: unknown): void {
-    this.failures.push({ kind: 'engine-error', entity, message: `${what} threw at step #${this.stepIndex} (${this.currentStep}): ${errorText(e)}` });
+    this.failures.push({
+      kind: 'engine-error',
+      entity,
+      message: `${what} threw at step #${this.stepIndex} (${this.currentStep}): ${errorText(e)}`,
+    });
   }
 
   private async runOnce(entity: CaseEntity, how: 'alarm' | 'sync-now'): Promise<SyncNowResult | null> {
@@ -587,7 +735,11 @@ class CaseRun {
           if (!this.reported.has(key)) {
             this.reported.add(key);
             const show = (p: typeof now): string => (p.seq !== null ? String(p.seq) : JSON.stringify(p.cursor));
-            this.failures.push({ kind: 'cursor-backwards', entity, message: `${field} moved backwards: ${show(prev)} (${prev.at}) → ${show(now)} (${label})` });
+            this.failures.push({
+              kind: 'cursor-backwards',
+              entity,
+              message: `${field} moved backwards: ${show(prev)} (${prev.at}) → ${show(now)} (${label})`,
+            });
           }
           continue; // keep the high-water mark
         }
@@ -621,18 +773,20 @@ class CaseRun {
 
   /** An integrity run with fix and reconciliation per entity, to its end. */
   private async reconcileAll(): Promise<void> {
-    await Promise.all(CASE_ENTITIES.map(async (entity) => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const r = await this.stubs[entity].runIntegrity(entity, { fix: true, reconcile: true, trigger: 'daily' });
-        if (r.status === 'done') {
-          this.counters.driftRepaired += r.run.drift?.repaired ?? 0;
-          if (r.run.error) this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation failed: ${r.run.error}` });
-          return;
+    await Promise.all(
+      CASE_ENTITIES.map(async (entity) => {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const r = await this.stubs[entity].runIntegrity(entity, { fix: true, reconcile: true, trigger: 'daily' });
+          if (r.status === 'done') {
+            this.counters.driftRepaired += r.run.drift?.repaired ?? 0;
+            if (r.run.error) this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation failed: ${r.run.error}` });
+            return;
+          }
+          await this.waitForLease(entity);
         }
-        await this.waitForLease(entity);
-      }
-      this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation did not finish in 20 attempts` });
-    }));
+        this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation did not finish in 20 attempts` });
+      }),
+    );
   }
 
   /** Sync rounds until two rounds in a row change nothing and end caught up; false when it never happens. */
@@ -656,12 +810,18 @@ class CaseRun {
         // The same unsettled outcome round after round is a loop (rows flip back and forth, or a
         // pass never reaches its end): waiting for the remaining rounds only costs time.
         if (sameNotes >= STUCK_ROUNDS) {
-          this.failures.push({ kind: 'no-quiesce', message: `sync runs are stuck: ${STUCK_ROUNDS} rounds in a row ended the same way: ${notes.join('; ')} (rows checked as they are; health not checked)` });
+          this.failures.push({
+            kind: 'no-quiesce',
+            message: `sync runs are stuck: ${STUCK_ROUNDS} rounds in a row ended the same way: ${notes.join('; ')} (rows checked as they are; health not checked)`,
+          });
           return false;
         }
       }
     }
-    this.failures.push({ kind: 'no-quiesce', message: `sync runs did not settle in ${MAX_QUIESCE_ROUNDS} rounds; the last unsettled round: ${notes.join('; ')} (rows checked as they are; health not checked)` });
+    this.failures.push({
+      kind: 'no-quiesce',
+      message: `sync runs did not settle in ${MAX_QUIESCE_ROUNDS} rounds; the last unsettled round: ${notes.join('; ')} (rows checked as they are; health not checked)`,
+    });
     return false;
   }
 
@@ -674,7 +834,8 @@ class CaseRun {
       if (r === null) return 'syncNow threw';
       if (!r.ran) {
         const held = await this.waitForLease(entity);
-        if (held) return `coalesced: run ${String(held['runId'])} still holds the lease after ${LEASE_WAIT_MS} ms (${JSON.stringify(held)})`;
+        if (held)
+          return `coalesced: run ${String(held['runId'])} still holds the lease after ${LEASE_WAIT_MS} ms (${JSON.stringify(held)})`;
         // The holder (an alarm of a coordinator that chains its own runs) counts with what it
         // changed, read from its run summary. Counting every coalesce as a change made loaded
         // machines report "1 row(s) changed" round after round (no-quiesce) with nothing changing:
@@ -728,9 +889,16 @@ class CaseRun {
       const dupes = await env.DB.prepare(
         `SELECT lower(id) AS k, group_concat(id, ' ') AS ids, count(*) AS n FROM ${table}
          WHERE lower(id) IN (SELECT lower(value) FROM json_each(?1)) GROUP BY lower(id) HAVING count(*) > 1`,
-      ).bind(JSON.stringify(ids)).all<{ k: string; ids: string; n: number }>();
+      )
+        .bind(JSON.stringify(ids))
+        .all<{ k: string; ids: string; n: number }>();
       for (const d of dupes.results) {
-        this.failures.push({ kind: 'duplicated', entity: table, ids: d.ids.split(' '), message: `${d.n} D1 rows whose ids differ only by case: ${d.ids}` });
+        this.failures.push({
+          kind: 'duplicated',
+          entity: table,
+          ids: d.ids.split(' '),
+          message: `${d.n} D1 rows whose ids differ only by case: ${d.ids}`,
+        });
       }
     }
   }
@@ -739,7 +907,9 @@ class CaseRun {
     const runs = await env.DB.prepare(
       `SELECT run_id, entity, trigger, started_at, finished_at, outcome, error FROM sync_log
        WHERE entity IN (SELECT value FROM json_each(?1)) AND started_at >= ?2 ORDER BY id`,
-    ).bind(JSON.stringify(CASE_ENTITIES), new Date(this.caseStartMs).toISOString()).all<LoggedRun>();
+    )
+      .bind(JSON.stringify(CASE_ENTITIES), new Date(this.caseStartMs).toISOString())
+      .all<LoggedRun>();
     this.failures.push(...checkNoOverlap(runs.results));
   }
 
@@ -748,9 +918,15 @@ class CaseRun {
       const s = await this.stubs[entity].status(entity);
       if (s.healthy) continue;
       // The state behind the verdict, so a rare failure explains itself from its report alone.
-      const last = s.lastRun ? `${s.lastRun.trigger} run ${s.lastRun.outcome} at ${s.lastRun.finishedAt}, next at ${s.lastRun.nextRunAt ?? 'none'}` : 'none';
+      const last = s.lastRun
+        ? `${s.lastRun.trigger} run ${s.lastRun.outcome} at ${s.lastRun.finishedAt}, next at ${s.lastRun.nextRunAt ?? 'none'}`
+        : 'none';
       const state = `alarm ${s.nextAlarmAt ?? 'none'}; lease ${s.lease ? `${s.lease.trigger} until ${s.lease.expiresAt}` : 'none'}; last run ${last}; read at ${new Date().toISOString()}`;
-      this.failures.push({ kind: 'unhealthy', entity, message: `not healthy after quiescing: ${s.problems.join('; ') || '(no reason given)'} (${state})` });
+      this.failures.push({
+        kind: 'unhealthy',
+        entity,
+        message: `not healthy after quiescing: ${s.problems.join('; ') || '(no reason given)'} (${state})`,
+      });
     }
   }
 }
