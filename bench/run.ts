@@ -20,6 +20,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { ENTITIES, pulls, pushes } from '../src/entities.ts';
 import { wranglerVars } from './estimate.ts';
 import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue } from './lines.ts';
@@ -73,14 +74,13 @@ const logPath = join(os.tmpdir(), `bench-${Date.now()}.log`);
 const log = createWriteStream(logPath);
 const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`;
-const ansi = /\x1b\[[0-9;]*m/g;
 
 /** Runs vitest once with the filters and variables; returns its BENCH lines with memory merged in. */
 async function runVitest(label: string, vitestFilters: readonly string[], vars: Record<string, string>): Promise<BenchLine[]> {
   const lines: BenchLine[] = [];
   const take = (raw: string): void => {
     log.write(`${raw}\n`);
-    const line = raw.replace(ansi, '');
+    const line = stripVTControlCharacters(raw);
     const bench = line.indexOf(BENCH_PREFIX + '{');
     if (bench >= 0) {
       const parsed = JSON.parse(line.slice(bench + BENCH_PREFIX.length)) as BenchLine;
@@ -94,7 +94,7 @@ async function runVitest(label: string, vitestFilters: readonly string[], vars: 
       console.log(`${elapsed()}  ${label}${line.slice(progress + PROGRESS_PREFIX.length)}`);
       return;
     }
-    if (/(FAIL|Test Files|Tests  |Error:|×)/.test(line)) console.log(`${elapsed()}  ${line.trim()}`);
+    if (/(FAIL|Test Files|Tests {2}|Error:|×)/.test(line)) console.log(`${elapsed()}  ${line.trim()}`);
   };
   const vitest = join(root, 'node_modules/vitest/vitest.mjs');
   const child = spawn(process.execPath, [vitest, 'run', '--config', 'vitest.bench.config.ts', ...vitestFilters], {

@@ -3,7 +3,7 @@
  * one statement share one updated_at; a transaction that began before the sync commits a row
  * after it, with an updated_at behind everything already read.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { testCoordinator, testDatabase, uniqueName, type TestDatabase } from '../../test/worker/helpers.ts';
 import { outboxTriggers, presentInD1, seedProspects, supabaseIds, wipeD1 } from './data.ts';

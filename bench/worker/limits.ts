@@ -4,7 +4,7 @@
  * (`limit, apply`). The engine's pull cannot be faster than the slower of the two; issue 10
  * asks for half of it.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import type { EntityDefinition } from '../../src/entities.ts';
 import { ident } from '../../src/stores/sql.ts';
 import { afterCursorFilter, type Cursor } from '../../src/sync/cursor.ts';
@@ -45,7 +45,7 @@ async function readPage(source: Source, entity: EntityDefinition, after: Cursor 
     headers: { apikey: source.serviceRoleKey, authorization: `Bearer ${source.serviceRoleKey}`, accept: 'application/json' },
   });
   if (!res.ok) throw new Error(`limit read ${entity.table} after ${JSON.stringify(after)}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Row[];
+  return await res.json<Row[]>();
 }
 
 function cursorOf(entity: EntityDefinition, row: Row | undefined): Cursor | null {

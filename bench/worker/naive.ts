@@ -9,13 +9,14 @@
  * - rows are typed as records instead of `any`;
  * - errors are counted, not logged (console output would swamp the benchmark).
  */
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { SupabaseClient } from '@supabase/supabase-js';
 
 type Row = Record<string, unknown>;
 
 /** A supabase-js client the way the seed made one (plus no session handling, as in a Worker). */
 export function naiveClient(url: string, serviceKey: string): SupabaseClient {
-  return createClient(url, serviceKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
+  // The class rather than createClient: createClient infers its schema as `any`.
+  return new SupabaseClient(url, serviceKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
 }
 
 export interface NaivePullResult {

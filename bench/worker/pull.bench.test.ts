@@ -4,7 +4,7 @@
  * seed's syncFromSupabase and full resync. A scale run (`npm run bench -- scale`) runs the
  * engine and the limits only.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { findEntity } from '../../src/entities.ts';
 import { dropTestDatabases, testCoordinator, testDatabase, uniqueName } from '../../test/worker/helpers.ts';

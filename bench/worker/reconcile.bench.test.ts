@@ -5,7 +5,7 @@
  * most 5 Supabase requests, exactly the planted rows are found, and the table is clean after
  * the repair.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { expect, inject, it } from 'vitest';
 import { findEntity, type EntityDefinition } from '../../src/entities.ts';
 import { isClean, reconcileEntity, repairDrift, type ReconcileReport } from '../../src/integrity/reconcile.ts';

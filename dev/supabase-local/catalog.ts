@@ -133,11 +133,11 @@ interface RawFunction {
   returnType: string;
   typtype: string;
   nDefaults: number;
-  args: Array<{ name: string; type: string; mode: string }>;
+  args: { name: string; type: string; mode: string }[];
   rowColumns: string[];
 }
 
-function firstText(rows: Array<Record<string, unknown>>, column: string): string {
+function firstText(rows: Record<string, unknown>[], column: string): string {
   const v = rows[0]?.[column];
   if (typeof v !== 'string') throw new Error(`catalog query returned no ${column}`);
   return v;

@@ -43,16 +43,14 @@ let wasmModules: Promise<WasmModules> | null = null;
 
 /** Compiles PGlite's two wasm modules once per process; each new instance then starts faster. */
 function compiledWasm(): Promise<WasmModules> {
-  if (wasmModules === null) {
-    wasmModules = (async () => {
-      // createRequire rather than import.meta.resolve: the latter is missing in vite's module
-      // runner, which loads this file when vitest global setups import it.
-      const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-      const [pgliteBytes, initdbBytes] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'initdb.wasm'))]);
-      const [pglite, initdb] = await Promise.all([WebAssembly.compile(pgliteBytes), WebAssembly.compile(initdbBytes)]);
-      return { pglite, initdb };
-    })();
-  }
+  wasmModules ??= (async () => {
+    // createRequire rather than import.meta.resolve: the latter is missing in vite's module
+    // runner, which loads this file when vitest global setups import it.
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pgliteBytes, initdbBytes] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'initdb.wasm'))]);
+    const [pglite, initdb] = await Promise.all([WebAssembly.compile(pgliteBytes), WebAssembly.compile(initdbBytes)]);
+    return { pglite, initdb };
+  })();
   return wasmModules;
 }
 
@@ -309,9 +307,10 @@ export class DatabaseRegistry {
         const dbName = serverDatabaseName(String(current[0]?.['db']), name);
         const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
         if (exists.length === 0) {
-          await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
+          await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`).catch((e: unknown) => {
             // created concurrently by someone else: 42P04, or 23505 when both CREATEs raced on pg_database's unique index
-            if (e.code !== '42P04' && e.code !== '23505') throw e;
+            const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+            if (code !== '42P04' && code !== '23505') throw e;
           });
         }
         const url = new URL(databaseUrl);

@@ -100,7 +100,7 @@ export function statusForSqlState(code: string): number {
   if (code === 'P0001') return 400;
   if (code === '53400') return 500;
   if (/^PT\d{3}$/.test(code)) return Number(code.slice(2));
-  const prefixes: Array<[string, number]> = [
+  const prefixes: [string, number][] = [
     ['08', 503],
     ['09', 500],
     ['0L', 403],

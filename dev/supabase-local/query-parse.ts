@@ -136,7 +136,7 @@ export interface ParsedQuery {
   /** Parameters addressed to an embedded resource, by its alias (or name). */
   embedded: Map<string, EmbedParams>;
   /** Query parameters that are neither reserved words nor filters (used for GET rpc args). */
-  rawParams: Array<[string, string]>;
+  rawParams: [string, string][];
 }
 
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict', 'or', 'and', 'not.or', 'not.and']);
@@ -205,7 +205,7 @@ export function parseOrder(raw: string): OrderTerm[] {
   return raw.split(',').map((term) => {
     const parts = term.trim().split('.');
     const fieldRaw = parts[0] ?? '';
-    if (/\(/.test(fieldRaw)) {
+    if (fieldRaw.includes('(')) {
       throw parseError(
         `"failed to parse order (${raw})"`,
         'Ordering by an embedded resource (related order) is not supported by the local stand-in',
@@ -319,7 +319,7 @@ function parseQuoted(s: string, pos: number): { value: string; end: number } {
       continue;
     }
     if (c === '"') return { value: out, end: i + 1 };
-    out += c;
+    out += c ?? '';
     i++;
   }
   throw parseError(`"failed to parse logic tree (${s})"`, 'unterminated double-quoted value');

@@ -14,7 +14,7 @@ export interface Relationship {
   cardinality: Cardinality;
   parent: string;
   target: TableInfo;
-  pairs: Array<[string, string]>;
+  pairs: [string, string][];
   /** To-one relationships embed an object (or null), to-many an array. */
   toOne: boolean;
   /** Whether the foreign key is on the parent (many-to-one side). */

@@ -60,11 +60,11 @@ export function parsePrefer(values: string[], txEnd: TxEnd = 'commit'): Preferen
     const key = eq < 0 ? token : token.slice(0, eq);
     const value = eq < 0 ? '' : token.slice(eq + 1);
     const accepted = ACCEPTED[key];
-    if (accepted === undefined || !accepted.includes(value)) {
+    if (!accepted?.includes(value)) {
       prefs.invalid.push(token);
       continue;
     }
-    if (found[key] === undefined) found[key] = value;
+    found[key] ??= value;
   }
   prefs.return = (found['return'] ?? null) as Preferences['return'];
   prefs.count = (found['count'] ?? null) as Preferences['count'];

@@ -281,7 +281,7 @@ async function runMutation(db: Queryer, sql: SqlQuery, prefs: Preferences, accep
 /** The columns a payload writes: `columns=` when given, else the keys (which must match across an array, like PostgREST). */
 function payloadColumns(payload: unknown, q: ParsedQuery): string[] {
   if (q.columns !== null) return [...new Set(q.columns)];
-  const objects = Array.isArray(payload) ? payload : [payload];
+  const objects: unknown[] = Array.isArray(payload) ? payload : [payload];
   const first = objects[0];
   if (!isPlainObject(first)) return [];
   const keys = Object.keys(first);

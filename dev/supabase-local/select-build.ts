@@ -131,7 +131,7 @@ function conditionSql(scope: Scope, c: Condition, params: Params, embedExists: E
       sql = `${ref} ${IS_SQL[c.value as keyof typeof IS_SQL]}`;
       break;
     case 'isdistinct':
-      sql = `${ref} IS DISTINCT FROM ${params.add(String(c.value))}`;
+      sql = `${ref} IS DISTINCT FROM ${params.add(c.value)}`;
       break;
     default: {
       const value = String(c.value);

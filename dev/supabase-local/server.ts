@@ -92,7 +92,7 @@ export function route(pathname: string): Route | null {
 
 function checkAuth(req: IncomingMessage, key: string): void {
   const apikey = req.headers['apikey'];
-  const authorization = req.headers['authorization'];
+  const authorization = req.headers.authorization;
   const apikeyValue = Array.isArray(apikey) ? apikey[0] : apikey;
   if (apikeyValue === key || authorization === `Bearer ${key}`) return;
   if (apikeyValue === undefined && authorization === undefined) throw unauthorized();

@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Request } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,7 +34,7 @@ const results: { name: string; ok: boolean; ms: number; error?: string }[] = [];
 
 // ---- helpers -------------------------------------------------------------------------------
 
-async function check(name: string, fn: () => Promise<void>): Promise<boolean> {
+async function check(name: string, fn: () => void | Promise<void>): Promise<boolean> {
   const started = Date.now();
   try {
     await fn();
@@ -249,7 +250,7 @@ async function actAndWait(page: Page, action: () => Promise<void>, expected: Reg
       return t !== before && !t.endsWith('…') && (expected.test(t) || /failed|refused/.test(t)) ? t : '';
     });
     if (expected.test(text)) return text;
-    if (attempt >= 3 || !/refused/.test(text)) throw new Error(`unexpected result: ${text}`);
+    if (attempt >= 3 || !text.includes('refused')) throw new Error(`unexpected result: ${text}`);
     await page.waitForTimeout(2_000); // a run held the lease (409); the dashboard said so; try again
   }
 }
@@ -296,7 +297,7 @@ async function main(): Promise<void> {
 
   await check('a wrong token is rejected (401) and asked for again', async () => {
     await signIn(page, 'definitely-not-the-token');
-    await waitUntil('the 401 message', async () => /401/.test((await page.locator('#token-error').textContent()) ?? ''));
+    await waitUntil('the 401 message', async () => ((await page.locator('#token-error').textContent()) ?? '').includes('401'));
     assert(await page.getByLabel('Admin token').isVisible(), 'the login form is not shown again');
     assert((await page.evaluate(() => sessionStorage.length)) === 0, 'a rejected token was kept in sessionStorage');
   });
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
     }
     const stored = await page.evaluate(() => sessionStorage.getItem('sync-dashboard:admin-token'));
     assert(stored === token, 'the token is not kept in sessionStorage');
-    await waitUntil('the refresh line', async () => /Updated/.test((await page.locator('#refresh-state').textContent()) ?? ''));
+    await waitUntil('the refresh line', async () => ((await page.locator('#refresh-state').textContent()) ?? '').includes('Updated'));
   });
 
   if (signedIn) {
@@ -336,7 +337,7 @@ async function main(): Promise<void> {
         async () => {
           await c.getByRole('button', { name: /Reset cursor/ }).click();
           await dialog.waitFor({ state: 'visible' });
-          assert(/re-read every row/.test((await dialog.textContent()) ?? ''), 'the dialog does not explain the reset');
+          assert(((await dialog.textContent()) ?? '').includes('re-read every row'), 'the dialog does not explain the reset');
           await dialog.getByRole('button', { name: 'Reset cursor' }).click();
         },
         /Reset mailboxes: cursor reset/,
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
       const dialog = page.getByRole('dialog', { name: 'Run a full resync?' });
       await dialog.waitFor({ state: 'visible' });
       await page.keyboard.press('Escape');
-      await waitUntil('the cancel message', async () => /Cancelled/.test(await statusText(page)));
+      await waitUntil('the cancel message', async () => (await statusText(page)).includes('Cancelled'));
       const focused = await page.evaluate(() => document.activeElement?.id ?? '');
       assert(focused === 'full-resync', `focus went to "${focused}" instead of back to the Full resync button`);
     });
@@ -382,7 +383,10 @@ async function main(): Promise<void> {
         (await page.locator('#integrity-history-body tr').count()) > 0,
         'the consistency history is empty (not even the empty-state row)',
       );
-      assert(/Active alerts/.test((await page.locator('#integrity-alerts').textContent()) ?? ''), 'the active alerts block is missing');
+      assert(
+        ((await page.locator('#integrity-alerts').textContent()) ?? '').includes('Active alerts'),
+        'the active alerts block is missing',
+      );
     });
 
     await check('consistency: "Run checks" shows an extra D1 row, "Run checks and fix" repairs it, then the drift is gone', async () => {
@@ -445,7 +449,9 @@ async function main(): Promise<void> {
       assert((await c.locator('.check-list li[data-check="replica_drift"]').count()) === 1, 'no replica_drift line');
       assert((await c.getAttribute('data-healthy')) === 'false', 'the card is not marked as not ok');
       await waitUntil('the history to list the run', async () =>
-        /problems/.test((await page.locator('#integrity-history-body tr').filter({ hasText: 'campaigns' }).first().textContent()) ?? ''),
+        ((await page.locator('#integrity-history-body tr').filter({ hasText: 'campaigns' }).first().textContent()) ?? '').includes(
+          'problems',
+        ),
       );
 
       const fixed = await runAndWaitForCard(page, page.locator('#integrity-fix'), 'Run checks and fix', c);
@@ -456,7 +462,7 @@ async function main(): Promise<void> {
         'no fix text on the drift line',
       );
       await waitUntil('the history to list the repair', async () =>
-        /yes/.test((await page.locator('#integrity-history-body tr').filter({ hasText: 'campaigns' }).first().textContent()) ?? ''),
+        ((await page.locator('#integrity-history-body tr').filter({ hasText: 'campaigns' }).first().textContent()) ?? '').includes('yes'),
       );
 
       await runAndWaitForCard(page, page.locator('#integrity-run'), 'Run checks', c);
@@ -489,7 +495,7 @@ async function main(): Promise<void> {
         assert(res.ok, `POST /api/integrity/run answered ${res.status}: ${await res.text()}`);
         await waitUntil(
           'the counts-only run on the card',
-          async () => ((await c.getAttribute('data-run-id')) ?? '') !== before && /counts only/.test((await c.textContent()) ?? ''),
+          async () => ((await c.getAttribute('data-run-id')) ?? '') !== before && ((await c.textContent()) ?? '').includes('counts only'),
           30_000,
         );
         const text = (await c.textContent()) ?? '';
@@ -541,12 +547,12 @@ async function main(): Promise<void> {
       });
       try {
         const c = integrityCard(page, 'emails');
-        await waitUntil('the patched answer on the emails card', async () => /2 held rows/.test((await c.textContent()) ?? ''));
+        await waitUntil('the patched answer on the emails card', async () => ((await c.textContent()) ?? '').includes('2 held rows'));
         const text = (await c.textContent()) ?? '';
         assert(text.includes('key ranges 2/4'), 'no job progress');
         assert(text.includes('Run failed: Supabase answered 503 <img'), 'no run error');
         assert(
-          (await page.locator('#integrity-alerts').textContent())?.includes(`emails${'Duplicate message_ids'}${hostile}`),
+          (await page.locator('#integrity-alerts').textContent())?.includes(`emailsDuplicate message_ids${hostile}`),
           'the alert is not listed',
         );
         assert((await page.locator('#planted-img').count()) === 0, 'server text was parsed as HTML');
@@ -582,7 +588,7 @@ async function main(): Promise<void> {
         for (const t of Array.from(document.querySelectorAll('time')))
           if (!t.getAttribute('datetime')) problems.push(`time without datetime: ${t.textContent}`);
         for (const b of Array.from(document.querySelectorAll('button')))
-          if (!(b.textContent ?? '').trim() && !b.getAttribute('aria-label')) problems.push('button without a name');
+          if (!b.textContent.trim() && !b.getAttribute('aria-label')) problems.push('button without a name');
         for (const i of Array.from(document.querySelectorAll('input, select')))
           if (!i.id || !document.querySelector(`label[for="${i.id}"]`)) problems.push(`unlabelled ${i.tagName}`);
         if (document.querySelectorAll('[aria-live]').length === 0) problems.push('no aria-live region');
@@ -611,7 +617,7 @@ async function main(): Promise<void> {
       await p.goto(`${baseUrl}/dashboard`);
       await signIn(p, token);
       await card(p, 'emails').waitFor({ state: 'visible' });
-      await waitUntil('the refresh line', async () => /Updated/.test((await p.locator('#refresh-state').textContent()) ?? ''));
+      await waitUntil('the refresh line', async () => ((await p.locator('#refresh-state').textContent()) ?? '').includes('Updated'));
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert(overflow <= 0, `the page is ${overflow}px wider than the phone screen`);
       await p.screenshot({ path: join(resultsDir, 'dashboard-phone.png'), fullPage: true });
@@ -626,7 +632,7 @@ async function main(): Promise<void> {
     });
   }
 
-  await check('no script errors or CSP violations on the page', async () => {
+  await check('no script errors or CSP violations on the page', () => {
     assert(pageProblems.length === 0, pageProblems.join('\n'));
   });
 }
@@ -646,7 +652,7 @@ function phoneContext(b: Browser | null): Promise<BrowserContext> {
 function watchProblems(page: Page, into: string[]): void {
   page.on('pageerror', (e) => into.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) into.push(`console error: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().includes('Failed to load resource')) into.push(`console error: ${m.text()}`);
   });
 }
 
@@ -665,8 +671,9 @@ try {
   await cleanup();
 }
 if (fatal !== null) {
-  results.push({ name: 'setup', ok: false, ms: 0, error: fatal instanceof Error ? fatal.message : String(fatal) });
-  console.log(`  ✗ setup\n    ${fatal instanceof Error ? fatal.message : String(fatal)}`);
+  const error = fatal instanceof Error ? fatal.message : inspect(fatal);
+  results.push({ name: 'setup', ok: false, ms: 0, error });
+  console.log(`  ✗ setup\n    ${error}`);
 }
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;

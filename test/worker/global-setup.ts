@@ -40,7 +40,10 @@ export default async function setup(project: TestProject) {
   return async () => {
     await receiver.close();
     await new Promise<void>((done) => {
-      if (child.exitCode !== null) return done();
+      if (child.exitCode !== null) {
+        done();
+        return;
+      }
       child.once('exit', () => done());
       child.kill('SIGTERM');
     });

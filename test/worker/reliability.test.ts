@@ -1,6 +1,7 @@
 // Regression tests for the loss paths found in review (issue "Reliability"): each test is named
 // after the timeline that used to lose, resurrect or wedge data.
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/types.ts';
 import { canonicalFromMillis } from '../../src/sync/timestamps.ts';

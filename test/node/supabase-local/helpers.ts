@@ -1,7 +1,7 @@
 // Shared helpers for the local Supabase stand-in conformance tests.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { SupabaseClient } from '@supabase/supabase-js';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../../dev/supabase-local/server.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,7 +28,8 @@ export function startFixtureServer(options: LocalSupabaseOptions = {}): Promise<
 /** supabase-js client for the default database (db = null) or a named one. */
 export function client(server: LocalSupabase, db: string | null = null): SupabaseClient {
   const url = db === null ? server.url : `${server.url}/db/${db}`;
-  return createClient(url, server.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } });
+  // The class rather than createClient: createClient infers its schema as `any`.
+  return new SupabaseClient(url, server.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } });
 }
 
 export function base(server: LocalSupabase, db: string | null = null): string {

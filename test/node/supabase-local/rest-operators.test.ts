@@ -32,7 +32,7 @@ afterAll(async () => {
   await server.close();
 });
 
-const ids = (data: Array<{ id: number }> | null): number[] => (data ?? []).map((r) => r.id);
+const ids = (data: { id: number }[] | null): number[] => (data ?? []).map((r) => r.id);
 
 describe('arrays and jsonb: cs, cd, ov', () => {
   it('contains / containedBy / overlaps on text[] and int[]', async () => {
@@ -92,7 +92,7 @@ describe('ranges: ov, sl, sr, nxl, nxr, adj', () => {
     ] as const) {
       const res = await raw(server, DB, `/rest/v1/sl_docs?select=id&${qs}&order=id`);
       expect(res.status, qs).toBe(200);
-      expect(ids((await res.json()) as Array<{ id: number }>), qs).toEqual(expected);
+      expect(ids((await res.json()) as { id: number }[]), qs).toEqual(expected);
     }
   });
 });

@@ -35,7 +35,7 @@ afterAll(async () => {
   await server.close();
 });
 
-const ids = (data: Array<{ id: number }> | null): number[] => (data ?? []).map((r) => r.id);
+const ids = (data: { id: number }[] | null): number[] => (data ?? []).map((r) => r.id);
 
 describe('select and value formatting', () => {
   it('returns the selected columns only', async () => {

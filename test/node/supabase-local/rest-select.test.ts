@@ -36,7 +36,7 @@ afterAll(async () => {
   await Promise.all([server.close(), aggregating.close()]);
 });
 
-const ids = (data: Array<{ id: number }> | null): number[] => (data ?? []).map((r) => r.id);
+const ids = (data: { id: number }[] | null): number[] => (data ?? []).map((r) => r.id);
 
 describe('renaming and casting (Vertical Filtering)', () => {
   it('alias:column renames; col::type casts and keeps the column name', async () => {

@@ -80,7 +80,8 @@ function allDenied(results: Record<string, string>): Record<string, string> {
 }
 
 async function createRole(name: string, attributes: string): Promise<void> {
-  const c = admin!;
+  const c = admin;
+  if (c === null) throw new Error('createRole before the admin connection');
   // Roles are cluster-wide: an earlier run (or a Supabase-like server) may have them already.
   await c.query(`do $$ begin
     if not exists (select from pg_roles where rolname = ${pg.escapeLiteral(name)}) then
@@ -113,7 +114,7 @@ function onConnection(c: pg.Client): Database {
         throw e;
       }
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 
@@ -380,7 +381,7 @@ if (SERVER_URL === '') {
             await c.query('commit');
           } catch (e) {
             await c.query('rollback');
-            throw new Error(`${file}: ${(e as Error).message}`);
+            throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
           }
         }
       } finally {

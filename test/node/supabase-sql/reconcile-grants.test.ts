@@ -80,7 +80,7 @@ function onConnection(c: pg.Client): Database {
         throw e;
       }
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 

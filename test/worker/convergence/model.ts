@@ -95,7 +95,7 @@ export class WriteModel {
       const prevInGroup = earlier.at(-1);
       if (e.prevTs === null) {
         // A re-insert in the statement or transaction that deleted the row follows that delete.
-        parent.set(e, prevInGroup && prevInGroup.group === e.group && prevInGroup.op === 'delete' ? prevInGroup : null);
+        parent.set(e, prevInGroup?.group === e.group && prevInGroup.op === 'delete' ? prevInGroup : null);
         continue;
       }
       const base = [...earlier].reverse().find((x) => x.op === 'upsert' && x.ts === e.prevTs);

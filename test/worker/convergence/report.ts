@@ -159,9 +159,9 @@ export function summaryLine(s: Summary): string {
 export function mergeSummaries(parts: readonly Summary[]): Summary {
   const counts = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
   const seedsByKind: Partial<Record<FailureKind, number[]>> = {};
-  const total = (key: Exclude<keyof Summary, 'counts' | 'seedsByKind'>): number => parts.reduce((n, p) => n + (p[key] ?? 0), 0);
+  const total = (key: Exclude<keyof Summary, 'counts' | 'seedsByKind'>): number => parts.reduce((n, p) => n + p[key], 0);
   for (const p of parts) {
-    for (const k of FAILURE_KINDS) counts[k] += p.counts[k] ?? 0;
+    for (const k of FAILURE_KINDS) counts[k] += p.counts[k];
     for (const [k, seeds] of Object.entries(p.seedsByKind) as [FailureKind, number[]][]) (seedsByKind[k] ??= []).push(...seeds);
   }
   return {
