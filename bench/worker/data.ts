@@ -1,5 +1,5 @@
 /** Bench data: Supabase rows made with SQL on the stand-in, D1 rows made directly, and counts. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import type { TestDatabase } from '../../test/worker/helpers.ts';
 
 export { insertEmails, wipeD1 } from '../../test/worker/helpers.ts';
@@ -54,21 +54,6 @@ export async function outboxTriggers(on: boolean): Promise<void> {
   await env.DB.prepare('UPDATE sync_apply_guard SET applying = ?1 WHERE id = 1')
     .bind(on ? 0 : 1)
     .run();
-}
-
-/** An email as the Worker writes it. */
-export function email(i: number): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    subject: `Quick question about Hotel ${i}`,
-    body: `Hello Contact ${i},\n\nI noticed Hotel ${i} …\n\nBest regards`,
-    to_email: `contact${i}@hotel${i}.example`,
-    from_email: 'sales@example.com',
-    message_id: `<m${i}@example.com>`,
-    direction: 'outbound',
-    status: 'sent',
-    sent_at: '2026-11-29T06:00:00.000000Z',
-  };
 }
 
 /** The Worker recording opens on D1 rows: one UPDATE (the triggers, when on, record each row). */

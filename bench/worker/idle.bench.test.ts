@@ -2,10 +2,11 @@
  * Scenario 4: what an idle cycle costs (a run that finds nothing new), with a quiet table and
  * with a busy safety-lag window, and how long status calls take.
  */
-import { env, SELF } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { testCoordinator, testDatabase, uniqueName } from '../../test/worker/helpers.ts';
-import { email, insertEmails, outboxTriggers, seedProspects, wipeD1 } from './data.ts';
+import { email } from '../../test/shared/fixtures.ts';
+import { insertEmails, outboxTriggers, seedProspects, wipeD1 } from './data.ts';
 import {
   countCoordinatorD1,
   countingD1,
@@ -173,7 +174,7 @@ it('status latency', async () => {
     return p.median;
   };
   const overall = async (): Promise<void> => {
-    const res = await SELF.fetch('http://sync.test/api/sync/status', { headers: { authorization: 'Bearer test-admin-token' } });
+    const res = await exports.default.fetch('http://sync.test/api/sync/status', { headers: { authorization: 'Bearer test-admin-token' } });
     if (!res.ok) throw new Error(`GET /api/sync/status: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   };

@@ -2,10 +2,11 @@
  * Scenario 3: push 10,000 emails D1 → Supabase, the engine (outbox) against the seed's
  * syncToSupabase (synced_to_supabase flag), then 500 later updates (opens) of pushed emails.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { testCoordinator, testDatabase, uniqueName, type TestDatabase } from '../../test/worker/helpers.ts';
-import { d1Count, email, insertEmails, markOpened, outboxTriggers, wipeD1 } from './data.ts';
+import { email } from '../../test/shared/fixtures.ts';
+import { d1Count, insertEmails, markOpened, outboxTriggers, wipeD1 } from './data.ts';
 import {
   countCoordinatorD1,
   countingD1,

@@ -1,10 +1,11 @@
-import { createExecutionContext, createScheduledController, env, runInDurableObject, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { ENTITY_NAMES } from '../../src/entities.ts';
 import type { IntegrityHistoryEntry } from '../../src/stores/integrity.ts';
 import type { EntityIntegrity, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
-import { alarmAt } from './helpers.ts';
+import { alarmAt, plantLease, removeLease } from './helpers.ts';
 
 const TOKEN = 'test-admin-token';
 const UUID_A = '5b0f6c1e-8a7d-4a55-9a7e-0d5f0c1e2a11';
@@ -14,11 +15,11 @@ function call(method: string, path: string, init: { body?: unknown; headers?: Re
   const headers: Record<string, string> = { ...auth, ...init.headers };
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return SELF.fetch(`http://sync.test${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  return exports.default.fetch(`http://sync.test${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
 }
 
 async function errorOf(res: Response): Promise<{ code: string; message: string; details?: unknown }> {
-  const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
+  const body = await res.json<{ error: { code: string; message: string; details?: unknown } }>();
   return body.error;
 }
 
@@ -62,23 +63,11 @@ async function settle(names: readonly string[] = ENTITY_NAMES): Promise<void> {
 /** Runs `body` while a planted run holds `name`'s lease (as a run in progress would), then removes it. */
 async function whileLeaseHeld(name: string, body: () => Promise<void>): Promise<void> {
   const stub = coordinatorOf(name);
-  await runInDurableObject(stub, (_i, state) => {
-    const lease = {
-      runId: 'r-1',
-      trigger: 'alarm',
-      epoch: 1,
-      startedAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    };
-    state.storage.sql.exec(
-      `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      JSON.stringify(lease),
-    );
-  });
+  await plantLease(stub, { runId: 'r-1', expiresAt: Date.now() + 60_000 });
   try {
     await body();
   } finally {
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
+    await removeLease(stub);
   }
 }
 
@@ -122,7 +111,7 @@ interface IntegrityReport {
 async function integrityReport(query = ''): Promise<IntegrityReport> {
   const res = await call('GET', `/api/integrity${query}`);
   expect(res.status).toBe(200);
-  return (await res.json()) as IntegrityReport;
+  return await res.json<IntegrityReport>();
 }
 
 /** The answer of POST /api/integrity/run. */
@@ -168,7 +157,7 @@ const ADMIN_ROUTES: [string, string][] = [
 
 describe('auth', () => {
   it('serves /health without a token', async () => {
-    const res = await SELF.fetch('http://sync.test/health');
+    const res = await exports.default.fetch('http://sync.test/health');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, entities: ENTITY_NAMES });
   });
@@ -182,7 +171,7 @@ describe('auth', () => {
       { authorization: `Basic ${TOKEN}` },
     ];
     for (const headers of attempts) {
-      const res = await SELF.fetch(`http://sync.test${path}`, { method, headers });
+      const res = await exports.default.fetch(`http://sync.test${path}`, { method, headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
       expect((await errorOf(res)).code).toBe('unauthorized');
@@ -277,19 +266,19 @@ describe('operator actions', () => {
   it('status, sync, pause, resume, conflicts and quarantine of one entity', async () => {
     let res = await call('GET', '/objects/campaigns/status');
     expect(res.status).toBe(200);
-    const status = (await res.json()) as { entity: string; direction: string; settings: unknown };
+    const status = await res.json<{ entity: string; direction: string; settings: unknown }>();
     expect(status).toMatchObject({ entity: 'campaigns', direction: 'pull' });
 
     res = await call('POST', '/objects/campaigns/sync');
     expect(res.status).toBe(200);
-    const run = (await res.json()) as { ran: boolean; run?: { outcome: string } };
+    const run = await res.json<{ ran: boolean; run?: { outcome: string } }>();
     expect(run.ran).toBe(true);
     expect(run.run?.outcome).toBe('caught-up');
 
     res = await call('POST', '/objects/campaigns/pause');
-    expect((await res.json()) as { paused: boolean; nextAlarmAt: string | null }).toMatchObject({ paused: true, nextAlarmAt: null });
+    expect(await res.json<{ paused: boolean; nextAlarmAt: string | null }>()).toMatchObject({ paused: true, nextAlarmAt: null });
     res = await call('POST', '/objects/campaigns/resume');
-    const resumed = (await res.json()) as { paused: boolean; nextAlarmAt: string | null };
+    const resumed = await res.json<{ paused: boolean; nextAlarmAt: string | null }>();
     expect(resumed.paused).toBe(false);
     expect(resumed.nextAlarmAt).not.toBeNull();
 
@@ -303,9 +292,9 @@ describe('operator actions', () => {
     // settle() paused mailboxes, so a reset does not start a run that would hold the lease here.
     let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01T00:00:00+00:00', id: UUID_A } } });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
+    expect((await res.json<{ pull: { cursor: unknown } }>()).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
     res = await call('POST', '/objects/mailboxes/reset');
-    expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toBeNull();
+    expect((await res.json<{ pull: { cursor: unknown } }>()).pull.cursor).toBeNull();
 
     await whileLeaseHeld('mailboxes', async () => {
       res = await call('POST', '/objects/mailboxes/reset');
@@ -317,7 +306,7 @@ describe('operator actions', () => {
       expect(await res.json()).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'r-1' } });
     });
     res = await call('POST', '/objects/mailboxes/resume');
-    expect(((await res.json()) as { paused: boolean }).paused).toBe(false);
+    expect((await res.json<{ paused: boolean }>()).paused).toBe(false);
   });
 
   it('refuses a reset to a garbage cursor with 400 and leaves the cursor as it was', async () => {
@@ -388,7 +377,7 @@ describe('operator actions', () => {
       body: { cursor: { updated_at: '2026-01-01 02:30:00.5+02:30', id: UUID_A }, scope: 'pull' },
     });
     expect(res.status).toBe(200);
-    const shown = ((await res.json()) as { pull: { cursor: unknown } }).pull.cursor;
+    const shown = (await res.json<{ pull: { cursor: unknown } }>()).pull.cursor;
     expect(shown).toEqual({ ts: '2026-01-01T00:00:00.500000Z', id: UUID_A });
 
     await call('POST', '/objects/mailboxes/reset');
@@ -426,15 +415,15 @@ describe('operator actions', () => {
     expect(body.entities).toHaveLength(4);
 
     const sync = await call('POST', '/api/sync/emails');
-    expect(((await sync.json()) as { ran: boolean }).ran).toBe(true);
-    const after = (await (await call('GET', '/api/sync/status')).json()) as { unsyncedEmails: number };
+    expect((await sync.json<{ ran: boolean }>()).ran).toBe(true);
+    const after = await (await call('GET', '/api/sync/status')).json<{ unsyncedEmails: number }>();
     expect(after.unsyncedEmails).toBe(0);
   });
 
   it('runs a full sync of every entity', async () => {
     const res = await call('POST', '/api/sync/full');
     expect(res.status).toBe(200);
-    const full = (await res.json()) as { runs: { entity: string; result: { ran: boolean } }[] };
+    const full = await res.json<{ runs: { entity: string; result: { ran: boolean } }[] }>();
     expect(full.runs.map((r) => [r.entity, r.result.ran])).toEqual(ENTITY_NAMES.map((name) => [name, true]));
   });
 });
@@ -488,7 +477,7 @@ describe('integrity checks', () => {
     // Duplicates are folded: one run.
     let res = await call('POST', '/api/integrity/run', { body: { entities: ['campaigns', 'campaigns'], reconcile: false } });
     expect(res.status).toBe(200);
-    const counted = (await res.json()) as IntegrityRunAnswer;
+    const counted = await res.json<IntegrityRunAnswer>();
     expect(counted).toMatchObject({
       fix: false,
       reconcile: false,
@@ -499,7 +488,7 @@ describe('integrity checks', () => {
     // No body: every entity, checks only (fix false), every row compared (reconcile true). The lease is free, the tables small: done at once.
     res = await call('POST', '/api/integrity/run');
     expect(res.status).toBe(200);
-    const all = (await res.json()) as IntegrityRunAnswer;
+    const all = await res.json<IntegrityRunAnswer>();
     expect(all).toMatchObject({ fix: false, reconcile: true });
     expect(all.runs.map((r) => [r.entity, r.status])).toEqual(ENTITY_NAMES.map((name) => [name, 'done']));
     const runs = all.runs.map(finished);
@@ -516,10 +505,12 @@ describe('integrity checks', () => {
     const campaigns = await integrityReport('?entity=campaigns&history=2');
     // Newest first.
     expect(campaigns.history.map((h) => h.runId)).toEqual([runIds[1], countedId]);
-    const status = (await (await call('GET', '/objects/campaigns/status')).json()) as {
+    const status = await (
+      await call('GET', '/objects/campaigns/status')
+    ).json<{
       integrity: { lastRunAt: string } | null;
       jobs: unknown[];
-    };
+    }>();
     expect(status.integrity?.lastRunAt).toBe(report.entities[1]?.latest?.finishedAt);
     expect(status.jobs).toEqual([]);
   });
@@ -567,7 +558,7 @@ describe('full resync', () => {
   it("POST /admin/resync asks every entity for a resync and answers each one's job", async () => {
     const res = await call('POST', '/admin/resync');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { resync: { entity: string; job: IntegrityJobStatus }[] };
+    const body = await res.json<{ resync: { entity: string; job: IntegrityJobStatus }[] }>();
     expect(body.resync.map((r) => r.entity)).toEqual(ENTITY_NAMES);
     for (const { entity, job } of body.resync) {
       // Paused (settle), so the re-read waits for a sync run: resume, the next alarm or a manual sync.
@@ -619,7 +610,7 @@ describe('full resync', () => {
     await whileLeaseHeld('mailboxes', async () => {
       const res = await call('POST', '/admin/resync', { body: { entities: ['mailboxes'] } });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { resync: { entity: string; job: IntegrityJobStatus }[] };
+      const body = await res.json<{ resync: { entity: string; job: IntegrityJobStatus }[] }>();
       expect(body).toEqual({
         resync: [{ entity: 'mailboxes', job: expect.objectContaining({ kind: 'resync', trigger: 'manual', phase: 'start' }) }],
       });
@@ -683,7 +674,7 @@ describe('held rows', () => {
     const [kept, dropped] = [await insertEmail(), await insertEmail()];
     await plantHeld('emails', [kept, dropped]);
     let res = await call('GET', '/objects/emails/held');
-    const listed = (await res.json()) as { entity: string; rows: { rowId: string; reason: string; check: string; heldAt: string }[] };
+    const listed = await res.json<{ entity: string; rows: { rowId: string; reason: string; check: string; heldAt: string }[] }>();
     expect(listed.entity).toBe('emails');
     expect(listed.rows.map((r) => r.rowId).sort()).toEqual([kept, dropped].sort());
     expect(listed.rows[0]).toEqual({

@@ -2,10 +2,10 @@
 // with a failure injected before or after each of their I/O steps in turn (a Supabase request,
 // a D1 batch). The position saved up to the crash is all the next run gets, as after an
 // eviction; the next run must finish with nothing lost and nothing doubled.
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ENTITIES } from '../../src/entities.ts';
+import { entity } from '../shared/fixtures.ts';
 import { createSupabaseStore, type SupabaseStore } from '../../src/stores/supabase.ts';
 import { runPull } from '../../src/sync/pull.ts';
 import { runPush } from '../../src/sync/push.ts';
@@ -21,8 +21,8 @@ import { insertEmails, testDatabase, uniqueName, wipeD1, type TestDatabase } fro
 
 beforeEach(wipeD1);
 
-const prospects = ENTITIES.prospects!;
-const emails = ENTITIES.emails!;
+const prospects = entity('prospects');
+const emails = entity('emails');
 
 class InjectedCrash extends Error {}
 
@@ -54,7 +54,7 @@ function crashingD1(db: D1Database, counter: StepCounter): D1Database {
     get(target, prop) {
       if (prop === 'batch') return (statements: D1PreparedStatement[]) => counter.around(() => target.batch(statements));
       const value: unknown = Reflect.get(target, prop);
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }

@@ -2,10 +2,12 @@
  * Test helpers for the workerd project: a private database on the local Supabase stand-in
  * per test, and a SyncCoordinator with a unique name pointed at it.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import type { SettingsOverrides } from '../../src/objects/settings.ts';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
+import { emptyStats, type RunStats } from '../../src/sync/run.ts';
 
 /** A private database on the stand-in, with direct SQL, faults and request counts. */
 export interface TestDatabase {
@@ -199,6 +201,57 @@ export async function expireCrashedLease(
       JSON.stringify({ ...fields, expiresAt: new Date(now - 1_000).toISOString() }),
     );
     return fields;
+  });
+}
+
+/**
+ * Runs `entity`'s coordinator until a run reports caught-up and returns the runs it took with
+ * their counters summed. A run that coalesced (an alarm run held the lease and does the work) is
+ * waited for and not counted, or, with `whenCoalesced: 'throw'`, an error: the benchmarks drive
+ * their coordinators alone. A failed run, or no caught-up within `maxRuns`, throws.
+ */
+export async function syncUntilCaughtUp(
+  stub: DurableObjectStub<SyncCoordinator>,
+  entity: string,
+  { maxRuns = 200, whenCoalesced = 'wait' }: { maxRuns?: number; whenCoalesced?: 'wait' | 'throw' } = {},
+): Promise<RunStats & { runs: number }> {
+  const total = { ...emptyStats(), runs: 0 };
+  for (let attempt = 0; attempt < maxRuns; attempt++) {
+    const r = await stub.syncNow(entity);
+    if (!r.ran) {
+      if (whenCoalesced === 'throw') throw new Error(`${entity}: a run coalesced with ${r.lease.runId}`);
+      await sleep(50);
+      continue;
+    }
+    total.runs += 1;
+    for (const key of Object.keys(r.run.stats) as (keyof RunStats)[]) total[key] += r.run.stats[key];
+    if (r.run.outcome === 'failed') throw new Error(`${entity}: ${r.run.error ?? 'run failed'}`);
+    if (r.run.outcome === 'caught-up') return total;
+  }
+  throw new Error(`${entity}: not caught up after ${maxRuns} attempts`);
+}
+
+/**
+ * Plants a lease in the coordinator's storage as a run in progress (or one that crashed) leaves
+ * it: other runs coalesce with it until `expiresAt` (epoch ms) passes or removeLease.
+ */
+export async function plantLease(
+  stub: DurableObjectStub<SyncCoordinator>,
+  { runId, epoch = 1, expiresAt }: { runId: string; epoch?: number; expiresAt: number },
+): Promise<void> {
+  const lease = { runId, trigger: 'alarm', epoch, startedAt: new Date().toISOString(), expiresAt: new Date(expiresAt).toISOString() };
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      JSON.stringify(lease),
+    );
+  });
+}
+
+/** Removes a lease plantLease left, as the end of the run that held it would. */
+export async function removeLease(stub: DurableObjectStub<SyncCoordinator>): Promise<void> {
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
   });
 }
 

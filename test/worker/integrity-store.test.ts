@@ -1,9 +1,9 @@
 // The D1 side of the consistency checks (src/stores/integrity.ts) against real D1 in workerd:
 // each query finds exactly the planted problems and nothing on clean data, and the integrity
 // history is written, read and trimmed. D1 is shared within the file: every test starts empty.
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findEntity, type EntityDefinition } from '../../src/entities.ts';
+import { entity } from '../shared/fixtures.ts';
 import {
   agedOutboxBacklog,
   countD1Rows,
@@ -27,12 +27,6 @@ beforeEach(async () => {
     env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
   ]);
 });
-
-function entity(name: Table): EntityDefinition {
-  const e = findEntity(name);
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const T = '2026-11-29T10:00:00.000000Z';
 const uuid = (): string => crypto.randomUUID();
@@ -458,7 +452,7 @@ describe('integrity history', () => {
         ],
       }),
     );
-    const rows = (await env.DB.prepare('SELECT * FROM integrity_results ORDER BY id').all<Record<string, unknown>>()).results;
+    const rows = (await env.DB.prepare('SELECT * FROM integrity_results ORDER BY id').all()).results;
     expect(rows.map((r) => [r['run_id'], r['checked_at'], r['check_name'], r['entity'], r['severity'], r['count'], r['fixed']])).toEqual([
       ['r1', at(1), 'row_counts', 'campaigns', 'error', 2, 2],
       ['r1', at(1), 'replica_drift', 'campaigns', 'error', 3, 3],

@@ -2,11 +2,24 @@
 // reconciliation under the lease, the zero-downtime full resync, held rows and alerts, against
 // the real stand-in (PGlite behind PostgREST), real D1 and real Durable Objects. Each test has its
 // own stand-in database and coordinator; D1 is shared within the file, so each starts empty.
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
 import type { CheckName, CheckResult, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
-import { fireAlarm, insertEmails, sleep, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
+import { email as workerEmail } from '../shared/fixtures.ts';
+import {
+  fireAlarm,
+  insertEmails,
+  plantLease,
+  removeLease,
+  sleep,
+  testCoordinator,
+  testDatabase,
+  uniqueName,
+  wipeD1,
+  type TestDatabase,
+} from './helpers.ts';
 
 type Stub = DurableObjectStub<SyncCoordinator>;
 
@@ -55,7 +68,7 @@ async function d1Count(table: string): Promise<number> {
 }
 
 async function d1Value(table: string, id: string, column: string): Promise<unknown> {
-  const row = await env.DB.prepare(`SELECT * FROM ${table} WHERE id = ?1`).bind(id).first<Record<string, unknown>>();
+  const row = await env.DB.prepare(`SELECT * FROM ${table} WHERE id = ?1`).bind(id).first();
   return row === null ? undefined : row[column];
 }
 
@@ -209,21 +222,9 @@ describe('two-way prospects', () => {
   });
 });
 
+/** The shared email, with a message_id no other test's email has (the duplicates check reads all of D1). */
 function email(i: number, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    prospect_id: null,
-    campaign_id: null,
-    subject: `s${i}`,
-    body: 'b',
-    to_email: `to${i}@x.example`,
-    from_email: 'me@x.example',
-    message_id: `<m${i}-${crypto.randomUUID()}@x>`,
-    direction: 'outbound',
-    status: 'sent',
-    sent_at: null,
-    ...over,
-  };
+  return workerEmail(i, { message_id: `<m${i}-${crypto.randomUUID()}@x>`, sent_at: null, ...over });
 }
 
 describe('emails: orphans, duplicate message_ids and held rows', () => {
@@ -392,26 +393,12 @@ describe('reconciliation under the lease, resumable across alarms', () => {
 
   it('a check asked for while a sync run holds the lease is queued, then done by the next alarm', async () => {
     const { stub } = await syncedCampaigns('queued');
-    await runInDurableObject(stub, (_i, state) => {
-      const lease = {
-        runId: 'planted',
-        trigger: 'alarm',
-        epoch: 1e15,
-        startedAt: new Date().toISOString(),
-        expiresAt: new Date(Date.now() + 600_000).toISOString(),
-      };
-      state.storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        JSON.stringify(lease),
-      );
-    });
+    await plantLease(stub, { runId: 'planted', epoch: 1e15, expiresAt: Date.now() + 600_000 });
     const queued = await stub.runIntegrity('campaigns', CHECKS);
     expect(queued).toMatchObject({ status: 'queued', lease: { runId: 'planted' } });
     expect((await stub.status('campaigns')).jobs).toEqual([expect.objectContaining({ kind: 'integrity', phase: 'queued' })]);
     // The holder ends (planted: its lease expired); the next alarm does the check.
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
-    });
+    await removeLease(stub);
     await fireAlarm(stub);
     expect((await stub.status('campaigns')).jobs).toEqual([]);
     expect((await stub.integrity('campaigns')).latest).toMatchObject({ ok: true, reconciled: true });
@@ -436,10 +423,10 @@ describe('full resync without an empty window', () => {
     await db.sql(`update campaigns set name = 'renamed' where daily_limit % 1000 = 0`);
 
     const seen = new Set<number>();
-    let reading = true;
+    const stopReading = new AbortController();
     const reader = (async () => {
       // A reader between the engine's writes (the pause lets the isolate's other events in).
-      while (reading) {
+      while (!stopReading.signal.aborted) {
         seen.add(await d1Count('campaigns'));
         await sleep(2);
       }
@@ -448,14 +435,14 @@ describe('full resync without an empty window', () => {
     expect(['reread', 'sweep']).toContain(job.phase);
     // Besides the reader racing the writes, one read between every two alarms: these cannot miss the
     // re-read (the racing reader may be scheduled only after a fast resync has ended).
-    const between: Array<{ phase: string; rows: number }> = [];
+    const between: { phase: string; rows: number }[] = [];
     for (let i = 0; i < 40; i++) {
       const jobs = (await stub.status('campaigns')).jobs;
       if (jobs.length === 0) break;
       between.push({ phase: jobs[0]?.phase ?? '', rows: await d1Count('campaigns') });
       await fireAlarm(stub);
     }
-    reading = false;
+    stopReading.abort();
     await reader;
 
     expect((await stub.status('campaigns')).jobs).toEqual([]);
@@ -494,23 +481,9 @@ describe('full resync without an empty window', () => {
 
   it('a resync asked for while a run holds the lease is remembered and started by the next alarm', async () => {
     const { stub } = await syncedCampaigns('resync-queued');
-    await runInDurableObject(stub, (_i, state) => {
-      const lease = {
-        runId: 'planted',
-        trigger: 'alarm',
-        epoch: 1e15,
-        startedAt: new Date().toISOString(),
-        expiresAt: new Date(Date.now() + 600_000).toISOString(),
-      };
-      state.storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        JSON.stringify(lease),
-      );
-    });
+    await plantLease(stub, { runId: 'planted', epoch: 1e15, expiresAt: Date.now() + 600_000 });
     expect(await stub.resync('campaigns')).toMatchObject({ kind: 'resync', phase: 'start' });
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
-    });
+    await removeLease(stub);
     for (let i = 0; i < 10 && (await stub.status('campaigns')).jobs.length > 0; i++) await fireAlarm(stub);
     expect((await stub.status('campaigns')).jobs).toEqual([]);
     expect((await stub.integrity('campaigns')).latest).toMatchObject({ trigger: 'resync', ok: true });
@@ -527,7 +500,7 @@ interface Received {
 }
 
 async function received(): Promise<Received[]> {
-  return (await (await fetch(`${inject('alertReceiverUrl')}/received`)).json()) as Received[];
+  return await (await fetch(`${inject('alertReceiverUrl')}/received`)).json<Received[]>();
 }
 
 describe('alerts', () => {

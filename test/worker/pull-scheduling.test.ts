@@ -1,4 +1,5 @@
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { alarmAt, d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 

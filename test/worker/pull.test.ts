@@ -1,9 +1,12 @@
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { PullPosition } from '../../src/sync/run.ts';
-import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
+import { d1Rows, fireAlarm, plantLease, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
-type Id = { id: string };
+interface Id {
+  id: string;
+}
 
 async function ids(db: ReturnType<typeof testDatabase>, table: string): Promise<string[]> {
   return (await db.sql<Id>(`select id::text as id from ${table} order by id`)).map((r) => r.id);
@@ -280,25 +283,12 @@ describe('pull: one run at a time', () => {
     expect(cursorBefore?.ts).toBe('2026-01-01T00:00:10+00:00');
 
     // A run that died mid-way: its lease is still in storage, the instance is gone.
-    const plantLease = (expiresAt: number) =>
-      runInDurableObject(stub, (_i, state) => {
-        const deadLease = {
-          runId: 'dead-run',
-          trigger: 'alarm',
-          epoch: 1,
-          startedAt: new Date().toISOString(),
-          expiresAt: new Date(expiresAt).toISOString(),
-        };
-        state.storage.sql.exec(
-          `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          JSON.stringify(deadLease),
-        );
-      });
-    await plantLease(Date.now() + 60_000);
+    const plantDeadLease = (expiresAt: number) => plantLease(stub, { runId: 'dead-run', expiresAt });
+    await plantDeadLease(Date.now() + 60_000);
     const blocked = await stub.syncNow('campaigns');
     expect(blocked).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'dead-run' } });
     // Its expiry comes (planted, not slept past).
-    await plantLease(Date.now() - 1);
+    await plantDeadLease(Date.now() - 1);
     const resumed = await stub.syncNow('campaigns');
     expect(resumed.ran).toBe(true);
     const position = await runInDurableObject(

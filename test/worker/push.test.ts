@@ -1,39 +1,10 @@
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
+import { email } from '../shared/fixtures.ts';
+import { insertEmails, syncUntilCaughtUp, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 beforeEach(wipeD1);
-
-function email(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    prospect_id: null,
-    campaign_id: null,
-    subject: `Subject ${i}`,
-    body: `Body ${i}`,
-    to_email: `p${i}@example.com`,
-    from_email: 'sales@example.com',
-    message_id: `<m${i}@example.com>`,
-    direction: 'outbound',
-    status: 'sent',
-    sent_at: '2026-11-29T06:00:00.000000Z',
-    ...extra,
-  };
-}
-
-async function syncUntilCaughtUp(stub: Awaited<ReturnType<typeof testCoordinator>>, entity: string, maxRuns = 20): Promise<number> {
-  for (let runs = 1; runs <= maxRuns; runs++) {
-    const r = await stub.syncNow(entity);
-    if (!r.ran) {
-      // An alarm run (armed by a reset, say) holds the lease: it does the work; wait for it.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    if (r.run.outcome === 'failed') throw new Error(r.run.error ?? 'failed');
-    if (r.run.outcome === 'caught-up') return runs;
-  }
-  throw new Error('not caught up');
-}
 
 async function count(db: TestDatabase, where = 'true'): Promise<number> {
   return (await db.sql<{ n: number }>(`select count(*)::int as n from emails where ${where}`))[0]?.n ?? -1;
@@ -48,7 +19,7 @@ describe('push: emails through the outbox', () => {
     expect((await stub.status('emails')).push?.pending).toBe(10_000);
 
     await db.resetStats();
-    const runs = await syncUntilCaughtUp(stub, 'emails');
+    const { runs } = await syncUntilCaughtUp(stub, 'emails');
     expect(runs).toBe(3); // 20 pages of 500 at 8 pages per run: 8, 8, 4
     const { requests } = (await db.stats()) as { requests: Record<string, number> };
     expect(requests).toEqual({ 'POST rpc/sync_apply_push': 20 }); // one request per page, nothing else
@@ -205,7 +176,7 @@ describe('push: conflicts', () => {
     expect(conflict).toMatchObject({ rowId: row.id, direction: 'push', winner: 'd1' });
     expect((conflict?.supabaseUpdatedAt ?? '') > (conflict?.d1UpdatedAt ?? '')).toBe(true);
     const [sb] = await db.sql<{ subject: string; status: string }>(`select subject, status from emails where id = $1`, [row.id]);
-    expect(sb).toEqual({ subject: 'Subject 1', status: 'opened' });
+    expect(sb).toEqual({ subject: 'Quick question about Hotel 1', status: 'opened' });
   });
 });
 

@@ -2,9 +2,10 @@
 // real D1: each kind of drift incremental sync cannot see is found by comparing range digests,
 // and repaired by the entity's policy, touching only the rows that differ. Each test has its
 // own stand-in database; D1 is shared within the file, so every test starts from empty tables.
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { findEntity, type EntityDefinition } from '../../src/entities.ts';
+import { type EntityDefinition } from '../../src/entities.ts';
+import { entity } from '../shared/fixtures.ts';
 import { isClean, reconcileEntity, repairDrift, type ReconcileReport } from '../../src/integrity/reconcile.ts';
 import { applyPulledRows, type Fence } from '../../src/stores/d1.ts';
 import { createReconcileSupabase, type ReconcileSupabase } from '../../src/stores/reconcile.ts';
@@ -14,12 +15,6 @@ import { insertEmails, testDatabase, uniqueName, wipeD1, type TestDatabase } fro
 type Table = 'campaigns' | 'mailboxes' | 'prospects' | 'emails';
 
 beforeEach(() => wipeD1({ fences: true }));
-
-function entity(name: Table): EntityDefinition {
-  const e = findEntity(name);
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const fence = (e: EntityDefinition): Fence => ({ entity: e.name, epoch: 1 });
 

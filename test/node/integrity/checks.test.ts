@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import {
   backlogCheck,
   checksFor,
@@ -15,12 +15,6 @@ import {
   type StaleFacts,
 } from '../../../src/integrity/checks.ts';
 import type { DriftSummary } from '../../../src/types.ts';
-
-function entity(name: string): EntityDefinition {
-  const e = ENTITIES[name];
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const ids = (n: number, prefix = 'r'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const HOUR = 3_600_000;

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import { diffRows, planRepair, type RowDrift, type RowVersion } from '../../../src/integrity/drift.ts';
-
-function entity(name: string): EntityDefinition {
-  const e = ENTITIES[name];
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const T1 = '2026-11-29T10:00:00.000000Z';
 const T2 = '2026-11-29T10:00:00.000001Z';

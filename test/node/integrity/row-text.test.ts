@@ -6,18 +6,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
+import { type EntityDefinition } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import { addRow, bucketOf, type Digest } from '../../../src/integrity/digest.ts';
 import { canonicalRowText, d1ValueText, rowHash } from '../../../src/integrity/row-text.ts';
 import { toReplicaRow, type Row } from '../../../src/sync/rows.ts';
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'supabase', 'migrations');
-
-function entity(name: string): EntityDefinition {
-  const e = ENTITIES[name];
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const columnsOf = (e: EntityDefinition): string =>
   JSON.stringify(Object.entries(e.columns).map(([name, spec]) => ({ name, type: spec.type })));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ENTITIES } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import { pushConflictRecord } from '../../../src/sync/conflicts.ts';
 import { toReplicaRow, toSourceRow } from '../../../src/sync/rows.ts';
 
-const prospects = ENTITIES.prospects!;
-const emails = ENTITIES.emails!;
+const prospects = entity('prospects');
+const emails = entity('emails');
 
 const prospect = {
   id: '0b7c6f9e-8a7d-4d5e-9f3a-2b1c0d9e8f7a',
@@ -121,9 +121,9 @@ describe('pushConflictRecord', () => {
 describe('the row conversion fast path agrees with the schema', () => {
   // The fast path accepts only what the zod schema accepts; everything else gets zod's verdict.
   it('converts valid rows the same way in both directions and defers every doubtful value to the schema', () => {
-    const upper = { ...prospect, id: String(prospect.id).toUpperCase() };
+    const upper = { ...prospect, id: prospect.id.toUpperCase() };
     const pulled = toReplicaRow(prospects, upper);
-    expect(pulled.ok && pulled.row['id']).toBe(String(prospect.id).toLowerCase());
+    expect(pulled.ok && pulled.row['id']).toBe(prospect.id.toLowerCase());
     for (const bad of [
       { ...prospect, extra: 1 },
       { ...prospect, score: 1.5 },
@@ -139,7 +139,7 @@ describe('the row conversion fast path agrees with the schema', () => {
     const d1 = toReplicaRow(prospects, prospect);
     if (!d1.ok) throw new Error(d1.reason);
     const pushed = toSourceRow(prospects, d1.row);
-    expect(pushed.ok && pushed.row['email_bounced']).toBe(prospect['email_bounced']);
+    expect(pushed.ok && pushed.row['email_bounced']).toBe(prospect.email_bounced);
     expect(toSourceRow(prospects, { ...d1.row, id: String(d1.row['id']).toUpperCase() }).ok).toBe(false);
   });
 });

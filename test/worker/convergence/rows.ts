@@ -2,8 +2,8 @@
  * Row values the schedule writes, and the canonical form both sides' rows are compared in:
  * only the registry's columns, timestamps as 'YYYY-MM-DDTHH:MM:SS.ffffffZ', booleans 0/1.
  */
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
 import { canonicalTimestamp } from '../../../src/sync/timestamps.ts';
+import { entity as entityDef } from '../../shared/fixtures.ts';
 
 /** A row reduced to the registry's columns, in canonical form. */
 export type CanonRow = Record<string, string | number | null>;
@@ -18,12 +18,6 @@ const CAMPAIGN_STATUSES = ['draft', 'active', 'paused', 'completed', 'archived']
 export const EMAIL_STATUSES = ['queued', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] as const;
 /** A status Supabase refuses: such an email is quarantined by the push. */
 export const INVALID_EMAIL_STATUS = 'teleported';
-
-export function entityDef(name: string): EntityDefinition {
-  const def = ENTITIES[name];
-  if (!def) throw new Error(`no such entity in the registry: ${name}`);
-  return def;
-}
 
 /** The columns of a freshly inserted row (the rest take their defaults). */
 export function insertValues(table: string, v: number, options: { invalid?: boolean } = {}): Values {
@@ -105,6 +99,13 @@ export function canonTs(value: unknown): string {
   }
 }
 
+/** A column value as text: strings as they are, numbers in JS form, anything else as JSON. */
+function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
 /** A row (from PostgREST/Postgres JSON or from D1) reduced to the registry's columns, canonical. */
 export function canonicalRow(entity: string, raw: Record<string, unknown>): CanonRow {
   const def = entityDef(entity);
@@ -126,10 +127,10 @@ export function canonicalRow(entity: string, raw: Record<string, unknown>): Cano
         out[name] = Number(v);
         break;
       case 'date':
-        out[name] = String(v).slice(0, 10);
+        out[name] = scalarText(v).slice(0, 10);
         break;
       default:
-        out[name] = String(v);
+        out[name] = scalarText(v);
     }
   }
   return out;

@@ -4,11 +4,13 @@
  * evictions and runs, then quiescing and the invariants. Engine misbehaviour becomes a Failure
  * with the seed; only a bug in the harness itself becomes a 'harness-error'.
  */
-import { abortAllDurableObjects, env, evictDurableObject } from 'cloudflare:test';
+import { abortAllDurableObjects, evictDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import type { SyncCoordinator } from '../../../src/objects/sync-coordinator.ts';
 import type { Cursor } from '../../../src/sync/cursor.ts';
 import { canonicalFromMillis } from '../../../src/sync/timestamps.ts';
 import type { EntityStatus, SyncNowResult } from '../../../src/types.ts';
+import { entity as entityDef } from '../../shared/fixtures.ts';
 import {
   d1Rows,
   emptyTestDatabase,
@@ -23,18 +25,7 @@ import { checkNoOverlap, checkPulled, checkPushed, checkTwoWay, compareCursor, t
 import { WriteModel } from './model.ts';
 import { at } from './prng.ts';
 import type { CaseResult, Failure } from './report.ts';
-import {
-  canonicalRow,
-  canonTs,
-  d1Value,
-  entityDef,
-  insertValues,
-  pgLiteral,
-  pgParam,
-  updateValues,
-  type CanonRow,
-  type Values,
-} from './rows.ts';
+import { canonicalRow, canonTs, d1Value, insertValues, pgLiteral, pgParam, updateValues, type CanonRow, type Values } from './rows.ts';
 import {
   CASE_ENTITIES,
   describeStep,
@@ -200,6 +191,7 @@ class CaseRun {
     await this.db.clearFaults().catch(() => undefined);
     for (const entity of CASE_ENTITIES) {
       const stub = this.stubs[entity];
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a setup that failed part-way left some stubs unset
       if (!stub) continue;
       await stub.pause(entity).catch(() => undefined);
       await this.waitForLease(entity).catch(() => undefined);
@@ -715,11 +707,12 @@ class CaseRun {
     if (entities.length === 0) return;
     const statuses = await Promise.all(entities.map((entity) => this.stubs[entity].status(entity).catch((e: unknown) => e)));
     for (const [i, entity] of entities.entries()) {
-      const status = statuses[i] as EntityStatus | Error;
-      if (status instanceof Error || typeof status !== 'object' || status === null) {
-        this.engineError(entity, 'status', status);
+      const answer: unknown = statuses[i];
+      if (answer instanceof Error || typeof answer !== 'object' || answer === null) {
+        this.engineError(entity, 'status', answer);
         continue;
       }
+      const status = answer as EntityStatus;
       const positions: [string, Cursor | null | undefined, number | null | undefined][] = [
         ['pull.cursor', status.pull?.cursor, undefined],
         ['pull.tombstoneCursor', status.pull?.tombstoneCursor, undefined],
@@ -730,8 +723,9 @@ class CaseRun {
         const key = `${entity}:${field}`;
         const prev = this.seen.get(key);
         const now = { cursor: cursor ?? null, seq: seq ?? null, at: label };
-        const backwards = prev && (seq !== undefined ? (seq ?? 0) < (prev.seq ?? 0) : compareCursor(now.cursor, prev.cursor) < 0);
-        if (backwards && prev) {
+        const backwards =
+          prev !== undefined && (seq !== undefined ? (seq ?? 0) < (prev.seq ?? 0) : compareCursor(now.cursor, prev.cursor) < 0);
+        if (prev !== undefined && backwards) {
           if (!this.reported.has(key)) {
             this.reported.add(key);
             const show = (p: typeof now): string => (p.seq !== null ? String(p.seq) : JSON.stringify(p.cursor));
@@ -841,7 +835,7 @@ class CaseRun {
         // machines report "1 row(s) changed" round after round (no-quiesce) with nothing changing:
         // a slow syncNow loses the race to the +100 ms alarm of the previous 'more' run.
         const holder = (await this.stubs[entity].status(entity)).lastRun;
-        changes += holder && holder.runId === String(r.lease.runId) ? holder.stats.rowsApplied + holder.stats.rowsDeleted : 1;
+        changes += holder?.runId === r.lease.runId ? holder.stats.rowsApplied + holder.stats.rowsDeleted : 1;
         continue;
       }
       const s = r.run.stats;
