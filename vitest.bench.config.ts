@@ -5,9 +5,7 @@ import { defineConfig } from 'vitest/config';
 import { workerdTestPlugin } from './test/workerd-plugin.ts';
 
 export default defineConfig({
-  plugins: [
-    workerdTestPlugin(),
-  ],
+  plugins: [workerdTestPlugin()],
   test: {
     name: 'bench',
     include: ['bench/worker/**/*.bench.test.ts'],

@@ -14,9 +14,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [
-          workerdTestPlugin(),
-        ],
+        plugins: [workerdTestPlugin()],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],

@@ -1,5 +1,6 @@
 // The operator page and the sync_log listing it reads.
-import { applyD1Migrations, env, SELF } from 'cloudflare:test';
+import { applyD1Migrations } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const BASE = 'http://sync.test';
@@ -16,7 +17,7 @@ interface LoggedRun {
 
 describe('GET /dashboard', () => {
   it('is served without a token, as HTML under a strict CSP', async () => {
-    const res = await SELF.fetch(`${BASE}/dashboard`);
+    const res = await exports.default.fetch(`${BASE}/dashboard`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const csp = res.headers.get('content-security-policy') ?? '';
@@ -30,19 +31,19 @@ describe('GET /dashboard', () => {
   });
 
   it('references no external asset', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     expect(html).not.toMatch(/\b(src|href|action)\s*=\s*["']?\s*(https?:)?\/\//i);
     expect(html).not.toMatch(/https?:\/\//i);
     expect(html).not.toMatch(/@import|url\(/i);
   });
 
   it('renders API data with DOM text, never innerHTML', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
   it('has the consistency section: run buttons, alerts, per-entity results and the history table', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     expect(html).toContain('<section id="consistency"');
     expect(html).toContain('<button id="integrity-run" type="button">Run checks</button>');
     expect(html).toContain('<button id="integrity-fix" type="button" class="primary">Run checks and fix</button>');
@@ -63,7 +64,7 @@ describe('GET /api/integrity, as the dashboard reads it', () => {
   });
 
   it('answers every entity with the fields the consistency section renders', async () => {
-    const res = await SELF.fetch(`${BASE}/api/integrity?history=20`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/integrity?history=20`, { headers: auth });
     expect(res.status).toBe(200);
     const body = await res.json<{ generatedAt: string; entities: Record<string, unknown>[]; history: unknown[] }>();
     expect(body.entities.map((e) => e['entity'])).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
@@ -89,14 +90,14 @@ describe('GET /api/sync/log', () => {
   });
 
   it('needs the admin token', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log`);
+    const res = await exports.default.fetch(`${BASE}/api/sync/log`);
     expect(res.status).toBe(401);
     const body = await res.json<{ error: { code: string } }>();
     expect(body.error.code).toBe('unauthorized');
   });
 
   it.each(['0', '201', 'abc', '1.5'])('rejects limit=%s with 400', async (limit) => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log?limit=${limit}`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?limit=${limit}`, { headers: auth });
     expect(res.status).toBe(400);
     const body = await res.json<{ error: { code: string; details: unknown[] } }>();
     expect(body.error.code).toBe('invalid_query');
@@ -104,13 +105,13 @@ describe('GET /api/sync/log', () => {
   });
 
   it('answers 404 for an unknown entity', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log?entity=sync_log`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?entity=sync_log`, { headers: auth });
     expect(res.status).toBe(404);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unknown_entity');
   });
 
   it('lists runs newest first, shaped like a RunSummary', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log`, { headers: auth });
     expect(res.status).toBe(200);
     const { runs } = await res.json<{ runs: LoggedRun[] }>();
     expect(runs.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
@@ -119,14 +120,14 @@ describe('GET /api/sync/log', () => {
   });
 
   it('filters by entity and honours the limit', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log?entity=prospects&limit=1`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?entity=prospects&limit=1`, { headers: auth });
     expect(res.status).toBe(200);
     const { runs } = await res.json<{ runs: LoggedRun[] }>();
     expect(runs.map((r) => r.runId)).toEqual(['run-c']);
   });
 
   it('allows only GET', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log`, { method: 'DELETE', headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(405);
   });
 });
