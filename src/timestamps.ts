@@ -74,7 +74,7 @@ function canonicalUtc(value: string): string | null {
   if (value[4] !== '-' || value[7] !== '-' || (sep !== 'T' && sep !== ' ') || value[13] !== ':' || value[16] !== ':') return null;
   if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0))) return null;
   let at = 19;
   let micros = '000000';
   if (value[at] === '.') {

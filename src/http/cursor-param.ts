@@ -20,6 +20,7 @@ export interface CursorInput {
   id: string;
 }
 
+/** A cursor as stored (canonical), or why it was refused. */
 export type CursorCheck = { ok: true; cursor: Cursor } | { ok: false; issues: CursorIssue[] };
 
 /** What canonicalTimestamp must produce for a storable cursor: four-digit UTC years only. */

@@ -64,7 +64,7 @@ export function planAlerts(
   repeatMs: number = ALERT_REPEAT_MS,
 ): { messages: AlertMessage[]; active: Record<string, ActiveAlert> } {
   const nowIso = new Date(now).toISOString();
-  const next: Record<string, ActiveAlert> = { ...active };
+  const next = new Map<string, ActiveAlert>(Object.entries(active));
   const messages: AlertMessage[] = [];
 
   // A check reported twice in one run counts once, at its worst severity.
@@ -76,16 +76,16 @@ export function planAlerts(
   }
 
   for (const [key, result] of byKey) {
-    const current = next[key];
+    const current = next.get(key);
     const base = { key, entity: result.entity, check: result.check, count: result.count, details: result.details };
     if (result.severity === 'ok') {
       if (!current) continue;
       messages.push({ ...base, status: 'resolved', severity: 'ok', summary: current.summary, since: current.since });
-      delete next[key];
+      next.delete(key);
       continue;
     }
     if (!current) {
-      next[key] = { key, entity: result.entity, check: result.check, summary: result.summary, since: nowIso, lastSentAt: nowIso };
+      next.set(key, { key, entity: result.entity, check: result.check, summary: result.summary, since: nowIso, lastSentAt: nowIso });
       messages.push({ ...base, status: 'firing', severity: result.severity, summary: result.summary, since: nowIso });
       continue;
     }
@@ -93,10 +93,10 @@ export function planAlerts(
     const lastSent = current.lastSentAt === null ? Number.NaN : Date.parse(current.lastSentAt);
     const due = Number.isNaN(lastSent) || now - lastSent >= repeatMs;
     // The summary follows the problem (counts change) even when nothing is sent.
-    next[key] = { ...current, summary: result.summary, lastSentAt: due ? nowIso : current.lastSentAt };
+    next.set(key, { ...current, summary: result.summary, lastSentAt: due ? nowIso : current.lastSentAt });
     if (due) messages.push({ ...base, status: 'firing', severity: result.severity, summary: result.summary, since: current.since });
   }
-  return { messages, active: next };
+  return { messages, active: Object.fromEntries(next) };
 }
 
 /** Slack's mrkdwn reads `&`, `<` and `>` as markup; a summary is plain text. */

@@ -69,7 +69,7 @@ export function differingBuckets(d1: ReadonlyMap<string, Digest>, supabase: Read
   const out: string[] = [];
   for (const [bucket, d] of d1) {
     const s = supabase.get(bucket);
-    if (!s || s.count !== d.count || s.sum !== d.sum) out.push(bucket);
+    if (s?.count !== d.count || s.sum !== d.sum) out.push(bucket);
   }
   for (const bucket of supabase.keys()) if (!d1.has(bucket)) out.push(bucket);
   return out.sort();
@@ -137,7 +137,7 @@ export function segmentCountFor(rowCount: number, rowsPerSegment = 30_000): numb
  */
 export function segmentScanRanges(segment: string): KeyRange[] {
   const all = scanRanges();
-  return [...segment].map((digit) => {
+  return segment.split('').map((digit) => {
     const range = all[HEX.indexOf(digit)];
     if (!range) throw new Error(`not a hex digit: ${digit}`);
     return range;

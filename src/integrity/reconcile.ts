@@ -88,7 +88,7 @@ export async function reconcileEntity(
   const prefixLength = Math.min(MAX_PREFIX_LENGTH, Math.max(1, options.prefixLength ?? prefixLengthFor(tableRows)));
   const d1Digests = rollUp(fine, prefixLength);
 
-  const upstream = await supabase.rangeDigests(entity, prefixLength, segment === null ? null : [...segment]);
+  const upstream = await supabase.rangeDigests(entity, prefixLength, segment === null ? null : segment.split(''));
   const differing = differingBuckets(d1Digests, upstream.buckets);
   const bucketsCompared = new Set([...d1Digests.keys(), ...upstream.buckets.keys()]).size;
 

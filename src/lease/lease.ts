@@ -60,7 +60,7 @@ export function renewLease(current: Lease | null | undefined, runId: string, now
 
 /** Throws LeaseLostError unless `runId` holds a live lease at `now`. */
 export function checkLease(current: Lease | null | undefined, runId: string, now: number): asserts current is Lease {
-  if (current == null || current.runId !== runId) {
+  if (current?.runId !== runId) {
     throw new LeaseLostError(`run ${runId} lost its lease: ${current ? `run ${current.runId} holds it` : 'no lease is held'}`);
   }
   if (!isLive(current, now)) {

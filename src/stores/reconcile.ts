@@ -4,7 +4,7 @@
  * grow in its URL. D1: plain SELECTs of the registry's columns by key range, every statement
  * reporting the rows it read (D1 bills them). Table and column names come from the registry only.
  */
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { parseDigest, prefixRange, type Digest, type KeyRange } from '../integrity/digest.ts';
@@ -69,7 +69,7 @@ export function createReconcileSupabase(options: StoreOptions): ReconcileSupabas
     lastRetryAfter = response.headers.get('retry-after');
     return response;
   };
-  const client: SupabaseClient = createClient(options.url, options.serviceRoleKey, {
+  const client = createClient(options.url, options.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: { fetch: countingFetch },
     db: { retry: false },
@@ -134,7 +134,7 @@ export interface D1Read {
 }
 
 /** D1's rows_read of a statement (the billed measure), or its row count where D1 does not report it. */
-export function rowsRead(result: D1Result<unknown>): number {
+export function rowsRead(result: D1Result): number {
   const billed = (result.meta as { rows_read?: number } | undefined)?.rows_read;
   return typeof billed === 'number' ? billed : result.results.length;
 }

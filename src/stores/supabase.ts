@@ -4,7 +4,7 @@
  * supabase-js' own retries are off. Failures become SupabaseError with a kind the passes
  * act on.
  */
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { LeaseLostError } from '../lease/lease.ts';
@@ -144,7 +144,7 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
     lastRetryAfter = response.headers.get('retry-after');
     return response;
   };
-  const client: SupabaseClient = createClient(options.url, options.serviceRoleKey, {
+  const client = createClient(options.url, options.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: { fetch: trackingFetch },
     db: { retry: false },
