@@ -6,6 +6,8 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 export function workerdTestPlugin(): ReturnType<typeof cloudflareTest> {
   return cloudflareTest(async ({ inject }) => ({
     wrangler: { configPath: './wrangler.toml' },
+    // The production Worker with a coordinator that adds test-only RPCs (test/worker/entry.ts).
+    main: './test/worker/entry.ts',
     miniflare: {
       bindings: {
         TEST_MIGRATIONS: await readD1Migrations('./migrations'),

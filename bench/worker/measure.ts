@@ -9,7 +9,7 @@
  */
 import { runInDurableObject } from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
-import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
+import type { TestSyncCoordinator } from '../../test/worker/test-coordinator.ts';
 import { syncUntilCaughtUp as caughtUp, type TestDatabase } from '../../test/worker/helpers.ts';
 import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue, type TimeWindow } from '../lines.ts';
 import type { RunStats } from '../../src/types.ts';
@@ -96,7 +96,7 @@ export function countingD1(db: D1Database, counts: D1Counts): D1Database {
  * (vitest-pool-workers runs Durable Objects next to the tests), so the wrapper sees every
  * statement the engine issues. Call again after anything that may have evicted the object.
  */
-export async function countCoordinatorD1(stub: DurableObjectStub<SyncCoordinator>, counts: D1Counts): Promise<void> {
+export async function countCoordinatorD1(stub: DurableObjectStub<TestSyncCoordinator>, counts: D1Counts): Promise<void> {
   await runInDurableObject(stub, (instance) => {
     const holder = instance as unknown as { env: Env; __benchRealDb?: D1Database };
     const realDb = holder.__benchRealDb ?? holder.env.DB;
@@ -144,7 +144,7 @@ export function progress(message: string): void {
  * its coordinator alone, and a run it did not start would not be in its numbers.
  */
 export function syncUntilCaughtUp(
-  stub: DurableObjectStub<SyncCoordinator>,
+  stub: DurableObjectStub<TestSyncCoordinator>,
   entity: string,
   maxRuns = 200,
 ): Promise<RunStats & { runs: number }> {

@@ -63,7 +63,7 @@ export interface IntegrityRequest {
 
 /** The Durable Object class bound as SYNC_COORDINATOR. */
 export class SyncCoordinator extends DurableObject<Env> {
-  private readonly store: CoordinatorStore;
+  protected readonly store: CoordinatorStore;
   /** Set by an integrity step whose fix asks for a sync right after it (a push backlog). */
   private syncAfterJobs = false;
   /** Set when an alarm's sync coalesced with an integrity run: the sync is due when it ends. */
@@ -144,26 +144,6 @@ export class SyncCoordinator extends DurableObject<Env> {
   async quarantined(entity: string, limit = 100): Promise<StoredQuarantine[]> {
     this.bind(entity);
     return this.store.quarantined(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
-  }
-
-  /** Stores setting overrides (validated); returns the effective settings. */
-  async configure(entity: string, overrides: SettingsOverrides): Promise<CoordinatorSettings> {
-    const def = this.bind(entity);
-    const parsed = SettingsOverridesSchema.parse(overrides);
-    this.store.set('settings', { ...this.store.get('settings'), ...parsed });
-    return this.settings(def);
-  }
-
-  /**
-   * Points this coordinator at another database path on the same Supabase origin. For tests
-   * and the local stand-in's per-database URLs; the service key never leaves that origin.
-   */
-  async useSupabaseUrl(entity: string, url: string): Promise<void> {
-    this.bind(entity);
-    if (new URL(url).origin !== new URL(this.env.SUPABASE_URL).origin) {
-      throw new Error('the Supabase URL override must keep the configured origin');
-    }
-    this.store.set('supabase_url', url);
   }
 
   // ---- integrity (src/integrity; docs/operations.md) -----------------------------------
@@ -625,7 +605,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   // ---- helpers ------------------------------------------------------------------------
 
   /** Binds this object to its entity on first use and refuses any other entity afterwards. */
-  private bind(name?: string): EntityDefinition {
+  protected bind(name?: string): EntityDefinition {
     const stored = this.store.get('entity');
     const wanted = name ?? stored ?? this.ctx.id.name;
     if (wanted === undefined) throw new Error('this coordinator has not been bound to an entity yet');
@@ -636,7 +616,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     return def;
   }
 
-  private settings(def: EntityDefinition): CoordinatorSettings {
+  protected settings(def: EntityDefinition): CoordinatorSettings {
     return effectiveSettings(def, engineDefaults(this.env), this.store.get('settings') ?? {});
   }
 

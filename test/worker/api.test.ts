@@ -5,7 +5,7 @@ import worker from '../../src/index.ts';
 import { ENTITY_NAMES } from '../../src/entities.ts';
 import type { IntegrityHistoryEntry } from '../../src/stores/integrity.ts';
 import type { EntityIntegrity, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
-import { alarmAt, plantLease, removeLease } from './helpers.ts';
+import { alarmAt, coordinators, plantLease, removeLease } from './helpers.ts';
 
 const TOKEN = 'test-admin-token';
 const UUID_A = '5b0f6c1e-8a7d-4a55-9a7e-0d5f0c1e2a11';
@@ -25,7 +25,7 @@ async function errorOf(res: Response): Promise<{ code: string; message: string; 
 
 /** The production coordinator of `name` (the object the routes address). */
 function coordinatorOf(name: string) {
-  return env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+  return coordinators.get(coordinators.idFromName(name));
 }
 
 /**

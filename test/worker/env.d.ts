@@ -8,7 +8,7 @@ declare global {
       TEST_MIGRATIONS: import('cloudflare:test').D1Migration[];
     }
     interface GlobalProps {
-      mainModule: typeof import('../../src/index.ts');
+      mainModule: typeof import('./entry.ts');
       durableNamespaces: 'SyncCoordinator';
     }
   }

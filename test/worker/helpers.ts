@@ -6,7 +6,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import type { SettingsOverrides } from '../../src/objects/settings.ts';
-import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
+import type { TestSyncCoordinator } from './test-coordinator.ts';
 import { emptyStats } from '../../src/sync/run.ts';
 import type { RunStats } from '../../src/types.ts';
 
@@ -95,13 +95,19 @@ export const FAST: SettingsOverrides = {
   backoffMaxMs: 60_000,
 };
 
+/**
+ * The coordinators as the tests run them: test/worker/entry.ts binds TestSyncCoordinator under
+ * the production class's name, which Env's type (src/env.ts) cannot know.
+ */
+export const coordinators = env.SYNC_COORDINATOR as unknown as DurableObjectNamespace<TestSyncCoordinator>;
+
 /** A coordinator with a unique object name, bound to `entity`, reading `db`. */
 export async function testCoordinator(
   entity: string,
   db: TestDatabase,
   overrides: SettingsOverrides = {},
-): Promise<DurableObjectStub<SyncCoordinator>> {
-  const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(uniqueName(entity)));
+): Promise<DurableObjectStub<TestSyncCoordinator>> {
+  const stub = coordinators.get(coordinators.idFromName(uniqueName(entity)));
   await stub.useSupabaseUrl(entity, db.url);
   await stub.configure(entity, { ...FAST, ...overrides });
   // Park the alarm far away so tests fire it deterministically with runDurableObjectAlarm.
@@ -110,7 +116,7 @@ export async function testCoordinator(
 }
 
 /** Fires the object's alarm now (after parking it if it had none). */
-export async function fireAlarm(stub: DurableObjectStub<SyncCoordinator>): Promise<boolean> {
+export async function fireAlarm(stub: DurableObjectStub<TestSyncCoordinator>): Promise<boolean> {
   await runInDurableObject(stub, async (_instance, state) => {
     if ((await state.storage.getAlarm()) === null) await state.storage.setAlarm(Date.now() + 3_600_000);
   });
@@ -118,7 +124,7 @@ export async function fireAlarm(stub: DurableObjectStub<SyncCoordinator>): Promi
 }
 
 /** When the object's alarm is set for (epoch ms), or null. */
-export function alarmAt(stub: DurableObjectStub<SyncCoordinator>): Promise<number | null> {
+export function alarmAt(stub: DurableObjectStub<TestSyncCoordinator>): Promise<number | null> {
   return runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
 }
 
@@ -168,8 +174,8 @@ export async function insertEmails(rows: readonly Record<string, unknown>[]): Pr
 // ---- Added for the convergence harness (test/worker/convergence.test.ts) -------------------
 
 /** A new stub for the same object: stubs are broken once every object has been aborted. */
-export function freshStub(stub: DurableObjectStub<SyncCoordinator>): DurableObjectStub<SyncCoordinator> {
-  return env.SYNC_COORDINATOR.get(stub.id);
+export function freshStub(stub: DurableObjectStub<TestSyncCoordinator>): DurableObjectStub<TestSyncCoordinator> {
+  return coordinators.get(stub.id);
 }
 
 /**
@@ -181,7 +187,7 @@ export function freshStub(stub: DurableObjectStub<SyncCoordinator>): DurableObje
  * when there was nothing to expire.
  */
 export async function expireCrashedLease(
-  stub: DurableObjectStub<SyncCoordinator>,
+  stub: DurableObjectStub<TestSyncCoordinator>,
   startedAtOrBefore: number,
 ): Promise<Record<string, unknown> | null> {
   return runInDurableObject(stub, (_instance, state) => {
@@ -212,7 +218,7 @@ export async function expireCrashedLease(
  * their coordinators alone. A failed run, or no caught-up within `maxRuns`, throws.
  */
 export async function syncUntilCaughtUp(
-  stub: DurableObjectStub<SyncCoordinator>,
+  stub: DurableObjectStub<TestSyncCoordinator>,
   entity: string,
   { maxRuns = 200, whenCoalesced = 'wait' }: { maxRuns?: number; whenCoalesced?: 'wait' | 'throw' } = {},
 ): Promise<RunStats & { runs: number }> {
@@ -237,7 +243,7 @@ export async function syncUntilCaughtUp(
  * it: other runs coalesce with it until `expiresAt` (epoch ms) passes or removeLease.
  */
 export async function plantLease(
-  stub: DurableObjectStub<SyncCoordinator>,
+  stub: DurableObjectStub<TestSyncCoordinator>,
   { runId, epoch = 1, expiresAt }: { runId: string; epoch?: number; expiresAt: number },
 ): Promise<void> {
   const lease = { runId, trigger: 'alarm', epoch, startedAt: new Date().toISOString(), expiresAt: new Date(expiresAt).toISOString() };
@@ -250,7 +256,7 @@ export async function plantLease(
 }
 
 /** Removes a lease plantLease left, as the end of the run that held it would. */
-export async function removeLease(stub: DurableObjectStub<SyncCoordinator>): Promise<void> {
+export async function removeLease(stub: DurableObjectStub<TestSyncCoordinator>): Promise<void> {
   await runInDurableObject(stub, (_instance, state) => {
     state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
   });

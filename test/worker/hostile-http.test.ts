@@ -20,7 +20,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENTITY_NAMES } from '../../src/entities.ts';
 import worker from '../../src/index.ts';
 import type { EntityStatus } from '../../src/types.ts';
-import { uniqueName } from './helpers.ts';
+import { coordinators, uniqueName } from './helpers.ts';
 
 /** Change to explore other cases; a failure prints the seed it ran with. */
 const SEED = 0x5eed2026;
@@ -718,7 +718,7 @@ function generate(seed: number): Case[] {
 // ---- state ------------------------------------------------------------------------------------
 
 function coordinatorOf(name: string) {
-  return env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+  return coordinators.get(coordinators.idFromName(name));
 }
 
 /**
@@ -898,7 +898,7 @@ describe('hostile HTTP', () => {
   });
 
   it('captures the Worker and Durable Object console (so the secret check above is not vacuous)', async () => {
-    const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(uniqueName('mailboxes')));
+    const stub = coordinators.get(coordinators.idFromName(uniqueName('mailboxes')));
     await stub.pause('mailboxes');
     await stub.resetCursor('mailboxes', { cursor: null });
     expect(lines.some((l) => l.includes('"event":"cursor_reset"'))).toBe(true);

@@ -5,7 +5,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
+import type { TestSyncCoordinator } from './test-coordinator.ts';
 import type { CheckName, CheckResult, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
 import { email as workerEmail } from '../shared/fixtures.ts';
 import {
@@ -21,7 +21,7 @@ import {
   type TestDatabase,
 } from './helpers.ts';
 
-type Stub = DurableObjectStub<SyncCoordinator>;
+type Stub = DurableObjectStub<TestSyncCoordinator>;
 
 beforeEach(() => wipeD1({ fences: true }));
 

@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { alarmAt, d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
+import { alarmAt, coordinators, d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
 describe('alarm loop: backlog', () => {
   it('drains a 12,000-row backlog through chained alarms, each run within its page budget', async () => {
@@ -123,7 +123,7 @@ describe('alarm loop: failures', () => {
   });
 
   it('cron re-arms a coordinator whose alarm was lost', async () => {
-    const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName('mailboxes'));
+    const stub = coordinators.get(coordinators.idFromName('mailboxes'));
     await stub.status('mailboxes');
     await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
     expect(await alarmAt(stub)).toBeNull();

@@ -6,7 +6,7 @@
  */
 import { abortAllDurableObjects, evictDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type { SyncCoordinator } from '../../../src/objects/sync-coordinator.ts';
+import type { TestSyncCoordinator } from '../test-coordinator.ts';
 import { canonicalFromMillis } from '../../../src/timestamps.ts';
 import type { EntityStatus, SyncNowResult, Cursor } from '../../../src/types.ts';
 import { entity as entityDef } from '../../shared/fixtures.ts';
@@ -36,7 +36,7 @@ import {
   type SupabaseTable,
 } from './schedule.ts';
 
-type Stub = DurableObjectStub<SyncCoordinator>;
+type Stub = DurableObjectStub<TestSyncCoordinator>;
 
 /**
  * Settings of the harness's coordinators, on top of helpers.ts' FAST.
