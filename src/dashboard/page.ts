@@ -147,6 +147,10 @@ const MARKUP = String.raw`
 </dialog>
 `;
 
+/** The page's Content-Security-Policy: nothing from elsewhere; inline script and style only; API calls to this origin. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /** The page's HTML. */
 export function renderDashboard(): string {
   return [

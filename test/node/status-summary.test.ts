@@ -17,7 +17,7 @@ const stats = { pages: 1, rowsRead: 5, rowsApplied: 4, rowsDeleted: 1, rowsSkipp
 describe('summarizeStatuses', () => {
   it('summarises each direction like the original spec, with unsyncedEmails', () => {
     const s = summarizeStatuses([
-      status('prospects', { pull, push: { confirmedSeq: 1, pending: 2, oldestPendingAt: null, oldestPendingAgeSeconds: null }, lastSuccessAt: '2026-11-29T06:00:00.000Z' }),
+      status('prospects', { direction: 'both', pull, push: { confirmedSeq: 1, pending: 2, oldestPendingAt: null, oldestPendingAgeSeconds: null }, lastSuccessAt: '2026-11-29T06:00:00.000Z' }),
       status('campaigns', { pull, lastSuccessAt: '2026-11-29T05:00:00.000Z', lastRun: { runId: 'r', trigger: 'alarm', startedAt: '', finishedAt: '', outcome: 'failed', stats, error: 'x', nextRunAt: null }, healthy: false }),
       status('emails', { direction: 'push', push: { confirmedSeq: 9, pending: 7, oldestPendingAt: null, oldestPendingAgeSeconds: null }, lastSuccessAt: null }),
     ], new Date('2026-11-29T07:00:00.000Z'));
