@@ -11,12 +11,13 @@ import type { Env } from './env.ts';
 import { requireAdmin } from './http/auth.ts';
 import { errorResponse, HttpError } from './http/errors.ts';
 import {
-  EmptyBodySchema, entityParam, HeldIdsBodySchema, IntegrityQuerySchema, IntegrityRunBodySchema, LimitQuerySchema,
+  DashboardQuerySchema, EmptyBodySchema, entityParam, HeldIdsBodySchema, IntegrityQuerySchema, IntegrityRunBodySchema, LimitQuerySchema,
   parseBody, parseResetBody, parseWith, readJsonBody, ResyncBodySchema, SyncLogQuerySchema,
 } from './http/parse.ts';
 import { coordinator, overallStatus } from './coordinators.ts';
+import { dashboardData } from './dashboard/data.ts';
 import { DASHBOARD_CSP, renderDashboard } from './dashboard/page.ts';
-import { readSyncLog } from './stores/d1.ts';
+import { readSyncLog } from './stores/sync-log.ts';
 import { readIntegrityHistory } from './stores/integrity.ts';
 
 type Args = [Env, ExecutionContext];
@@ -142,9 +143,9 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET', path: '/api/sync/log',
     handle: async (request, env) => {
-      const { limit, entity } = parseWith(SyncLogQuerySchema, request.query, 'invalid_query');
+      const { limit, entity, idle } = parseWith(SyncLogQuerySchema, request.query, 'invalid_query');
       if (entity !== undefined) entityParam(entity);
-      return Response.json({ runs: await readSyncLog(env.DB, entity ?? null, limit) });
+      return Response.json({ runs: await readSyncLog(env.DB, { entity: entity ?? null, limit, idle }) });
     },
   },
   {
@@ -156,6 +157,14 @@ const ROUTES: readonly Route[] = [
     },
   },
   { method: 'POST', path: '/api/sync/:entity', handle: syncEntity },
+  {
+    method: 'GET', path: '/api/dashboard',
+    handle: async (request, env) => {
+      const query = parseWith(DashboardQuerySchema, request.query, 'invalid_query');
+      if (query.entity !== undefined) entityParam(query.entity);
+      return Response.json(await dashboardData(env, query, new Date()));
+    },
+  },
   {
     method: 'GET', path: '/api/integrity',
     handle: async (request, env) => {

@@ -5,7 +5,9 @@
  * read-then-write in one method cannot interleave with another event.
  */
 import type { ConflictRecord, QuarantineRecord } from '../sync/run.ts';
-import type { CheckName, HeldRow } from '../types.ts';
+import type { CheckName, HeldRow, StoredConflict, StoredQuarantine } from '../types.ts';
+
+export type { StoredConflict, StoredQuarantine } from '../types.ts';
 
 const SCHEMA_VERSION = 2;
 /** Conflict history is bounded: the newest this many are kept. */
@@ -46,24 +48,6 @@ const SCHEMA = [
 
 /** Held rows are bounded like the conflict history: a fix never holds more than this many. */
 export const HELD_LIMIT = 10_000;
-
-/** A conflict as stored and shown. */
-export interface StoredConflict extends ConflictRecord {
-  id: number;
-  at: string;
-}
-
-/** A quarantined row as stored and shown. */
-export interface StoredQuarantine {
-  direction: 'pull' | 'push';
-  rowId: string;
-  reason: string;
-  /** The row as JSON text (what was read), or null. */
-  payload: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  attempts: number;
-}
 
 /** Typed access to the coordinator's storage. */
 export class CoordinatorStore {

@@ -12,14 +12,15 @@ import { alertPayload, planAlerts } from '../integrity/alerts.ts';
 import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity, type IntegrityJob } from '../integrity/integrity-run.ts';
 import { afterSyncRun, requestResync, resyncStarted, resyncStatus, type ResyncJob } from '../integrity/resync.ts';
 import { deliverAlert } from '../stores/alert-webhook.ts';
-import { deleteRows, enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
+import { deleteRows, enqueueAllRows, enqueueRows, outboxBacklog } from '../stores/d1.ts';
 import { writeIntegrityRun } from '../stores/integrity.ts';
+import { writeSyncLog } from '../stores/sync-log.ts';
 import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
 import type { Cursor } from '../sync/cursor.ts';
 import { runPull } from '../sync/pull.ts';
 import { runPush } from '../sync/push.ts';
-import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
+import { emptyStats, initialPullPosition, type PassSink, type PullLag, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
 import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../sync/timestamps.ts';
@@ -292,10 +293,11 @@ export class SyncCoordinator extends DurableObject<Env> {
     };
 
     const stats = emptyStats();
+    const freshness: { pullLag: PullLag | null } = { pullLag: null };
     let ending: RunEnding;
     let error: string | null = null;
     try {
-      const caughtUp = await this.passes(def, settings, stats, startedMs, lease, runId);
+      const caughtUp = await this.passes(def, settings, stats, freshness, startedMs, lease, runId);
       ending = caughtUp ? { kind: 'caught-up' } : { kind: 'more' };
     } catch (e) {
       if (e instanceof LeaseLostError) {
@@ -305,17 +307,19 @@ export class SyncCoordinator extends DurableObject<Env> {
       const retryAfterMs = retryAfterOf(e);
       ending = { kind: 'failed', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
-    return { ran: true, run: await this.finish(def, settings, taken.lease, trigger, stats, ending, error) };
+    return { ran: true, run: await this.finish(def, settings, taken.lease, trigger, stats, freshness.pullLag, ending, error) };
   }
 
   /**
    * Runs the entity's passes: push first (edge writes reach Supabase before its rows are read
    * back), then pull. A failing push never starves the pull; both failures are reported.
+   * The pull's freshness (how long its newest applied row took) goes into `freshness`.
    */
   private async passes(
     def: EntityDefinition,
     settings: CoordinatorSettings,
     total: RunStats,
+    freshness: { pullLag: PullLag | null },
     startedMs: number,
     lease: RunLease,
     runId: string,
@@ -366,6 +370,7 @@ export class SyncCoordinator extends DurableObject<Env> {
           this.store.get<PullPosition>('pull') ?? initialPullPosition(),
         );
         addStats(total, result.stats);
+        freshness.pullLag = result.lag ?? null;
         caughtUp &&= result.caughtUp;
       } catch (e) {
         if (e instanceof LeaseLostError) throw e;
@@ -381,7 +386,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   private async fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): Promise<RunSummary> {
     const summary: RunSummary = {
       runId: lease.runId, trigger, startedAt: lease.startedAt, finishedAt: new Date().toISOString(),
-      outcome: 'fenced', stats, error, nextRunAt: null,
+      outcome: 'fenced', stats, error, nextRunAt: null, pullLag: null,
     };
     this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
     this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome: 'fenced', ...stats, error });
@@ -395,6 +400,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     lease: Lease,
     trigger: RunTrigger,
     stats: RunStats,
+    pullLag: PullLag | null,
     ending: RunEnding,
     error: string | null,
   ): Promise<RunSummary> {
@@ -415,8 +421,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       stats,
       error,
       nextRunAt: next === null ? null : new Date(next).toISOString(),
+      pullLag,
     };
     this.store.set('last_run', summary);
+    if (pullLag !== null) this.store.set('pull_last_lag', { ...pullLag, runId: lease.runId, finishedAt: summary.finishedAt });
     const resync = this.store.get<ResyncJob>('resync_job');
     if (resync) {
       const next = afterSyncRun(resync, ending.kind === 'caught-up', Date.parse(lease.startedAt));
@@ -434,7 +442,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     // whatever triggered the run: a manual run arms no job alarm otherwise.
     await this.armForJobs();
 
-    this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats, error, errorStreak: streak, nextRunAt: summary.nextRunAt });
+    this.log({
+      event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats,
+      ...(pullLag === null ? {} : { pullLagMs: pullLag.lagMs }), error, errorStreak: streak, nextRunAt: summary.nextRunAt,
+    });
     await this.ledger(def, summary);
     return summary;
   }
@@ -445,6 +456,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       await writeSyncLog(this.env.DB, {
         runId: summary.runId, entity: def.name, direction: def.direction, trigger: summary.trigger,
         startedAt: summary.startedAt, finishedAt: summary.finishedAt, outcome: summary.outcome, ...summary.stats, error: summary.error,
+        pullLag: summary.pullLag,
       });
     } catch (e) {
       this.log({ event: 'sync_log_write_failed', entity: def.name, runId: summary.runId, error: describeError(e) });
@@ -675,7 +687,9 @@ export class SyncCoordinator extends DurableObject<Env> {
     const settings = this.settings(def);
     const paused = this.store.get<boolean>('paused') ?? false;
     const errorStreak = this.store.get<number>('error_streak') ?? 0;
-    const lastRun = this.store.get<RunSummary>('last_run') ?? null;
+    const storedRun = this.store.get<RunSummary>('last_run');
+    // Runs stored before pullLag existed lack it.
+    const lastRun = storedRun === undefined ? null : { ...storedRun, pullLag: storedRun.pullLag ?? null };
     const lastSuccessAt = this.store.get<string>('last_success_at') ?? null;
     const alarm = await this.ctx.storage.getAlarm();
     const pullPosition = this.store.get<PullPosition>('pull') ?? initialPullPosition();
@@ -709,7 +723,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       healthy: problems.length === 0,
       problems,
       pull: pulls(def)
-        ? { cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing }
+        ? {
+          cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing,
+          lastLag: this.store.get<NonNullable<EntityStatus['pull']>['lastLag']>('pull_last_lag') ?? null,
+        }
         : null,
       push,
       lease,

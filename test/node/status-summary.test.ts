@@ -11,14 +11,14 @@ function status(entity: string, over: Partial<EntityStatus>): EntityStatus {
   };
 }
 
-const pull = { cursor: null, frontier: null, tombstoneCursor: null, backlog: false };
+const pull = { cursor: null, frontier: null, tombstoneCursor: null, backlog: false, lastLag: null };
 const stats = { pages: 1, rowsRead: 5, rowsApplied: 4, rowsDeleted: 1, rowsSkipped: 0, rowsQuarantined: 0, conflicts: 0 };
 
 describe('summarizeStatuses', () => {
   it('summarises each direction like the original spec, with unsyncedEmails', () => {
     const s = summarizeStatuses([
       status('prospects', { direction: 'both', pull, push: { confirmedSeq: 1, pending: 2, oldestPendingAt: null, oldestPendingAgeSeconds: null }, lastSuccessAt: '2026-11-29T06:00:00.000Z' }),
-      status('campaigns', { pull, lastSuccessAt: '2026-11-29T05:00:00.000Z', lastRun: { runId: 'r', trigger: 'alarm', startedAt: '', finishedAt: '', outcome: 'failed', stats, error: 'x', nextRunAt: null }, healthy: false }),
+      status('campaigns', { pull, lastSuccessAt: '2026-11-29T05:00:00.000Z', lastRun: { runId: 'r', trigger: 'alarm', startedAt: '', finishedAt: '', outcome: 'failed', stats, error: 'x', nextRunAt: null, pullLag: null }, healthy: false }),
       status('emails', { direction: 'push', push: { confirmedSeq: 9, pending: 7, oldestPendingAt: null, oldestPendingAgeSeconds: null }, lastSuccessAt: null }),
     ], new Date('2026-11-29T07:00:00.000Z'));
     expect(s.healthy).toBe(false);

@@ -135,6 +135,7 @@ const ADMIN_ROUTES: [string, string][] = [
   ['POST', '/objects/prospects/held/delete'],
   ['GET', '/api/sync/status'],
   ['GET', '/api/sync/log'],
+  ['GET', '/api/dashboard'],
   ['POST', '/api/sync/prospects'],
   ['POST', '/api/sync/campaigns'],
   ['POST', '/api/sync/mailboxes'],
@@ -221,7 +222,8 @@ describe('validation and routing errors', () => {
       ['POST', '/objects/prospects/held', ['GET']], ['DELETE', '/objects/prospects/held', ['GET']],
       ['GET', '/objects/prospects/held/release', ['POST']], ['GET', '/objects/prospects/held/delete', ['POST']],
       ['PUT', '/objects/prospects/held/delete', ['POST']],
-      ['POST', '/api/integrity', ['GET']], ['GET', '/api/integrity/run', ['POST']],
+      ['POST', '/api/integrity', ['GET']], ['GET', '/api/integrity/run', ['POST']], ['POST', '/api/dashboard', ['GET']],
+      ['GET', '/api/sync/full', ['POST']], ['GET', '/api/sync/prospects', ['POST']],
     ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(405);
