@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { workerdTestPlugin } from './test/workerd-plugin.ts';
+import { dashboardBundlePlugin, workerdTestPlugin } from './test/workerd-plugin.ts';
 
 export default defineConfig({
   test: {
@@ -15,6 +15,7 @@ export default defineConfig({
       },
       {
         plugins: [
+          dashboardBundlePlugin(),
           workerdTestPlugin(),
         ],
         test: {

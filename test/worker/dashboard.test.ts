@@ -1,6 +1,7 @@
 // The operator page and the sync_log listing it reads.
 import { applyD1Migrations, env, SELF } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DASHBOARD } from '../../src/dashboard/settings.ts';
 import type { DashboardData, PullLag } from '../../src/types.ts';
 
 const BASE = 'http://sync.test';
@@ -21,18 +22,43 @@ describe('GET /dashboard', () => {
     const res = await SELF.fetch(`${BASE}/dashboard`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    const csp = res.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("connect-src 'self'");
+    const csp = (res.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim());
+    expect(csp).toEqual(expect.arrayContaining([
+      "default-src 'none'", "script-src 'unsafe-inline'", "style-src 'unsafe-inline'", "connect-src 'self'", "img-src data:",
+      "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+    ]));
+    // No source outside the page: no scheme, host or wildcard in any directive.
+    expect(csp.join(';')).not.toMatch(/https?:|\*|\/\//);
     const html = await res.text();
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('<html lang="en">');
-    expect(html).toContain('<script>');
     expect(html).toContain('name="viewport"');
+    // One inline script, none loaded from anywhere.
+    expect(html.match(/<script\b/gi)).toEqual(['<script']);
+    expect(html).toContain('<script>');
+    expect(html).not.toMatch(/<script[^>]*\ssrc\s*=/i);
+  });
+
+  it('serves the dashboard client exactly as a fresh build of src/dashboard/client makes it', async () => {
+    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const served = /<script>([\s\S]*)<\/script>/.exec(html)?.[1];
+    // The global setup built it again from the sources; a stale client.bundle.js would differ.
+    expect(served).toBe(inject('dashboardScript'));
+  });
+
+  it('quotes the numbers the client uses, from src/dashboard/settings.ts', async () => {
+    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    expect(html).toContain(`the ${DASHBOARD.runsShown} newest runs that moved data`);
+    expect(html).toContain(`The ${DASHBOARD.conflictsPerEntity} newest per entity`);
+    expect(html).toContain(`The ${DASHBOARD.integrityHistory} newest integrity runs`);
+    expect(html).toContain(`refreshSeconds: ${DASHBOARD.refreshSeconds}`);
+    expect(html).toContain('<input id="runs-idle" type="checkbox"');
+    expect(html).toContain('<label for="runs-idle">Show idle runs</label>');
   });
 
   it('references no external asset', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    // The SVG namespace is an identifier the chart's createElementNS names, never fetched.
+    const html = (await (await SELF.fetch(`${BASE}/dashboard`)).text()).replaceAll('"http://www.w3.org/2000/svg"', '"SVG_NS"');
     expect(html).not.toMatch(/\b(src|href|action)\s*=\s*["']?\s*(https?:)?\/\//i);
     expect(html).not.toMatch(/https?:\/\//i);
     expect(html).not.toMatch(/@import|url\(/i);
@@ -51,10 +77,10 @@ describe('GET /dashboard', () => {
     for (const id of ['integrity-result', 'integrity-error', 'integrity-alerts', 'integrity-entities', 'integrity-history-body']) {
       expect(html).toContain(`id="${id}"`);
     }
-    // The client reads and drives the integrity API, and the held rows' actions.
-    expect(html).toContain("'/api/integrity?history='");
-    expect(html).toContain("'/api/integrity/run'");
-    expect(html).toContain("'/held/'");
+    // The client reads the page's data in one request, and drives the integrity API and the held rows' actions.
+    expect(html).toContain('`/api/dashboard?${');
+    expect(html).toContain('"/api/integrity/run"');
+    expect(html).toContain('`held/${verb}`');
     expect(html).not.toContain('Not available yet');
   });
 });
