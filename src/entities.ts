@@ -18,7 +18,10 @@ export interface ColumnSpec {
 /** pull: Supabase → D1; push: D1 → Supabase; both: two-way with last-write-wins. */
 export type Direction = 'pull' | 'push' | 'both';
 
-/** Who wins when the replica changed later than the source row. */
+/**
+ * Who wins when a pushed row changed in Supabase too: the later version (last-write-wins), or
+ * D1's always (source-wins: D1 is the source of truth, as for emails).
+ */
 export type ConflictPolicy = 'last-write-wins' | 'source-wins';
 
 /** A synced table. */
@@ -176,4 +179,12 @@ export function pulls(entity: Pick<EntityDefinition, 'direction'>): boolean {
 /** Whether the entity sends D1's edge writes to Supabase. */
 export function pushes(entity: Pick<EntityDefinition, 'direction'>): boolean {
   return entity.direction === 'push' || entity.direction === 'both';
+}
+
+/** A D1 or Supabase row: column → JSON-compatible value. */
+export type Row = Record<string, unknown>;
+
+/** The column list for a PostgREST `select=` and for D1 statements, in registry order. */
+export function columnNames(entity: EntityDefinition): string[] {
+  return Object.keys(entity.columns);
 }

@@ -1,10 +1,41 @@
-/** Wire types shared by the coordinator, the HTTP API and the dashboard. */
+/** Types shared across layers: the coordinator, the passes, the stores, the HTTP API and the dashboard. */
 import type { Direction } from './entities.ts';
-import type { Cursor } from './sync/cursor.ts';
 import type { OverallStatus } from './status-summary.ts';
-import type { ConflictRecord, PullLag, RunStats } from './sync/run.ts';
+import type { ConflictRecord } from './sync/run.ts';
 
-export type { PullLag, RunStats };
+/** The most rows one listing (conflicts, quarantine, held rows, the run log) returns. */
+export const LIST_LIMIT_MAX = 500;
+
+/** A position in a source ordered by (ts, id): everything at or before it has been read. */
+export interface Cursor {
+  ts: string;
+  id: string;
+}
+
+/** Counters of one run. */
+export interface RunStats {
+  pages: number;
+  rowsRead: number;
+  rowsApplied: number;
+  rowsDeleted: number;
+  rowsSkipped: number;
+  rowsQuarantined: number;
+  conflicts: number;
+}
+
+/** What a reset moves: `all` (default) the pull cursor and the push queue, `pull` the first, `requeue` the second (every current D1 row is sent again). */
+export type ResetScope = 'all' | 'pull' | 'requeue';
+
+/**
+ * How far D1 trailed Supabase for the newest change a pull applied: that row's `updated_at`, and
+ * the time from it to the moment its page was applied in D1.
+ */
+export interface PullLag {
+  /** The row's updated_at as D1 stores it (canonical, microseconds). */
+  newestAppliedAt: string;
+  /** Milliseconds from newestAppliedAt to the apply; 0 when Supabase's clock is ahead of the Worker's. */
+  lagMs: number;
+}
 
 /** The lease a run holds while it works; other triggers coalesce with it (see src/lease). */
 export interface Lease {

@@ -5,12 +5,13 @@
  * asks for half of it.
  */
 import { env } from 'cloudflare:test';
-import type { EntityDefinition } from '../../src/entities.ts';
+import { type EntityDefinition, columnNames, type Row } from '../../src/entities.ts';
 import { ident } from '../../src/stores/sql.ts';
-import { afterCursorFilter, type Cursor } from '../../src/sync/cursor.ts';
-import { columnNames, toReplicaRow, type Row } from '../../src/sync/rows.ts';
+import { toD1Row } from '../../src/sync/rows.ts';
 import type { TimeWindow } from '../lines.ts';
 import { clockTick, countingD1, type D1Counts } from './measure.ts';
+import { afterCursorFilter } from '../../src/stores/postgrest-filter.ts';
+import type { Cursor } from '../../src/types.ts';
 
 /** Supabase's max-rows: the largest page PostgREST serves. */
 export const LIMIT_PAGE = 1000;
@@ -104,7 +105,7 @@ export async function applyAll(
     after = cursorOf(entity, page.at(-1)) ?? after;
     const replica: Row[] = [];
     for (const raw of page) {
-      const checked = toReplicaRow(entity, raw);
+      const checked = toD1Row(entity, raw);
       if (!checked.ok) throw new Error(`limit apply: ${entity.table} row ${checked.id}: ${checked.reason}`);
       replica.push(checked.row);
     }

@@ -10,9 +10,10 @@
 import { runInDurableObject } from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
-import { emptyStats, type RunStats } from '../../src/sync/run.ts';
+import { emptyStats } from '../../src/sync/run.ts';
 import type { TestDatabase } from '../../test/worker/helpers.ts';
 import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue, type TimeWindow } from '../lines.ts';
+import type { RunStats } from '../../src/types.ts';
 
 /** What a D1 binding was asked to do. */
 export interface D1Counts {

@@ -7,11 +7,12 @@
  */
 import { env } from 'cloudflare:test';
 import { expect, inject, it } from 'vitest';
-import { findEntity, type EntityDefinition } from '../../src/entities.ts';
+import { findEntity, type EntityDefinition, type Row } from '../../src/entities.ts';
 import { isClean, reconcileEntity, repairDrift, type ReconcileReport } from '../../src/integrity/reconcile.ts';
-import { applyPulledRows, applyTombstones, type Fence } from '../../src/stores/d1.ts';
+import type { Fence } from '../../src/stores/d1-contract.ts';
+import { applyPulledRows, applyTombstones } from '../../src/stores/d1.ts';
 import { createReconcileSupabase, type ReconcileSupabase } from '../../src/stores/reconcile.ts';
-import { toReplicaRow, type Row } from '../../src/sync/rows.ts';
+import { toD1Row } from '../../src/sync/rows.ts';
 import { testDatabase, uniqueName, type TestDatabase } from '../../test/worker/helpers.ts';
 import {
   countingD1, emptyD1Counts, note, perSecond, progress, requestCounts, result, scenario, timed, type D1Counts,
@@ -61,7 +62,7 @@ async function seedCampaigns(db: TestDatabase, n: number): Promise<void> {
 
 /**
  * Copies Supabase's campaigns into D1 the way the pull writes them: keyset pages of the
- * stand-in's rows, the registry's conversion (toReplicaRow), and the engine's bulk json_each
+ * stand-in's rows, the registry's conversion (toD1Row), and the engine's bulk json_each
  * upsert under the apply guard (applyPulledRows), so the outbox stays empty.
  */
 async function mirrorCampaigns(db: TestDatabase): Promise<number> {
@@ -73,7 +74,7 @@ async function mirrorCampaigns(db: TestDatabase): Promise<number> {
       `select id::text as id, to_jsonb(t) as row from public.campaigns t where id > $1::uuid order by id limit 10000`, [after]);
     if (page.length === 0) return copied;
     const rows = page.map(({ row }) => {
-      const checked = toReplicaRow(campaigns, Object.fromEntries(names.map((n) => [n, row[n]])));
+      const checked = toD1Row(campaigns, Object.fromEntries(names.map((n) => [n, row[n]])));
       if (!checked.ok) throw new Error(`campaigns ${checked.id}: ${checked.reason}`);
       return checked.row;
     });

@@ -4,8 +4,8 @@
  * make every later run fail. Pure: no I/O, the same answer for the same input.
  */
 import type { EntityDefinition } from '../entities.ts';
-import type { Cursor } from '../sync/cursor.ts';
-import { canonicalTimestamp, InvalidTimestampError } from '../sync/timestamps.ts';
+import { canonicalTimestamp, InvalidTimestampError } from '../timestamps.ts';
+import type { Cursor } from '../types.ts';
 
 /** One reason a cursor was refused, in the API's `details` shape. */
 export interface CursorIssue {

@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { DASHBOARD } from '../dashboard/settings.ts';
 import { findEntity, type EntityDefinition } from '../entities.ts';
-import type { Cursor } from '../sync/cursor.ts';
 import { checkResetCursor } from './cursor-param.ts';
 import { HttpError } from './errors.ts';
+import { LIST_LIMIT_MAX, type Cursor, type ResetScope } from '../types.ts';
 
 /** The entity named in a path, or 404. */
 export function entityParam(name: string | undefined): EntityDefinition {
@@ -48,6 +48,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, code =
 /**
  * POST /objects/:entity/reset: to the beginning (no body, or cursor null) or after a given
  * cursor, as `{ts, id}` (the shape status returns) or `{updated_at, id}`; exactly one of the two.
+ * scope: `all` (default) resets the pull and re-queues the push, `pull` the first, `requeue` the second.
  */
 export const ResetBodySchema = z
   .object({
@@ -67,14 +68,20 @@ export const ResetBodySchema = z
       })
       .nullable()
       .optional(),
-    scope: z.enum(['all', 'pull', 'push']).optional(),
+    // `push` was this scope's first name; it re-queues rows and moves no cursor, hence `requeue`.
+    scope: z.enum(['all', 'pull', 'requeue', 'push']).transform((s) => (s === 'push' ? 'requeue' : s)).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.scope === 'requeue' && b.cursor) {
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'scope "requeue" re-sends rows and moves no cursor: leave the cursor out, or use scope "all" or "pull"' });
+    }
+  });
 
 /** A reset request, validated for `entity`. */
 export interface ResetRequest {
   cursor: Cursor | null;
-  scope?: 'all' | 'pull' | 'push';
+  scope?: ResetScope;
 }
 
 /**
@@ -91,7 +98,7 @@ export function parseResetBody(json: unknown, entity: EntityDefinition): ResetRe
 }
 
 /** ?limit= for history listings. */
-export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(100) });
 
 /** Bodies of POST routes that take none: nothing, or {}. */
 export const EmptyBodySchema = z.object({}).strict();

@@ -4,14 +4,15 @@
  * The coordinator runs every step under the entity's lease and persists the job between steps;
  * nothing here knows Durable Objects. Checks are pure (checks.ts); reads are in stores/.
  */
-import { findEntity, pushes, type EntityDefinition } from '../entities.ts';
-import { applyPulledRows, type Fence } from '../stores/d1.ts';
+import { findEntity, pushes, type EntityDefinition, type Row } from '../entities.ts';
+import type { Fence } from '../stores/d1-contract.ts';
+import { applyPulledRows } from '../stores/d1.ts';
 import {
   agedOutboxBacklog, countD1Rows, findDuplicateMessageIds, findInvalidStates, findOrphanEmails, pendingRowIds,
 } from '../stores/integrity.ts';
 import type { ReconcileSupabase } from '../stores/reconcile.ts';
-import { toReplicaRow, type Row } from '../sync/rows.ts';
-import { canonicalFromMillis } from '../sync/timestamps.ts';
+import { toD1Row } from '../sync/rows.ts';
+import { canonicalFromMillis } from '../timestamps.ts';
 import type { CheckName, CheckResult, DriftSummary, IntegrityRun, IntegrityTrigger, SideCounts } from '../types.ts';
 import {
   BACKLOG_AGE_MS, backlogCheck, checksFor, driftCheck, duplicatesCheck, invalidStatesCheck, orphansCheck, quarantineGrowthCheck,
@@ -270,7 +271,7 @@ async function orphans(job: IntegrityJob, io: IntegrityIO, read: (n: number) => 
     job.drift.supabaseRequests += Math.ceil(found.prospectIds.length / 1000);
     const apply: Row[] = [];
     for (const raw of rows) {
-      const checked = toReplicaRow(prospects, raw);
+      const checked = toD1Row(prospects, raw);
       if (checked.ok) apply.push(checked.row);
     }
     io.holding();

@@ -8,10 +8,11 @@
  * each D1 row (D1 has no hash function: the Worker hashes the rows itself). Each differing
  * bucket adds its rows to one more request per `maxRowsPerRequest` rows and one D1 read.
  */
-import { pushes, type EntityDefinition } from '../entities.ts';
-import { applyRepairRows, applyTombstones, enqueueRows, type Fence, type Tombstone } from '../stores/d1.ts';
+import { pushes, type EntityDefinition, type Row } from '../entities.ts';
+import type { Fence, Tombstone } from '../stores/d1-contract.ts';
+import { applyRepairRows, applyTombstones, enqueueRows } from '../stores/d1.ts';
 import { pendingOutboxIds, readD1Prefixes, readD1Range, type ReconcileSupabase } from '../stores/reconcile.ts';
-import { toReplicaRow, type Row } from '../sync/rows.ts';
+import { toD1Row } from '../sync/rows.ts';
 import {
   addRow, bucketOf, differingBuckets, MAX_PREFIX_LENGTH, planDescent, prefixLengthFor, rollUp, scanRanges, segmentScanRanges, type Digest,
 } from './digest.ts';
@@ -203,7 +204,7 @@ export async function repairDrift(
     const apply: Row[] = [];
     const present = new Set<string>();
     for (const raw of found) {
-      const checked = toReplicaRow(entity, raw);
+      const checked = toD1Row(entity, raw);
       if (checked.ok) {
         apply.push(checked.row);
         present.add(String(checked.row[entity.key]));

@@ -4,8 +4,12 @@
  * Storage is the truth: nothing here is cached in memory. SQL calls are synchronous, so a
  * read-then-write in one method cannot interleave with another event.
  */
-import type { ConflictRecord, QuarantineRecord } from '../sync/run.ts';
-import type { CheckName, HeldRow, StoredConflict, StoredQuarantine } from '../types.ts';
+import type { IntegrityJob } from '../integrity/integrity-run.ts';
+import type { ResyncJob } from '../integrity/resync.ts';
+import { boundedPayload, nextRetryAt } from '../sync/quarantine.ts';
+import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
+import type { ActiveAlert, CheckName, EntityStatus, HeldRow, IntegrityRun, Lease, RunSummary, StoredConflict, StoredQuarantine } from '../types.ts';
+import type { SettingsOverrides } from './settings.ts';
 
 export type { StoredConflict, StoredQuarantine } from '../types.ts';
 
@@ -49,6 +53,45 @@ const SCHEMA = [
 /** Held rows are bounded like the conflict history: a fix never holds more than this many. */
 export const HELD_LIMIT = 10_000;
 
+/** An integrity job as kept between alarms, with its failed attempts. */
+export type StoredIntegrityJob = IntegrityJob & { attempts?: number; lastError?: string };
+
+/** Every key of the meta table and the type of its value (stored as JSON). */
+export interface MetaValues {
+  schema_version: number;
+  /** The entity this object coordinates, bound on first use. */
+  entity: string;
+  /** The run that holds the lease, if any (src/lease). */
+  lease: Lease;
+  /** The newest epoch handed out: the next lease's fencing token grows from it. */
+  lease_epoch: number;
+  /** Where the pull has got to. */
+  pull: PullPosition;
+  /** The highest outbox sequence number Supabase confirmed. */
+  push_seq: number;
+  paused: boolean;
+  /** When the armed alarm is due (ISO): what health compares the platform's alarm with. */
+  next_run_at: string;
+  last_run: RunSummary;
+  /** The pull lag of the last run that applied pulled rows (status: pull.lastLag). */
+  pull_last_lag: NonNullable<NonNullable<EntityStatus['pull']>['lastLag']>;
+  last_success_at: string;
+  error_streak: number;
+  settings: SettingsOverrides;
+  /** A per-database path on the Supabase origin (tests and the local stand-in). */
+  supabase_url: string;
+  integrity_job: StoredIntegrityJob;
+  integrity_latest: IntegrityRun;
+  integrity_rows: number;
+  integrity_quarantined: number;
+  resync_job: ResyncJob;
+  /** Active alerts by check. */
+  alerts: Record<string, ActiveAlert>;
+}
+
+/** A meta key. */
+export type MetaKey = keyof MetaValues;
+
 /** Typed access to the coordinator's storage. */
 export class CoordinatorStore {
   private readonly sql: SqlStorage;
@@ -65,17 +108,17 @@ export class CoordinatorStore {
   private schemaVersion(): number {
     const exists = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).toArray();
     if (exists.length === 0) return 0;
-    return this.get<number>('schema_version') ?? 0;
+    return this.get('schema_version') ?? 0;
   }
 
-  /** Reads a JSON value; undefined when absent. */
-  get<T>(key: string): T | undefined {
+  /** Reads a meta value; undefined when absent. */
+  get<K extends MetaKey>(key: K): MetaValues[K] | undefined {
     const row = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    return row ? (JSON.parse(row.value) as MetaValues[K]) : undefined;
   }
 
-  /** Writes a JSON value (undefined deletes it). */
-  set(key: string, value: unknown): void {
+  /** Writes a meta value (undefined deletes it). */
+  set<K extends MetaKey>(key: K, value: MetaValues[K] | undefined): void {
     if (value === undefined) {
       this.sql.exec('DELETE FROM meta WHERE key = ?', key);
       return;
@@ -130,14 +173,17 @@ export class CoordinatorStore {
 
   /** Quarantines a row, or refreshes its reason and schedules its next retry when already there. */
   quarantine(q: QuarantineRecord, at: string, now: number): void {
+    const previous = this.sql
+      .exec<{ attempts: number }>('SELECT attempts FROM quarantine WHERE direction = ? AND row_id = ?', q.direction, q.rowId)
+      .toArray()[0]?.attempts ?? 0;
+    const attempts = previous + 1;
     this.sql.exec(
       `INSERT INTO quarantine (direction, row_id, reason, payload, first_seen, last_seen, attempts, next_retry_at)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (direction, row_id) DO UPDATE SET
          reason = excluded.reason, payload = excluded.payload, last_seen = excluded.last_seen,
-         attempts = quarantine.attempts + 1,
-         next_retry_at = ? + min(86400000, 300000 * (1 << min(quarantine.attempts, 8)))`,
-      q.direction, q.rowId, q.reason, boundedJson(q.payload), at, at, now + 300_000, now,
+         attempts = excluded.attempts, next_retry_at = excluded.next_retry_at`,
+      q.direction, q.rowId, q.reason, boundedPayload(q.payload), at, at, attempts, nextRetryAt(now, attempts),
     );
   }
 
@@ -241,10 +287,4 @@ export class CoordinatorStore {
   quarantineCount(): number {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
   }
-}
-
-/** A payload as JSON, replaced by a truncated preview when it is too large to keep. */
-function boundedJson(payload: unknown): string {
-  const json = JSON.stringify(payload ?? null);
-  return json.length <= 20_000 ? json : JSON.stringify({ truncated: true, preview: json.slice(0, 20_000) });
 }

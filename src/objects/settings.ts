@@ -24,6 +24,12 @@ export const SettingsOverridesSchema = z
 /** Stored overrides. */
 export type SettingsOverrides = z.infer<typeof SettingsOverridesSchema>;
 
+/** The first retry after a failed run waits about this long; each failure in a row doubles it. */
+const BACKOFF_BASE_MS = 5_000;
+/** Retries wait at most the entity's interval, but never less than a minute nor more than 15. */
+const BACKOFF_MAX_FLOOR_MS = 60_000;
+const BACKOFF_MAX_CEILING_MS = 15 * 60_000;
+
 /** The effective settings of an entity. */
 export function effectiveSettings(entity: EntityDefinition, defaults: EngineDefaults, overrides: SettingsOverrides): CoordinatorSettings {
   const intervalMs = entity.direction === 'push' ? defaults.pushIntervalMs : defaults.pullIntervalMs;
@@ -34,8 +40,8 @@ export function effectiveSettings(entity: EntityDefinition, defaults: EngineDefa
     maxRunMs: defaults.maxRunMs,
     safetyLagMs: defaults.safetyLagMs,
     requestTimeoutMs: defaults.requestTimeoutMs,
-    backoffBaseMs: 5_000,
-    backoffMaxMs: Math.max(60_000, Math.min(intervalMs, 15 * 60_000)),
+    backoffBaseMs: BACKOFF_BASE_MS,
+    backoffMaxMs: Math.max(BACKOFF_MAX_FLOOR_MS, Math.min(intervalMs, BACKOFF_MAX_CEILING_MS)),
     ...overrides,
   };
 }
@@ -45,6 +51,13 @@ export function effectiveSettings(entity: EntityDefinition, defaults: EngineDefa
  * still be in flight, so a live run never loses it, and a crashed one frees it soon after.
  */
 export function leaseDurationMs(s: CoordinatorSettings, entity: EntityDefinition): number {
-  const requestsPerPage = pushes(entity) ? 4 : 2;
-  return s.maxRunMs + requestsPerPage * s.requestTimeoutMs + 5_000;
+  return s.maxRunMs + (pushes(entity) ? REQUESTS_AFTER_DEADLINE.pushing : REQUESTS_AFTER_DEADLINE.pulling) * s.requestTimeoutMs + LEASE_SLACK_MS;
 }
+
+/**
+ * Requests a run may still wait on after its deadline, each up to requestTimeoutMs: a pull page's
+ * read and its D1 write; a pushing run also a push page's outbox read and its apply.
+ */
+const REQUESTS_AFTER_DEADLINE = { pulling: 2, pushing: 4 };
+/** Room for the run's bookkeeping after its last request. */
+const LEASE_SLACK_MS = 5_000;

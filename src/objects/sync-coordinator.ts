@@ -12,39 +12,41 @@ import { alertPayload, planAlerts } from '../integrity/alerts.ts';
 import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity, type IntegrityJob } from '../integrity/integrity-run.ts';
 import { afterSyncRun, requestResync, resyncStarted, resyncStatus, type ResyncJob } from '../integrity/resync.ts';
 import { deliverAlert } from '../stores/alert-webhook.ts';
-import { deleteRows, enqueueAllRows, enqueueRows, outboxBacklog } from '../stores/d1.ts';
+import { createPassD1, deleteRows, enqueueAllRows, enqueueRows, outboxBacklog } from '../stores/d1.ts';
 import { writeIntegrityRun } from '../stores/integrity.ts';
 import { writeSyncLog } from '../stores/sync-log.ts';
 import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
-import type { Cursor } from '../sync/cursor.ts';
 import { runPull } from '../sync/pull.ts';
 import { runPush } from '../sync/push.ts';
-import { emptyStats, initialPullPosition, type PassSink, type PullLag, type PullPosition, type RunLease, type RunStats } from '../sync/run.ts';
+import * as quarantine from '../sync/quarantine.ts';
+import { emptyStats, initialPullPosition, type PassSink, type PullPosition, type RunLease } from '../sync/run.ts';
 import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
-import { canonicalFromMillis, millisFromCanonical } from '../sync/timestamps.ts';
-import type {
-  ActiveAlert, CoordinatorSettings, EntityIntegrity, EntityStatus, HeldRow, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun,
-  IntegrityTrigger, Lease, RunOutcome, RunSummary, RunTrigger, SyncNowResult,
+import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
+import {
+  LIST_LIMIT_MAX, type ActiveAlert, type CoordinatorSettings, type Cursor, type EntityIntegrity, type EntityStatus, type HeldRow, type IntegrityJobStatus,
+  type IntegrityRequestResult, type IntegrityRun, type IntegrityTrigger, type Lease, type PullLag, type ResetScope, type RunOutcome, type RunStats, type RunSummary,
+  type RunTrigger, type SyncNowResult,
 } from '../types.ts';
-import { CoordinatorStore, type StoredConflict, type StoredQuarantine } from './coordinator-store.ts';
+import { CoordinatorStore, type StoredConflict, type StoredIntegrityJob, type StoredQuarantine } from './coordinator-store.ts';
 import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
 
 /** Where a reset moves the positions. */
 export interface ResetTarget {
   /** Pull: null (or absent) = from the beginning; a cursor = continue after it. */
   cursor?: Cursor | null;
-  /** Which direction to reset on a two-way entity; default both. */
-  scope?: 'all' | 'pull' | 'push';
+  /** Which side to reset; default both. */
+  scope?: ResetScope;
 }
 
 /** The answer to a state change that must not race a run. */
 export type MutationResult = { ok: true; status: EntityStatus } | { ok: false; reason: 'lease-held'; lease: Lease };
 
-const QUARANTINE_RETRY_BATCH = 100;
-/** Quarantined rows re-queued for push are not queued again for this long. */
-const QUARANTINE_REQUEUE_MS = 3_600_000;
+/** An alarm that failed outside a run (bad vars, storage) tries again after this long. */
+const ALARM_RETRY_MS = 60_000;
+/** A quarantined row's reason as logged: long enough for the cause, short of a whole row. */
+const LOGGED_REASON_CHARS = 300;
 /** An integrity step that failed this many times in a row ends its run with the error. */
 const INTEGRITY_MAX_ATTEMPTS = 3;
 /** How soon the alarm comes back for unfinished integrity work. */
@@ -59,7 +61,6 @@ export interface IntegrityRequest {
 }
 
 /** A persisted integrity job with its failed attempts. */
-type StoredIntegrityJob = IntegrityJob & { attempts?: number; lastError?: string };
 
 /** The Durable Object class bound as SYNC_COORDINATOR. */
 export class SyncCoordinator extends DurableObject<Env> {
@@ -94,16 +95,16 @@ export class SyncCoordinator extends DurableObject<Env> {
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const scope = target.scope ?? 'all';
     // A new epoch: whatever a run that lost its lease still has in flight is refused from now on.
-    const epoch = nextEpoch(this.store.get<number>('lease_epoch') ?? 0, Date.now());
+    const epoch = nextEpoch(this.store.get('lease_epoch') ?? 0, Date.now());
     this.store.set('lease_epoch', epoch);
-    if (pulls(def) && scope !== 'push') {
+    if (pulls(def) && scope !== 'requeue') {
       const cursor = target.cursor ?? null;
       const position: PullPosition = { ...initialPullPosition(), cursor, frontier: cursor };
       this.store.set('pull', position);
     }
     if (pushes(def) && scope !== 'pull') await enqueueAllRows(this.env.DB, def, { entity: def.name, epoch });
     this.log({ event: 'cursor_reset', entity: def.name, scope, cursor: target.cursor ?? null });
-    if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
+    if (!this.store.get('paused')) await this.arm(Date.now());
     return { ok: true, status: await this.buildStatus(def) };
   }
 
@@ -127,7 +128,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** Arms the alarm if none is set (cron calls this: a lost alarm heals within one tick). */
   async ensureScheduled(entity: string): Promise<{ nextAlarmAt: string | null }> {
     this.bind(entity);
-    if (!this.store.get<boolean>('paused') && (await this.ctx.storage.getAlarm()) === null) {
+    if (!this.store.get('paused') && (await this.ctx.storage.getAlarm()) === null) {
       await this.arm(Date.now());
     }
     const alarm = await this.ctx.storage.getAlarm();
@@ -137,20 +138,20 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** Conflict history, newest first. */
   async conflicts(entity: string, limit = 100): Promise<StoredConflict[]> {
     this.bind(entity);
-    return this.store.conflicts(Math.max(1, Math.min(limit, 500)));
+    return this.store.conflicts(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /** Quarantined rows, most recently seen first. */
   async quarantined(entity: string, limit = 100): Promise<StoredQuarantine[]> {
     this.bind(entity);
-    return this.store.quarantined(Math.max(1, Math.min(limit, 500)));
+    return this.store.quarantined(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /** Stores setting overrides (validated); returns the effective settings. */
   async configure(entity: string, overrides: SettingsOverrides): Promise<CoordinatorSettings> {
     const def = this.bind(entity);
     const parsed = SettingsOverridesSchema.parse(overrides);
-    this.store.set('settings', { ...this.store.get<SettingsOverrides>('settings'), ...parsed });
+    this.store.set('settings', { ...this.store.get('settings'), ...parsed });
     return this.settings(def);
   }
 
@@ -175,7 +176,7 @@ export class SyncCoordinator extends DurableObject<Env> {
    */
   async runIntegrity(entity: string, request: IntegrityRequest): Promise<IntegrityRequestResult> {
     this.bind(entity);
-    const pending = this.store.get<StoredIntegrityJob>('integrity_job');
+    const pending = this.store.get('integrity_job');
     const job = pending
       ? mergeIntegrityJob(pending, request.fix, request.reconcile)
       : newIntegrityJob(crypto.randomUUID(), request.trigger, request.fix, request.reconcile, Date.now());
@@ -195,11 +196,11 @@ export class SyncCoordinator extends DurableObject<Env> {
    */
   async resync(entity: string, trigger: IntegrityTrigger = 'manual'): Promise<IntegrityJobStatus> {
     this.bind(entity);
-    this.store.set('resync_job', requestResync(this.store.get<ResyncJob>('resync_job'), trigger, Date.now()));
+    this.store.set('resync_job', requestResync(this.store.get('resync_job'), trigger, Date.now()));
     await this.runJobs();
     await this.armForJobs();
-    const job = this.store.get<ResyncJob>('resync_job');
-    const integrity = this.store.get<StoredIntegrityJob>('integrity_job');
+    const job = this.store.get('resync_job');
+    const integrity = this.store.get('integrity_job');
     if (job) return resyncStatus(job);
     return integrity ? integrityJobStatus(integrity) : { kind: 'resync', requestedAt: new Date().toISOString(), trigger, fix: true, phase: 'done', progress: 'done' };
   }
@@ -210,18 +211,18 @@ export class SyncCoordinator extends DurableObject<Env> {
     return {
       entity: def.name,
       direction: def.direction,
-      latest: this.store.get<IntegrityRun>('integrity_latest') ?? null,
+      latest: this.store.get('integrity_latest') ?? null,
       jobs: this.jobStatuses(),
-      held: this.store.heldRows(Math.max(1, Math.min(heldLimit, 500))),
+      held: this.store.heldRows(Math.max(1, Math.min(heldLimit, LIST_LIMIT_MAX))),
       heldCount: this.store.heldCount(),
-      alerts: Object.values(this.store.get<Record<string, ActiveAlert>>('alerts') ?? {}),
+      alerts: Object.values(this.store.get('alerts') ?? {}),
     };
   }
 
   /** Rows held by integrity fixes, newest first. */
   async held(entity: string, limit = 100): Promise<HeldRow[]> {
     this.bind(entity);
-    return this.store.heldRows(Math.max(1, Math.min(limit, 500)));
+    return this.store.heldRows(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /**
@@ -233,7 +234,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const released = this.store.heldAmong(ids);
-    if (released.size > 0 && pushes(def)) await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get<number>('lease_epoch') ?? 0 });
+    if (released.size > 0 && pushes(def)) await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get('lease_epoch') ?? 0 });
     const list = this.store.unhold([...released]);
     this.log({ event: 'held_released', entity: def.name, rows: list.length });
     return { ok: true, released: list };
@@ -245,25 +246,25 @@ export class SyncCoordinator extends DurableObject<Env> {
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const held = [...this.store.heldAmong(ids)];
-    await deleteRows(this.env.DB, def, held, { entity: def.name, epoch: this.store.get<number>('lease_epoch') ?? 0 });
+    await deleteRows(this.env.DB, def, held, { entity: def.name, epoch: this.store.get('lease_epoch') ?? 0 });
     const list = this.store.unhold(held);
     this.log({ event: 'held_deleted', entity: def.name, rows: list.length });
-    if (pushes(def) && !this.store.get<boolean>('paused')) await this.arm(Date.now());
+    if (pushes(def) && !this.store.get('paused')) await this.arm(Date.now());
     return { ok: true, deleted: list };
   }
 
   /** The scheduler: one run, then the next alarm. Never throws, so the platform never retries blindly. */
   override async alarm(): Promise<void> {
-    if (this.store.get<string>('entity') === undefined && !this.ctx.id.name) return;
+    if (this.store.get('entity') === undefined && !this.ctx.id.name) return;
     try {
       // Integrity work asked for by an operator or a cron runs even while the sync loop is paused.
       await this.runJobs();
-      if (!this.store.get<boolean>('paused')) await this.run('alarm');
+      if (!this.store.get('paused')) await this.run('alarm');
       await this.armForJobs();
     } catch (e) {
       // Only failures outside a run land here (bad vars, storage); runs record their own.
-      this.log({ event: 'alarm_failed', entity: this.store.get<string>('entity'), error: describeError(e) });
-      await this.arm(Date.now() + 60_000);
+      this.log({ event: 'alarm_failed', entity: this.store.get('entity'), error: describeError(e) });
+      await this.arm(Date.now() + ALARM_RETRY_MS);
     }
   }
 
@@ -274,7 +275,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     const settings = this.settings(def);
     const startedMs = Date.now();
     const durationMs = leaseDurationMs(settings, def);
-    const taken = takeLease(this.store.get<Lease>('lease'), this.store.get<number>('lease_epoch') ?? 0, {
+    const taken = takeLease(this.store.get('lease'), this.store.get('lease_epoch') ?? 0, {
       runId: crypto.randomUUID(), trigger, now: startedMs, durationMs,
     });
     if (!taken.taken) {
@@ -289,7 +290,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('lease_epoch', epoch);
     const lease: RunLease = {
       epoch,
-      renew: () => this.store.set('lease', renewLease(this.store.get<Lease>('lease'), runId, Date.now(), durationMs)),
+      renew: () => this.store.set('lease', renewLease(this.store.get('lease'), runId, Date.now(), durationMs)),
     };
 
     const stats = emptyStats();
@@ -324,34 +325,35 @@ export class SyncCoordinator extends DurableObject<Env> {
     lease: RunLease,
     runId: string,
   ): Promise<boolean> {
-    const url = this.store.get<string>('supabase_url') ?? this.env.SUPABASE_URL;
+    const url = this.store.get('supabase_url') ?? this.env.SUPABASE_URL;
     const key = serviceRoleKey(this.env);
     if (!url || !key) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set (wrangler secret put)');
     const supabase = createSupabaseStore({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
+    const d1 = createPassD1(this.env.DB);
     const budget = { maxPages: settings.maxPagesPerRun, deadline: startedMs + settings.maxRunMs };
     const now = (): number => Date.now();
     // Saves are fenced too: a run that lost its lease never overwrites the positions, conflicts
     // or quarantine of the run that took over.
-    const holding = (): void => checkLease(this.store.get<Lease>('lease'), runId, Date.now());
+    const holding = (): void => checkLease(this.store.get('lease'), runId, Date.now());
     const sink = this.sink(holding);
     const failures: unknown[] = [];
     let caughtUp = true;
 
     if (pushes(def)) {
       try {
-        const due = this.store.dueForRetry(now(), QUARANTINE_RETRY_BATCH);
+        const due = this.store.dueForRetry(now(), quarantine.RETRY_BATCH);
         if (due.length > 0) {
           await enqueueRows(this.env.DB, def, due, { entity: def.name, epoch: lease.epoch });
           holding();
-          this.store.postponeRetry(due, now() + QUARANTINE_REQUEUE_MS);
+          this.store.postponeRetry(due, now() + quarantine.REQUEUE_HOLD_MS);
         }
         const result = await runPush(
           {
-            entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, budget, now, sink, lease,
+            entity: def, supabase, d1, pageSize: settings.pageSize, budget, now, sink, lease,
             save: (seq) => { holding(); this.store.set('push_seq', seq); },
             held: (ids) => this.store.heldAmong(ids),
           },
-          this.store.get<number>('push_seq') ?? 0,
+          this.store.get('push_seq') ?? 0,
         );
         addStats(total, result.stats);
         caughtUp &&= result.caughtUp;
@@ -364,10 +366,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       try {
         const result = await runPull(
           {
-            entity: def, supabase, db: this.env.DB, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
+            entity: def, supabase, d1, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
             budget, now, sink, lease, save: (p) => { holding(); this.store.set('pull', p); },
           },
-          this.store.get<PullPosition>('pull') ?? initialPullPosition(),
+          this.store.get('pull') ?? initialPullPosition(),
         );
         addStats(total, result.stats);
         freshness.pullLag = result.lag ?? null;
@@ -388,7 +390,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       runId: lease.runId, trigger, startedAt: lease.startedAt, finishedAt: new Date().toISOString(),
       outcome: 'fenced', stats, error, nextRunAt: null, pullLag: null,
     };
-    this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
+    this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
     this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome: 'fenced', ...stats, error });
     await this.ledger(def, summary);
     return summary;
@@ -405,10 +407,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     error: string | null,
   ): Promise<RunSummary> {
     const finishedMs = Date.now();
-    const streak = ending.kind === 'failed' ? (this.store.get<number>('error_streak') ?? 0) + 1 : 0;
+    const streak = ending.kind === 'failed' ? (this.store.get('error_streak') ?? 0) + 1 : 0;
     this.store.set('error_streak', streak);
     if (ending.kind !== 'failed') this.store.set('last_success_at', new Date(finishedMs).toISOString());
-    const next = this.store.get<boolean>('paused')
+    const next = this.store.get('paused')
       ? null
       : nextRunAt(finishedMs, ending, streak, { intervalMs: settings.intervalMs, backoffBaseMs: settings.backoffBaseMs, backoffMaxMs: settings.backoffMaxMs }, Math.random);
     const outcome: RunOutcome = ending.kind;
@@ -425,18 +427,18 @@ export class SyncCoordinator extends DurableObject<Env> {
     };
     this.store.set('last_run', summary);
     if (pullLag !== null) this.store.set('pull_last_lag', { ...pullLag, runId: lease.runId, finishedAt: summary.finishedAt });
-    const resync = this.store.get<ResyncJob>('resync_job');
+    const resync = this.store.get('resync_job');
     if (resync) {
       const next = afterSyncRun(resync, ending.kind === 'caught-up', Date.parse(lease.startedAt));
       if (next.phase === 'sweep' && resync.phase !== 'sweep') {
         // The re-read is complete: now remove what is absent upstream.
-        const job = this.store.get<StoredIntegrityJob>('integrity_job');
+        const job = this.store.get('integrity_job');
         this.store.set('integrity_job', job ? mergeIntegrityJob(job, true, true) : newIntegrityJob(crypto.randomUUID(), 'resync', true, true, finishedMs));
       }
       this.store.set('resync_job', next);
     }
     this.store.trimConflicts();
-    this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), lease.runId) ?? undefined);
+    this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
     if (next !== null) await this.arm(next);
     // Integrity work queued behind this run (or a resync's sweep it just made due) comes next,
     // whatever triggered the run: a manual run arms no job alarm otherwise.
@@ -471,14 +473,14 @@ export class SyncCoordinator extends DurableObject<Env> {
    * held by a sync run: nothing now; the job waits in storage for the next alarm.
    */
   private async runJobs(): Promise<IntegrityRun[]> {
-    const resync = this.store.get<ResyncJob>('resync_job');
-    const pending = this.store.get<StoredIntegrityJob>('integrity_job');
+    const resync = this.store.get('resync_job');
+    const pending = this.store.get('integrity_job');
     if (resync?.phase !== 'start' && pending === undefined) return [];
     const def = this.bind();
     const settings = this.settings(def);
     const startedMs = Date.now();
     const durationMs = leaseDurationMs(settings, def);
-    const taken = takeLease(this.store.get<Lease>('lease'), this.store.get<number>('lease_epoch') ?? 0, {
+    const taken = takeLease(this.store.get('lease'), this.store.get('lease_epoch') ?? 0, {
       runId: crypto.randomUUID(), trigger: 'integrity', now: startedMs, durationMs,
     });
     if (!taken.taken) return [];
@@ -486,8 +488,8 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('lease', taken.lease);
     this.store.set('lease_epoch', epoch);
     const holding = (): void => {
-      checkLease(this.store.get<Lease>('lease'), runId, Date.now());
-      this.store.set('lease', renewLease(this.store.get<Lease>('lease'), runId, Date.now(), durationMs));
+      checkLease(this.store.get('lease'), runId, Date.now());
+      this.store.set('lease', renewLease(this.store.get('lease'), runId, Date.now(), durationMs));
     };
     const fence = { entity: def.name, epoch };
     const finished: IntegrityRun[] = [];
@@ -499,7 +501,7 @@ export class SyncCoordinator extends DurableObject<Env> {
         this.store.set('resync_job', resyncStarted(resync, Date.now()));
         this.log({ event: 'resync_started', entity: def.name, trigger: resync.trigger });
       }
-      const job = this.store.get<StoredIntegrityJob>('integrity_job');
+      const job = this.store.get('integrity_job');
       if (job) {
         const run = await this.stepJob(def, settings, job, fence, holding, startedMs);
         if (run) finished.push(run);
@@ -508,11 +510,11 @@ export class SyncCoordinator extends DurableObject<Env> {
       if (!(e instanceof LeaseLostError)) throw e;
       this.log({ event: 'integrity_fenced', entity: def.name, runId, error: describeError(e) });
     } finally {
-      this.store.set('lease', releaseLease(this.store.get<Lease>('lease'), runId) ?? undefined);
+      this.store.set('lease', releaseLease(this.store.get('lease'), runId) ?? undefined);
     }
     if (this.syncMissed) {
       this.syncMissed = false;
-      if (!this.store.get<boolean>('paused')) await this.arm(Date.now());
+      if (!this.store.get('paused')) await this.arm(Date.now());
     }
     for (const run of finished) await this.afterIntegrityRun(def, run);
     if (this.syncAfterJobs) {
@@ -528,7 +530,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     def: EntityDefinition, settings: CoordinatorSettings, job: StoredIntegrityJob,
     fence: { entity: string; epoch: number }, holding: () => void, startedMs: number,
   ): Promise<IntegrityRun | null> {
-    const url = this.store.get<string>('supabase_url') ?? this.env.SUPABASE_URL;
+    const url = this.store.get('supabase_url') ?? this.env.SUPABASE_URL;
     const key = serviceRoleKey(this.env);
     const defaults = engineDefaults(this.env);
     try {
@@ -536,7 +538,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       const supabase = createReconcileSupabase({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
       const step = await stepIntegrity(job, {
         db: this.env.DB, supabase, entity: def, fence,
-        pushCursor: this.store.get<number>('push_seq') ?? 0,
+        pushCursor: this.store.get('push_seq') ?? 0,
         now: () => Date.now(),
         deadline: startedMs + settings.maxRunMs,
         holding,
@@ -546,18 +548,18 @@ export class SyncCoordinator extends DurableObject<Env> {
           this.store.hold(rows, new Date().toISOString());
         },
         facts: () => ({
-          paused: this.store.get<boolean>('paused') ?? false,
-          lastSuccessAt: this.store.get<string>('last_success_at') ?? null,
+          paused: this.store.get('paused') ?? false,
+          lastSuccessAt: this.store.get('last_success_at') ?? null,
           // A sync alarm that coalesced with this run is re-armed for now when it ends.
-          nextAlarmAt: this.syncMissed ? new Date().toISOString() : this.store.get<string>('next_run_at') ?? null,
+          nextAlarmAt: this.syncMissed ? new Date().toISOString() : this.store.get('next_run_at') ?? null,
           intervalMs: settings.intervalMs,
           maxRunMs: settings.maxRunMs,
           quarantined: this.store.quarantineCount(),
-          previousQuarantined: this.store.get<number>('integrity_quarantined') ?? null,
+          previousQuarantined: this.store.get('integrity_quarantined') ?? null,
         }),
         countTolerance: defaults.countTolerance,
         backlogThreshold: defaults.backlogThreshold,
-        previousRows: this.store.get<number>('integrity_rows') ?? null,
+        previousRows: this.store.get('integrity_rows') ?? null,
       });
       holding();
       if (step.run === null) {
@@ -591,12 +593,11 @@ export class SyncCoordinator extends DurableObject<Env> {
     this.store.set('integrity_latest', run);
     this.store.set('integrity_quarantined', this.store.quarantineCount());
     if (run.counts) this.store.set('integrity_rows', Math.max(run.counts.d1, run.counts.supabase));
-    const resync = this.store.get<ResyncJob>('resync_job');
+    const resync = this.store.get('resync_job');
     if (resync?.phase === 'sweep' && run.fix && run.reconciled) {
       this.store.set('resync_job', undefined);
-      this.store.set('last_resync', { requestedAt: resync.requestedAt, finishedAt: run.finishedAt, removed: run.drift?.extra ?? 0 });
     }
-    const plan = planAlerts(this.store.get<Record<string, ActiveAlert>>('alerts') ?? {}, afterFixes(run.checks), Date.now());
+    const plan = planAlerts(this.store.get('alerts') ?? {}, afterFixes(run.checks), Date.now());
     this.store.set('alerts', plan.active);
     this.log({
       event: 'integrity_run', entity: def.name, runId: run.runId, trigger: run.trigger, fix: run.fix, reconciled: run.reconciled, ok: run.ok,
@@ -613,10 +614,10 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   /** Brings the alarm forward while integrity work is pending that an alarm can advance. */
   private async armForJobs(): Promise<void> {
-    const resync = this.store.get<ResyncJob>('resync_job');
-    const job = this.store.get<StoredIntegrityJob>('integrity_job');
+    const resync = this.store.get('resync_job');
+    const job = this.store.get('integrity_job');
     // A re-read advances by sync runs: a paused entity's re-read waits for resume.
-    const due = job !== undefined || resync?.phase === 'start' || (resync?.phase === 'reread' && !this.store.get<boolean>('paused'));
+    const due = job !== undefined || resync?.phase === 'start' || (resync?.phase === 'reread' && !this.store.get('paused'));
     if (!due) return;
     const lease = this.liveLease(Date.now());
     const at = lease ? Date.parse(lease.expiresAt) + 1_000 : Date.now() + JOB_CONTINUE_MS;
@@ -626,9 +627,9 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   private jobStatuses(): IntegrityJobStatus[] {
     const out: IntegrityJobStatus[] = [];
-    const resync = this.store.get<ResyncJob>('resync_job');
+    const resync = this.store.get('resync_job');
     if (resync) out.push(resyncStatus(resync));
-    const job = this.store.get<StoredIntegrityJob>('integrity_job');
+    const job = this.store.get('integrity_job');
     if (job) out.push(integrityJobStatus(job));
     return out;
   }
@@ -637,7 +638,7 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   /** Binds this object to its entity on first use and refuses any other entity afterwards. */
   private bind(name?: string): EntityDefinition {
-    const stored = this.store.get<string>('entity');
+    const stored = this.store.get('entity');
     const wanted = name ?? stored ?? this.ctx.id.name;
     if (wanted === undefined) throw new Error('this coordinator has not been bound to an entity yet');
     const def = findEntity(wanted);
@@ -648,12 +649,12 @@ export class SyncCoordinator extends DurableObject<Env> {
   }
 
   private settings(def: EntityDefinition): CoordinatorSettings {
-    return effectiveSettings(def, engineDefaults(this.env), this.store.get<SettingsOverrides>('settings') ?? {});
+    return effectiveSettings(def, engineDefaults(this.env), this.store.get('settings') ?? {});
   }
 
   /** The lease of a run in progress, if one holds it and has not expired. */
   private liveLease(now: number): Lease | null {
-    const lease = this.store.get<Lease>('lease');
+    const lease = this.store.get('lease');
     return lease !== undefined && isLive(lease, now) ? lease : null;
   }
 
@@ -672,8 +673,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       quarantine: (q) => {
         holding();
         this.store.quarantine(q, new Date().toISOString(), Date.now());
-        // The log gets the reason's head only: Supabase's details quote the row's values.
-        this.log({ event: 'row_quarantined', entity: this.store.get<string>('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.split(' — ')[0]?.slice(0, 300) });
+        this.log({ event: 'row_quarantined', entity: this.store.get('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.slice(0, LOGGED_REASON_CHARS) });
       },
       release: (direction, ids) => {
         holding();
@@ -685,16 +685,16 @@ export class SyncCoordinator extends DurableObject<Env> {
   private async buildStatus(def: EntityDefinition): Promise<EntityStatus> {
     const now = Date.now();
     const settings = this.settings(def);
-    const paused = this.store.get<boolean>('paused') ?? false;
-    const errorStreak = this.store.get<number>('error_streak') ?? 0;
-    const storedRun = this.store.get<RunSummary>('last_run');
+    const paused = this.store.get('paused') ?? false;
+    const errorStreak = this.store.get('error_streak') ?? 0;
+    const storedRun = this.store.get('last_run');
     // Runs stored before pullLag existed lack it.
     const lastRun = storedRun === undefined ? null : { ...storedRun, pullLag: storedRun.pullLag ?? null };
-    const lastSuccessAt = this.store.get<string>('last_success_at') ?? null;
+    const lastSuccessAt = this.store.get('last_success_at') ?? null;
     const alarm = await this.ctx.storage.getAlarm();
-    const pullPosition = this.store.get<PullPosition>('pull') ?? initialPullPosition();
-    const confirmedSeq = this.store.get<number>('push_seq') ?? 0;
-    const latestIntegrity = this.store.get<IntegrityRun>('integrity_latest');
+    const pullPosition = this.store.get('pull') ?? initialPullPosition();
+    const confirmedSeq = this.store.get('push_seq') ?? 0;
+    const latestIntegrity = this.store.get('integrity_latest');
 
     let push: EntityStatus['push'] = null;
     if (pushes(def)) {
@@ -704,7 +704,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     }
 
     const lease = this.liveLease(now);
-    const armedFor = this.store.get<string>('next_run_at');
+    const armedFor = this.store.get('next_run_at');
     const problems = healthProblems({
       now, paused, intervalMs: settings.intervalMs, maxRunMs: settings.maxRunMs, errorStreak,
       lastError: lastRun?.error ?? null,
@@ -725,7 +725,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       pull: pulls(def)
         ? {
           cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing,
-          lastLag: this.store.get<NonNullable<EntityStatus['pull']>['lastLag']>('pull_last_lag') ?? null,
+          lastLag: this.store.get('pull_last_lag') ?? null,
         }
         : null,
       push,

@@ -7,7 +7,7 @@
  * reaches a log line or an error string.
  */
 import type { AlertPayload } from '../integrity/alerts.ts';
-import { canonicalFromMillis } from '../sync/timestamps.ts';
+import { canonicalFromMillis } from '../timestamps.ts';
 
 /** How long a delivery may take before it is given up. */
 export const ALERT_TIMEOUT_MS = 5000;

@@ -6,14 +6,12 @@
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import type { EntityDefinition } from '../entities.ts';
+import { type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { parseDigest, prefixRange, type Digest, type KeyRange } from '../integrity/digest.ts';
 import type { RowVersion } from '../integrity/drift.ts';
-import type { Row } from '../sync/rows.ts';
-import { columnNames } from '../sync/rows.ts';
-import { parseRetryAfter } from '../sync/schedule.ts';
 import { ident } from './sql.ts';
 import { SupabaseError } from './supabase.ts';
+import { parseRetryAfter } from './retry-after.ts';
 
 /** Keys per sync_read_rows request (the function takes at most 10,000). */
 const READ_CHUNK = 1000;

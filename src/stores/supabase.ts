@@ -6,12 +6,10 @@
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
-import type { EntityDefinition } from '../entities.ts';
+import { type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { LeaseLostError } from '../lease/lease.ts';
-import type { Cursor } from '../sync/cursor.ts';
-import type { Row } from '../sync/rows.ts';
-import { columnNames } from '../sync/rows.ts';
-import { parseRetryAfter } from '../sync/schedule.ts';
+import type { Cursor } from '../types.ts';
+import { parseRetryAfter } from './retry-after.ts';
 
 /**
  * transient: worth retrying later (network, timeout, 5xx, 429);

@@ -3,8 +3,7 @@
  * a run ends and read by GET /api/sync/log and the dashboard.
  */
 import type { Direction } from '../entities.ts';
-import type { RunStats } from '../sync/run.ts';
-import type { IdleRuns, PullLag, RunOutcome, RunTrigger, SyncLogRun } from '../types.ts';
+import type { IdleRuns, PullLag, RunOutcome, RunStats, RunTrigger, SyncLogRun } from '../types.ts';
 
 /** One run, as the coordinator records it. */
 export interface SyncLogEntry extends RunStats {

@@ -3,7 +3,7 @@
  * this turns its answer into the history entry an operator reads.
  */
 import type { ConflictRecord } from './run.ts';
-import { canonicalTimestamp } from './timestamps.ts';
+import { canonicalTimestamp } from '../timestamps.ts';
 
 /** A conflict as sync_apply_push reports it. */
 export interface AppliedConflict {

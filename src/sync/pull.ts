@@ -10,20 +10,21 @@
  * a cycle spread over several runs (a failure, a backlog) never commits past a frontier that
  * went by while older transactions were still open.
  */
-import type { EntityDefinition } from '../entities.ts';
-import { applyPulledRows, type Tombstone } from '../stores/d1.ts';
+import type { EntityDefinition, Row } from '../entities.ts';
+import type { PassD1, Tombstone } from '../stores/d1-contract.ts';
 import type { PullPage, PullRead, SupabaseStore } from '../stores/supabase.ts';
-import { safeCursorAfterPage, type Cursor } from './cursor.ts';
-import { toReplicaRow, type Row, type RowCheck } from './rows.ts';
-import type { Budget, PassResult, PassSink, PullLag, PullPosition, RunLease, RunStats } from './run.ts';
+import { safeCursorAfterPage } from './cursor.ts';
+import { toD1Row, type RowCheck } from './rows.ts';
+import type { Budget, PassResult, PassSink, PullPosition, RunLease } from './run.ts';
 import { emptyStats } from './run.ts';
-import { canonicalFromMillis, cursorTimestamp, millisFromCanonical } from './timestamps.ts';
+import { canonicalFromMillis, cursorTimestamp, millisFromCanonical } from '../timestamps.ts';
+import type { Cursor, PullLag, RunStats } from '../types.ts';
 
 /** What the pull pass needs from its surroundings. */
 export interface PullContext {
   entity: EntityDefinition;
   supabase: SupabaseStore;
-  db: D1Database;
+  d1: PassD1;
   pageSize: number;
   safetyLagMs: number;
   budget: Budget;
@@ -82,7 +83,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
     const answer = ctx.supabase.readPull(ctx.entity, read)
       .then((page): CheckedPage => ({
         ...page,
-        checks: page.rows.map((raw) => toReplicaRow(ctx.entity, raw)),
+        checks: page.rows.map((raw) => toD1Row(ctx.entity, raw)),
         rowKeys: read.rows ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) }))) : null,
       }));
     answer.catch(() => undefined); // awaited below; a page dropped after a failed apply must not go unhandled
@@ -171,7 +172,7 @@ async function applyPage(
       sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: page.rows[i] });
     }
   }
-  const result = await applyPulledRows(ctx.db, entity, valid, fence, tombstones);
+  const result = await ctx.d1.applyPulled(entity, valid, fence, tombstones);
   stats.rowsApplied += result.applied;
   stats.rowsSkipped += valid.length - result.applied;
   stats.rowsDeleted += result.deleted;
@@ -181,8 +182,8 @@ async function applyPage(
       rowId: c.id,
       direction: 'pull',
       winner: 'd1',
-      supabaseUpdatedAt: c.incomingTs,
-      d1UpdatedAt: c.replicaTs,
+      supabaseUpdatedAt: c.supabaseTs,
+      d1UpdatedAt: c.d1Ts,
       reason: 'last-write-wins: the D1 row was written later than the Supabase version',
     });
   }

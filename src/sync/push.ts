@@ -8,20 +8,21 @@
  * The cursor (outbox seq) moves only after Supabase accepted the page, so a crash re-sends;
  * re-sending a version Supabase already has changes nothing.
  */
-import type { EntityDefinition } from '../entities.ts';
-import { applyPulledRows, readOutboxPage, type Fence, type OutboxChange } from '../stores/d1.ts';
+import { type EntityDefinition, columnNames, type Row } from '../entities.ts';
+import type { Fence, OutboxChange, PassD1 } from '../stores/d1-contract.ts';
 import type { PushApplyResult, PushChange, SupabaseStore } from '../stores/supabase.ts';
 import { pushConflictRecord } from './conflicts.ts';
-import { columnNames, isCanonicalKey, toReplicaRow, toSourceRow, type Row } from './rows.ts';
-import type { Budget, PassResult, PassSink, RunLease, RunStats } from './run.ts';
+import { isCanonicalKey, toD1Row, toSupabaseRow } from './rows.ts';
+import type { Budget, PassResult, PassSink, RunLease } from './run.ts';
 import { emptyStats } from './run.ts';
-import { canonicalTimestamp } from './timestamps.ts';
+import { canonicalTimestamp } from '../timestamps.ts';
+import type { RunStats } from '../types.ts';
 
 /** What the push pass needs from its surroundings. */
 export interface PushContext {
   entity: EntityDefinition;
   supabase: SupabaseStore;
-  db: D1Database;
+  d1: PassD1;
   pageSize: number;
   budget: Budget;
   now: () => number;
@@ -40,7 +41,7 @@ export async function runPush(ctx: PushContext, confirmedSeq: number): Promise<P
   let seq = confirmedSeq;
   while (stats.pages < ctx.budget.maxPages && ctx.now() < ctx.budget.deadline) {
     ctx.lease.renew();
-    const page = await readOutboxPage(ctx.db, ctx.entity, seq, ctx.pageSize, fence);
+    const page = await ctx.d1.readOutbox(ctx.entity, seq, ctx.pageSize, fence);
     if (page.lastSeq === null) return { caughtUp: true, stats };
     stats.pages += 1;
     stats.rowsRead += page.changes.length;
@@ -69,7 +70,7 @@ async function pushPage(ctx: PushContext, stats: RunStats, changes: readonly Out
       else settled.push(change.id);
       continue;
     }
-    const checked = toSourceRow(entity, change.row);
+    const checked = toSupabaseRow(entity, change.row);
     if (!checked.ok) {
       stats.rowsQuarantined += 1;
       sink.quarantine({ rowId: change.id, direction: 'push', reason: checked.reason, payload: change.row });
@@ -113,7 +114,7 @@ async function takeWinners(ctx: PushContext, stats: RunStats, winners: PushApply
       continue;
     }
     // Supabase may hold columns the registry does not sync.
-    const checked = toReplicaRow(entity, Object.fromEntries(columns.map((c) => [c, w.row?.[c]])));
+    const checked = toD1Row(entity, Object.fromEntries(columns.map((c) => [c, w.row?.[c]])));
     if (checked.ok) {
       rows.push(checked.row);
     } else {
@@ -121,5 +122,5 @@ async function takeWinners(ctx: PushContext, stats: RunStats, winners: PushApply
       sink.quarantine({ rowId: checked.id, direction: 'pull', reason: checked.reason, payload: w.row });
     }
   }
-  await applyPulledRows(ctx.db, entity, rows, fence, deletions);
+  await ctx.d1.applyPulled(entity, rows, fence, deletions);
 }

@@ -5,11 +5,8 @@
  * is returned as a rejection with a readable reason, to be quarantined.
  */
 import { z } from 'zod';
-import type { ColumnSpec, EntityDefinition } from '../entities.ts';
-import { canonicalTimestamp, InvalidTimestampError } from './timestamps.ts';
-
-/** A D1 or Supabase row: column → JSON-compatible value. */
-export type Row = Record<string, unknown>;
+import type { ColumnSpec, EntityDefinition, Row } from '../entities.ts';
+import { canonicalTimestamp, InvalidTimestampError } from '../timestamps.ts';
 
 /** The outcome of checking one row. */
 export type RowCheck = { ok: true; row: Row } | { ok: false; id: string; reason: string };
@@ -144,18 +141,13 @@ function fastConverter(entity: EntityDefinition, direction: 'pull' | 'push'): (r
 }
 
 /** Checks and converts a row read from Supabase into the D1 row to apply. */
-export function toReplicaRow(entity: EntityDefinition, raw: unknown): RowCheck {
+export function toD1Row(entity: EntityDefinition, raw: unknown): RowCheck {
   const row = fastConverter(entity, 'pull')(raw);
   return row ? { ok: true, row } : check(schemasFor(entity).pull, entity, raw);
 }
 
 /** Checks and converts a row read from D1 into the row to send to Supabase. */
-export function toSourceRow(entity: EntityDefinition, raw: unknown): RowCheck {
+export function toSupabaseRow(entity: EntityDefinition, raw: unknown): RowCheck {
   const row = fastConverter(entity, 'push')(raw);
   return row ? { ok: true, row } : check(schemasFor(entity).push, entity, raw);
-}
-
-/** The column list for a PostgREST `select=` and for D1 statements, in registry order. */
-export function columnNames(entity: EntityDefinition): string[] {
-  return Object.keys(entity.columns);
 }

@@ -1,16 +1,5 @@
 /** Types shared by the pull and push passes and the coordinator that runs them. */
-import type { Cursor } from './cursor.ts';
-
-/** Counters of one run. */
-export interface RunStats {
-  pages: number;
-  rowsRead: number;
-  rowsApplied: number;
-  rowsDeleted: number;
-  rowsSkipped: number;
-  rowsQuarantined: number;
-  conflicts: number;
-}
+import type { Cursor, PullLag, RunStats } from '../types.ts';
 
 /** Zeroed counters. */
 export function emptyStats(): RunStats {
@@ -89,15 +78,4 @@ export interface PassResult {
   stats: RunStats;
   /** Pull only: how long the newest change it applied took to reach D1 (null when it applied none). */
   lag?: PullLag | null;
-}
-
-/**
- * How far D1 trailed Supabase for the newest change a pull applied: that row's `updated_at`, and
- * the time from it to the moment its page was applied in D1.
- */
-export interface PullLag {
-  /** The row's updated_at as D1 stores it (canonical, microseconds). */
-  newestAppliedAt: string;
-  /** Milliseconds from newestAppliedAt to the apply; 0 when Supabase's clock is ahead of the Worker's. */
-  lagMs: number;
 }

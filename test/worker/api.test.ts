@@ -363,6 +363,28 @@ describe('operator actions', () => {
     expect(await pullCursor('mailboxes')).toEqual({ ts: '0100-01-01T00:00:00.000000Z', id: '00000000-0000-0000-0000-000000000000' });
   });
 
+  it('scope "requeue" re-sends every current D1 row and moves no cursor; "push", its first name, still works; a cursor with it is refused', async () => {
+    await settle(['emails']);
+    const ids = [crypto.randomUUID(), crypto.randomUUID()];
+    for (const id of ids) {
+      await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(id).run();
+    }
+    const queued = async (): Promise<number> =>
+      (await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails' AND row_id IN (SELECT value FROM json_each(?1))`)
+        .bind(JSON.stringify(ids)).first<{ n: number }>())?.n ?? 0;
+    expect(await queued()).toBe(2); // the edge inserts themselves
+    for (const scope of ['requeue', 'push']) {
+      const res = await call('POST', '/objects/emails/reset', { body: { scope } });
+      expect(res.status, scope).toBe(200);
+    }
+    // Each reset queued every row once more, behind the first writes.
+    expect(await queued()).toBe(6);
+    const res = await call('POST', '/objects/emails/reset', { body: { scope: 'requeue', cursor: { ts: '2026-01-01T00:00:00Z', id: UUID_A } } });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: 'invalid_body', details: [expect.objectContaining({ path: 'cursor', message: expect.stringContaining('moves no cursor') })] });
+    expect(await queued()).toBe(6);
+  });
+
   it('reports overall status with both directions and unsyncedEmails, and never leaks secrets', async () => {
     await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(crypto.randomUUID()).run();
     const res = await call('GET', '/api/sync/status');

@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../src/entities.ts';
 import { createSupabaseStore, type SupabaseStore } from '../../src/stores/supabase.ts';
+import { createPassD1 } from '../../src/stores/d1.ts';
 import { runPull } from '../../src/sync/pull.ts';
 import { runPush } from '../../src/sync/push.ts';
 import { initialPullPosition, type ConflictRecord, type PassSink, type PullPosition, type QuarantineRecord, type RunLease } from '../../src/sync/run.ts';
@@ -101,7 +102,7 @@ describe('crash at every step of a pull', () => {
 
     const pass = (counter: StepCounter, position: PullPosition, save: (p: PullPosition) => void) =>
       runPull({
-        entity: prospects, supabase: crashingSupabase(store(db), counter), db: crashingD1(env.DB, counter),
+        entity: prospects, supabase: crashingSupabase(store(db), counter), d1: createPassD1(crashingD1(env.DB, counter)),
         pageSize: 3, safetyLagMs: 0, budget: budget(), now: Date.now, sink: strictSink(), lease: lease(), save,
       }, position);
 
@@ -142,7 +143,7 @@ describe('crash at every step of a push', () => {
 
     const pass = (db: TestDatabase, counter: StepCounter, seq: number, save: (s: number) => void) =>
       runPush({
-        entity: emails, supabase: crashingSupabase(store(db), counter), db: crashingD1(env.DB, counter),
+        entity: emails, supabase: crashingSupabase(store(db), counter), d1: createPassD1(crashingD1(env.DB, counter)),
         pageSize: 3, budget: budget(), now: Date.now, sink: strictSink(), lease: lease(), save,
       }, seq);
 

@@ -4,7 +4,7 @@
 // around the call, never by how fast the machine is.
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { canonicalFromMillis, millisFromCanonical } from '../../src/sync/timestamps.ts';
+import { canonicalFromMillis, millisFromCanonical } from '../../src/timestamps.ts';
 import type { DashboardData, RunSummary } from '../../src/types.ts';
 import { testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 

@@ -1,5 +1,8 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { ENTITIES } from '../../src/entities.ts';
+import { applyPulledRows } from '../../src/stores/d1.ts';
+import { toD1Row } from '../../src/sync/rows.ts';
 import type { PullPosition } from '../../src/sync/run.ts';
 import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
@@ -181,6 +184,41 @@ describe('pull: conflicts with edge writes', () => {
     await stub.resetCursor('prospects', { scope: 'pull' });
     await stub.syncNow('prospects');
     expect((await stub.conflicts('prospects')).length).toBe(1);
+  });
+
+  it('a page whose rows partly lose to newer D1 versions reports exactly the losers, in every chunk of a large page', async () => {
+    const e = ENTITIES.prospects!;
+    // Five rows of about 400 KB: the page goes to D1 in three chunks (1 MB each at most), so the
+    // conflicts read after each chunk's upsert must look at that upsert's count alone.
+    const big = 'x'.repeat(400_000);
+    const ids = Array.from({ length: 5 }, () => crypto.randomUUID());
+    const rowAt = (id: string, name: string, ts: string): Record<string, unknown> => {
+      const raw: Record<string, unknown> = {};
+      for (const [col, spec] of Object.entries(e.columns)) {
+        raw[col] = spec.nullable ? null : { uuid: id, text: 'new', integer: 0, boolean: false, timestamp: ts, date: '2026-01-01' }[spec.type];
+      }
+      const checked = toD1Row(e, { ...raw, id, name, updated_at: ts, created_at: ts });
+      if (!checked.ok) throw new Error(checked.reason);
+      return checked.row;
+    };
+    // D1 holds a newer version of the first and the last row, an older one of the second.
+    for (const [i, ts] of [[0, '2026-01-03T00:00:00Z'], [1, '2026-01-01T00:00:00Z'], [4, '2026-01-03T00:00:00Z']] as const) {
+      await applyPulledRows(env.DB, e, [rowAt(ids[i]!, 'edge', ts)], { entity: e.name, epoch: Date.now() });
+    }
+    const page = ids.map((id) => rowAt(id, big, '2026-01-02T00:00:00Z'));
+    const result = await applyPulledRows(env.DB, e, page, { entity: e.name, epoch: Date.now() });
+    expect(result.applied).toBe(3);
+    expect(result.conflicts.map((c) => c.id).sort()).toEqual([ids[0], ids[4]].sort());
+    expect(result.conflicts[0]).toMatchObject({ d1Ts: '2026-01-03T00:00:00.000000Z', supabaseTs: '2026-01-02T00:00:00.000000Z' });
+    const names = await env.DB.prepare(`SELECT id, length(name) AS n FROM prospects WHERE id IN (SELECT value FROM json_each(?1))`)
+      .bind(JSON.stringify(ids)).all<{ id: string; n: number }>();
+    expect(Object.fromEntries(names.results.map((r) => [r.id, r.n]))).toEqual({
+      [ids[0]!]: 4, [ids[1]!]: 400_000, [ids[2]!]: 400_000, [ids[3]!]: 400_000, [ids[4]!]: 4,
+    });
+    // The same page again: nothing written, nothing new lost, the same two reported.
+    const again = await applyPulledRows(env.DB, e, page, { entity: e.name, epoch: Date.now() });
+    expect(again.applied).toBe(0);
+    expect(again.conflicts.map((c) => c.id).sort()).toEqual([ids[0], ids[4]].sort());
   });
 
   it('a pull-only replica row given a newer updated_at in D1 is drift: Supabase wins, no conflict is recorded', async () => {

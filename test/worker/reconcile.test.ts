@@ -4,11 +4,12 @@
 // own stand-in database; D1 is shared within the file, so every test starts from empty tables.
 import { env } from 'cloudflare:test';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { findEntity, type EntityDefinition } from '../../src/entities.ts';
+import { findEntity, type EntityDefinition, type Row } from '../../src/entities.ts';
 import { isClean, reconcileEntity, repairDrift, type ReconcileReport } from '../../src/integrity/reconcile.ts';
-import { applyPulledRows, type Fence } from '../../src/stores/d1.ts';
+import type { Fence } from '../../src/stores/d1-contract.ts';
+import { applyPulledRows } from '../../src/stores/d1.ts';
 import { createReconcileSupabase, type ReconcileSupabase } from '../../src/stores/reconcile.ts';
-import { toReplicaRow, type Row } from '../../src/sync/rows.ts';
+import { toD1Row } from '../../src/sync/rows.ts';
 import { insertEmails, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 type Table = 'campaigns' | 'mailboxes' | 'prospects' | 'emails';
@@ -32,7 +33,7 @@ async function mirror(db: TestDatabase, e: EntityDefinition): Promise<number> {
   const names = Object.keys(e.columns);
   const raw = await db.sql<{ row: Row }>(`select to_jsonb(t) as row from public.${e.table} t`);
   const rows = raw.map(({ row }) => {
-    const checked = toReplicaRow(e, Object.fromEntries(names.map((n) => [n, row[n]])));
+    const checked = toD1Row(e, Object.fromEntries(names.map((n) => [n, row[n]])));
     if (!checked.ok) throw new Error(checked.reason);
     return checked.row;
   });
@@ -48,7 +49,7 @@ async function d1Row(table: Table, id: string): Promise<Row | null> {
 async function supabaseRowAsD1(db: TestDatabase, e: EntityDefinition, id: string): Promise<Row | null> {
   const [r] = await db.sql<{ row: Row }>(`select to_jsonb(t) as row from public.${e.table} t where id = $1`, [id]);
   if (!r) return null;
-  const checked = toReplicaRow(e, r.row);
+  const checked = toD1Row(e, r.row);
   if (!checked.ok) throw new Error(checked.reason);
   return checked.row;
 }

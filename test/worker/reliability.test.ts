@@ -3,7 +3,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/types.ts';
-import { canonicalFromMillis } from '../../src/sync/timestamps.ts';
+import { canonicalFromMillis } from '../../src/timestamps.ts';
 import { d1Rows, fireAlarm, insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 beforeEach(wipeD1);
@@ -231,7 +231,7 @@ describe('versions: re-sending a version changes nothing', () => {
     const d1 = (await d1Rows('emails', [id]))[0]?.updated_at;
     const first = await db.sql<{ ts: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts from emails where id = $1`, [id]);
     expect(first[0]?.ts).toBe(d1);
-    await stub.resetCursor('emails', { scope: 'push' }); // re-sends every row, as a crash re-send does
+    await stub.resetCursor('emails', { scope: 'requeue' }); // re-sends every row, as a crash re-send does
     await caughtUp(stub, 'emails');
     const again = await db.sql<{ ts: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts from emails where id = $1`, [id]);
     expect(again[0]?.ts).toBe(d1);

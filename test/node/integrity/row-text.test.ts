@@ -6,10 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
+import { ENTITIES, type EntityDefinition, type Row } from '../../../src/entities.ts';
 import { addRow, bucketOf, type Digest } from '../../../src/integrity/digest.ts';
 import { canonicalRowText, d1ValueText, rowHash } from '../../../src/integrity/row-text.ts';
-import { toReplicaRow, type Row } from '../../../src/sync/rows.ts';
+import { toD1Row } from '../../../src/sync/rows.ts';
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'supabase', 'migrations');
 
@@ -93,7 +93,7 @@ describe('the same text and digests in Postgres (supabase/migrations on PGlite)'
     const names = Object.keys(e.columns);
     const r = await pg.query<{ row: Row }>(`select to_jsonb(t) as row from public.${e.table} t`);
     return r.rows.map(({ row }) => {
-      const checked = toReplicaRow(e, Object.fromEntries(names.map((n) => [n, row[n]])));
+      const checked = toD1Row(e, Object.fromEntries(names.map((n) => [n, row[n]])));
       if (!checked.ok) throw new Error(checked.reason);
       return checked.row;
     });

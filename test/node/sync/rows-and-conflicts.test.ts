@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENTITIES } from '../../../src/entities.ts';
 import { pushConflictRecord } from '../../../src/sync/conflicts.ts';
-import { toReplicaRow, toSourceRow } from '../../../src/sync/rows.ts';
+import { toD1Row, toSupabaseRow } from '../../../src/sync/rows.ts';
 
 const prospects = ENTITIES.prospects!;
 const emails = ENTITIES.emails!;
@@ -13,9 +13,9 @@ const prospect = {
   created_at: '2026-11-29T06:29:16.5+00:00', updated_at: '2026-11-29T06:29:16.123456+00:00',
 };
 
-describe('toReplicaRow (pull)', () => {
+describe('toD1Row (pull)', () => {
   it('canonicalises timestamps and turns booleans into 0/1', () => {
-    const r = toReplicaRow(prospects, prospect);
+    const r = toD1Row(prospects, prospect);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.row.updated_at).toBe('2026-11-29T06:29:16.123456Z');
@@ -25,7 +25,7 @@ describe('toReplicaRow (pull)', () => {
   });
 
   it('rejects a row with the reasons and its id', () => {
-    const r = toReplicaRow(prospects, { ...prospect, score: 'high', updated_at: 'never' });
+    const r = toD1Row(prospects, { ...prospect, score: 'high', updated_at: 'never' });
     expect(r).toMatchObject({ ok: false, id: prospect.id });
     if (r.ok) return;
     expect(r.reason).toMatch(/score/);
@@ -34,20 +34,20 @@ describe('toReplicaRow (pull)', () => {
 
   it('rejects unknown and missing columns', () => {
     const { name: _name, ...missing } = prospect;
-    expect(toReplicaRow(prospects, missing).ok).toBe(false);
-    expect(toReplicaRow(prospects, { ...prospect, extra: 1 }).ok).toBe(false);
+    expect(toD1Row(prospects, missing).ok).toBe(false);
+    expect(toD1Row(prospects, { ...prospect, extra: 1 }).ok).toBe(false);
   });
 });
 
-describe('toSourceRow (push)', () => {
+describe('toSupabaseRow (push)', () => {
   it('turns 0/1 back into booleans and keeps canonical timestamps', () => {
     const d1 = { ...prospect, email_bounced: 1, archived: 0, updated_at: '2026-11-29T06:29:16.123456Z', created_at: '2026-11-29T06:29:16.500000Z' };
-    const r = toSourceRow(prospects, d1);
+    const r = toSupabaseRow(prospects, d1);
     expect(r).toMatchObject({ ok: true, row: { email_bounced: true, archived: false, updated_at: '2026-11-29T06:29:16.123456Z' } });
   });
 
   it('rejects an email whose id is not a uuid', () => {
-    const r = toSourceRow(emails, { id: 'nope' });
+    const r = toSupabaseRow(emails, { id: 'nope' });
     expect(r.ok).toBe(false);
   });
 });
@@ -75,7 +75,7 @@ describe('the row conversion fast path agrees with the schema', () => {
   // The fast path accepts only what the zod schema accepts; everything else gets zod's verdict.
   it('converts valid rows the same way in both directions and defers every doubtful value to the schema', () => {
     const upper = { ...prospect, id: String(prospect.id).toUpperCase() };
-    const pulled = toReplicaRow(prospects, upper);
+    const pulled = toD1Row(prospects, upper);
     expect(pulled.ok && pulled.row['id']).toBe(String(prospect.id).toLowerCase());
     for (const bad of [
       { ...prospect, extra: 1 },
@@ -85,14 +85,14 @@ describe('the row conversion fast path agrees with the schema', () => {
       { ...prospect, email_bounced: 1 },
       { ...prospect, updated_at: '2026-02-30T00:00:00Z' },
     ]) {
-      const r = toReplicaRow(prospects, bad);
+      const r = toD1Row(prospects, bad);
       expect(r.ok, JSON.stringify(bad)).toBe(false);
       if (!r.ok) expect(r.reason).not.toBe('');
     }
-    const d1 = toReplicaRow(prospects, prospect);
+    const d1 = toD1Row(prospects, prospect);
     if (!d1.ok) throw new Error(d1.reason);
-    const pushed = toSourceRow(prospects, d1.row);
+    const pushed = toSupabaseRow(prospects, d1.row);
     expect(pushed.ok && pushed.row['email_bounced']).toBe(prospect['email_bounced']);
-    expect(toSourceRow(prospects, { ...d1.row, id: String(d1.row['id']).toUpperCase() }).ok).toBe(false);
+    expect(toSupabaseRow(prospects, { ...d1.row, id: String(d1.row['id']).toUpperCase() }).ok).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTINUE_DELAY_MS, nextRunAt, parseRetryAfter } from '../../../src/sync/schedule.ts';
+import { CONTINUE_DELAY_MS, nextRunAt } from '../../../src/sync/schedule.ts';
 
 const settings = { intervalMs: 600_000, backoffBaseMs: 5_000, backoffMaxMs: 300_000 };
 const now = 1_000_000;
@@ -25,14 +25,5 @@ describe('nextRunAt', () => {
 
   it('never retries before a Retry-After', () => {
     expect(nextRunAt(now, { kind: 'failed', retryAfterMs: 30_000 }, 1, settings, () => 0)).toBe(now + 30_000);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates', () => {
-    expect(parseRetryAfter('30', now)).toBe(30_000);
-    expect(parseRetryAfter(new Date(now + 45_000).toUTCString(), now)).toBe(45_000);
-    expect(parseRetryAfter(null, now)).toBeUndefined();
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 });

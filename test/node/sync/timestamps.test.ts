@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalFromMillis, canonicalTimestamp, InvalidTimestampError, millisFromCanonical } from '../../../src/sync/timestamps.ts';
+import { canonicalFromMillis, canonicalTimestamp, InvalidTimestampError, millisFromCanonical, parseTimestamp } from '../../../src/timestamps.ts';
 
 describe('canonicalTimestamp', () => {
   it('keeps microseconds and pads to six digits', () => {
@@ -38,6 +38,52 @@ describe('canonicalTimestamp', () => {
     expect(() => canonicalTimestamp('yesterday')).toThrow(InvalidTimestampError);
     expect(() => canonicalTimestamp('2026-02-30T00:00:00Z')).toThrow(/not a valid date/);
     expect(() => canonicalTimestamp('2026-11-29T25:00:00Z')).toThrow(InvalidTimestampError);
+  });
+});
+
+describe('the fast path for UTC timestamps', () => {
+  /** The general parser's verdict: the canonical text, or the error's message. */
+  const verdict = (parse: (v: string) => string, v: string): string => {
+    try {
+      return parse(v);
+    } catch (e) {
+      return `invalid: ${(e as Error).message}`;
+    }
+  };
+  // A small deterministic generator (no Math.random: a failure must reproduce).
+  let seed = 42;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+  const pick = <T,>(xs: readonly T[]): T => xs[next(xs.length)]!;
+
+  it('agrees with the general parser on 20,000 timestamps near and past every boundary', () => {
+    const zones = ['', 'Z', 'z', '+00', '-00', '+00:00', '-00:00', '+0000', '-0000', '+01', '-05:30', '+14:00', '+0', 'UTC', ' '];
+    const fractions = ['', '.', '.1', '.12', '.123456', '.1234567', '.123456789', '.1234567890', '.000000', '.5x'];
+    for (let i = 0; i < 20_000; i++) {
+      const year = pick([0, 99, 999, 1000, 1900, 1970, 2000, 2024, 2026, 2100, 9999]);
+      const month = next(14); // 0 and 13 are out of range
+      const day = next(33);
+      const hour = next(26);
+      const minute = next(62);
+      const second = next(62);
+      const sep = pick(['T', ' ', 't', '_']);
+      const v = `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}${sep}${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}${pick(fractions)}${pick(zones)}`;
+      expect(verdict(canonicalTimestamp, v), v).toBe(verdict(parseTimestamp, v));
+    }
+  });
+
+  it('agrees on leap days, month ends and what Postgres writes', () => {
+    for (const v of [
+      '2024-02-29T23:59:59.999999+00:00', '2023-02-29T00:00:00+00:00', '2000-02-29 12:00:00+00', '1900-02-29 12:00:00+00',
+      '2026-04-31T00:00:00Z', '2026-12-31T23:59:59.9+00:00', '2026-11-30 05:00:00+00', '2026-11-30T05:00:00.1234+00:00',
+      ' 2026-11-30T05:00:00Z', '2026-11-30T05:00:00Z ', '2026-11-30T05:00', '2026-11-30', 'infinity', '-infinity', '',
+    ]) {
+      expect(verdict(canonicalTimestamp, v), v).toBe(verdict(parseTimestamp, v));
+    }
+    expect(canonicalTimestamp('2026-11-30T05:00:00.1234+00:00')).toBe('2026-11-30T05:00:00.123400Z');
   });
 });
 

@@ -2,10 +2,10 @@
  * The end-of-case invariants over both sides' rows, as pure functions of the model and what
  * each side holds: each returns failures with the entity, the ids and both sides' values.
  */
-import type { Cursor } from '../../../src/sync/cursor.ts';
 import type { Expectation, WriteModel } from './model.ts';
 import type { Failure } from './report.ts';
 import { canonTs, diffColumns, EMAIL_STATUSES, showRow, type CanonRow } from './rows.ts';
+import type { Cursor } from '../../../src/types.ts';
 
 /** Rows of one entity by id, on each side (canonical). */
 export interface Sides {

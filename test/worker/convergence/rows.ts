@@ -3,7 +3,7 @@
  * only the registry's columns, timestamps as 'YYYY-MM-DDTHH:MM:SS.ffffffZ', booleans 0/1.
  */
 import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
-import { canonicalTimestamp } from '../../../src/sync/timestamps.ts';
+import { canonicalTimestamp } from '../../../src/timestamps.ts';
 
 /** A row reduced to the registry's columns, in canonical form. */
 export type CanonRow = Record<string, string | number | null>;

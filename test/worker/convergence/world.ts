@@ -6,9 +6,8 @@
  */
 import { abortAllDurableObjects, env, evictDurableObject } from 'cloudflare:test';
 import type { SyncCoordinator } from '../../../src/objects/sync-coordinator.ts';
-import type { Cursor } from '../../../src/sync/cursor.ts';
-import { canonicalFromMillis } from '../../../src/sync/timestamps.ts';
-import type { EntityStatus, SyncNowResult } from '../../../src/types.ts';
+import { canonicalFromMillis } from '../../../src/timestamps.ts';
+import type { EntityStatus, SyncNowResult, Cursor } from '../../../src/types.ts';
 import { d1Rows, emptyTestDatabase, expireCrashedLease, fireAlarm, freshStub, testCoordinator, wipeD1, type TestDatabase } from '../helpers.ts';
 import { checkNoOverlap, checkPulled, checkPushed, checkTwoWay, compareCursor, type LoggedRun, type Sides } from './invariants.ts';
 import { WriteModel } from './model.ts';

@@ -16,6 +16,14 @@ export class InvalidTimestampError extends Error {}
  * InvalidTimestampError. A value without an offset is taken as UTC.
  */
 export function canonicalTimestamp(value: string): string {
+  return canonicalUtc(value) ?? parseTimestamp(value);
+}
+
+/**
+ * The general parser behind canonicalTimestamp: any offset, surrounding spaces; throws
+ * InvalidTimestampError. Exported so tests can hold the fast path to it.
+ */
+export function parseTimestamp(value: string): string {
   const m = TIMESTAMP.exec(value.trim());
   if (!m) throw new InvalidTimestampError(`not a timestamp: ${JSON.stringify(value)}`);
   const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
@@ -28,6 +36,56 @@ export function canonicalTimestamp(value: string): string {
   }
   const utc = new Date(wallMs - offsetMinutes * 60_000).toISOString(); // ...SS.000Z
   return `${utc.slice(0, 19)}.${micros}Z`;
+}
+
+const DIGIT_0 = 48;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Offsets that mean UTC; none means UTC too. */
+const UTC_ZONES = new Set(['', 'Z', 'z', '+00', '-00', '+00:00', '-00:00', '+0000', '-0000']);
+
+/** Two or four digits at `at` as a number, or -1. */
+function digits(value: string, at: number, count: 2 | 4): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = value.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * The form Postgres writes a timestamptz in a UTC session ('2026-11-30 05:00:00.123456+00',
+ * PostgREST: '2026-11-30T05:00:00.123456+00:00', trailing zeros of the fraction dropped),
+ * canonicalised by reading characters: no regex, no Date. Pulls canonicalise two timestamps a
+ * row, and the general parser cost about 6 µs each, a fifth of a pull's time. Anything else
+ * (another offset, a year before 1000, spaces) returns null for parseTimestamp to decide.
+ */
+function canonicalUtc(value: string): string | null {
+  const n = value.length;
+  if (n < 20 || n > 35) return null;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  const sep = value[10];
+  if (value[4] !== '-' || value[7] !== '-' || (sep !== 'T' && sep !== ' ') || value[13] !== ':' || value[16] !== ':') return null;
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return null;
+  let at = 19;
+  let micros = '000000';
+  if (value[at] === '.') {
+    const start = ++at;
+    while (at < n && value.charCodeAt(at) >= DIGIT_0 && value.charCodeAt(at) <= DIGIT_0 + 9) at++;
+    const count = at - start;
+    if (count === 0 || count > 9) return null;
+    micros = count >= 6 ? value.slice(start, start + 6) : value.slice(start, at) + '000000'.slice(count);
+  }
+  if (!UTC_ZONES.has(value.slice(at))) return null;
+  return `${value.slice(0, 10)}T${value.slice(11, 19)}.${micros}Z`;
 }
 
 /** Where a cursor timestamp sorts: a canonical time, or before/after every canonical one. */
