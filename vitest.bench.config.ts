@@ -5,10 +5,7 @@ import { defineConfig } from 'vitest/config';
 import { dashboardBundlePlugin, workerdTestPlugin } from './test/workerd-plugin.ts';
 
 export default defineConfig({
-  plugins: [
-    dashboardBundlePlugin(),
-    workerdTestPlugin(),
-  ],
+  plugins: [dashboardBundlePlugin(), workerdTestPlugin()],
   test: {
     name: 'bench',
     include: ['bench/worker/**/*.bench.test.ts'],

@@ -14,10 +14,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [
-          dashboardBundlePlugin(),
-          workerdTestPlugin(),
-        ],
+        plugins: [dashboardBundlePlugin(), workerdTestPlugin()],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],

@@ -68,7 +68,9 @@ function panel(p: Panel, sizes: readonly number[], dx: number): string {
     }
     const lx = dx + M.left + (i % 2) * (pw / 2);
     const ly = H - 22 + Math.floor(i / 2) * 14;
-    out.push(`<line x1="${lx}" x2="${lx + 16}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 16}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+    );
     out.push(`<text x="${lx + 20}" y="${ly}">${esc(s.label)}</text>`);
   });
   return out.join('\n');

@@ -34,7 +34,7 @@ function read(path: string): string {
 /** Parent pid of every process, from /proc/<pid>/stat (field 4, after the parenthesised name). */
 function parents(): Map<number, number[]> {
   const children = new Map<number, number[]>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {

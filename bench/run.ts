@@ -20,6 +20,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { ENTITIES, pulls, pushes } from '../src/entities.ts';
 import { wranglerVars } from './estimate.ts';
 import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue } from './lines.ts';
@@ -73,19 +74,19 @@ const logPath = join(os.tmpdir(), `bench-${Date.now()}.log`);
 const log = createWriteStream(logPath);
 const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s`;
-const ansi = /\x1b\[[0-9;]*m/g;
 
 /** Runs vitest once with the filters and variables; returns its BENCH lines with memory merged in. */
 async function runVitest(label: string, vitestFilters: readonly string[], vars: Record<string, string>): Promise<BenchLine[]> {
   const lines: BenchLine[] = [];
   const take = (raw: string): void => {
     log.write(`${raw}\n`);
-    const line = raw.replace(ansi, '');
+    const line = stripVTControlCharacters(raw);
     const bench = line.indexOf(BENCH_PREFIX + '{');
     if (bench >= 0) {
       const parsed = JSON.parse(line.slice(bench + BENCH_PREFIX.length)) as BenchLine;
       lines.push(parsed);
-      if (parsed.kind === 'result') console.log(`${elapsed()}  ${label}${parsed.scenario} / ${parsed.variant}: ${JSON.stringify(parsed.metrics)}`);
+      if (parsed.kind === 'result')
+        console.log(`${elapsed()}  ${label}${parsed.scenario} / ${parsed.variant}: ${JSON.stringify(parsed.metrics)}`);
       return;
     }
     const progress = line.indexOf(PROGRESS_PREFIX);
@@ -93,7 +94,7 @@ async function runVitest(label: string, vitestFilters: readonly string[], vars: 
       console.log(`${elapsed()}  ${label}${line.slice(progress + PROGRESS_PREFIX.length)}`);
       return;
     }
-    if (/(FAIL|Test Files|Tests  |Error:|×)/.test(line)) console.log(`${elapsed()}  ${line.trim()}`);
+    if (/(FAIL|Test Files|Tests {2}|Error:|×)/.test(line)) console.log(`${elapsed()}  ${line.trim()}`);
   };
   const vitest = join(root, 'node_modules/vitest/vitest.mjs');
   const child = spawn(process.execPath, [vitest, 'run', '--config', 'vitest.bench.config.ts', ...vitestFilters], {
@@ -123,8 +124,10 @@ async function runVitest(label: string, vitestFilters: readonly string[], vars: 
     // A long run (the 1M pull) that fails late still measured something: keep it.
     const partial = logPath.replace(/\.log$/, '.partial.json');
     writeFileSync(partial, JSON.stringify({ label, vars, lines: measured }));
-    console.error(`bench: vitest failed (exit ${code}) after ${Math.round((Date.now() - started) / 1000)} s; see ${logPath}; ` +
-      `what was measured before the failure (memory included) is in ${partial}. docs/benchmarks.md left as it was.`);
+    console.error(
+      `bench: vitest failed (exit ${code}) after ${Math.round((Date.now() - started) / 1000)} s; see ${logPath}; ` +
+        `what was measured before the failure (memory included) is in ${partial}. docs/benchmarks.md left as it was.`,
+    );
     process.exit(code);
   }
   return measured;
@@ -138,7 +141,12 @@ function withMemory(lines: readonly BenchLine[], samples: readonly MemorySample[
     if (!m) return l;
     return {
       ...l,
-      metrics: { ...l.metrics, 'workerd peak MiB': m.workerdPeakMiB, 'workerd growth MiB': m.workerdGrowthMiB, 'stand-in peak MiB': m.standInPeakMiB },
+      metrics: {
+        ...l.metrics,
+        'workerd peak MiB': m.workerdPeakMiB,
+        'workerd growth MiB': m.workerdGrowthMiB,
+        'stand-in peak MiB': m.standInPeakMiB,
+      },
     };
   });
 }
@@ -196,7 +204,10 @@ function version(pkg: string): string {
 function gitCommit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations', 'supabase', 'dev'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations', 'supabase', 'dev'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${head} (with uncommitted changes under src/, migrations/, supabase/ or dev/)` : head;
   } catch {
     return '?';
@@ -212,14 +223,19 @@ if (scaleOnly) {
   console.log(`\n${scaleSection(points, basename(chartPath)).join('\n')}`);
   for (const p of points) {
     const r = pullRatios(p.results);
-    if (r?.ofLimit !== undefined) console.log(`${p.rows.toLocaleString('en')} rows: engine ÷ min(limit read, limit apply) = ${r.ofLimit.toFixed(2)}`);
+    if (r?.ofLimit !== undefined)
+      console.log(`${p.rows.toLocaleString('en')} rows: engine ÷ min(limit read, limit apply) = ${r.ofLimit.toFixed(2)}`);
   }
   if (record) {
     const all = merge(readRecord(), points);
     writeScale(all, commit);
-    const page = existsSync(join(docs, 'benchmarks.md')) ? spliceScale(readFileSync(join(docs, 'benchmarks.md'), 'utf8'), all, basename(chartPath)) : null;
+    const page = existsSync(join(docs, 'benchmarks.md'))
+      ? spliceScale(readFileSync(join(docs, 'benchmarks.md'), 'utf8'), all, basename(chartPath))
+      : null;
     if (page) writeFileSync(join(docs, 'benchmarks.md'), page);
-    console.log(`bench: recorded ${points.length} point(s) in ${scaleRecordPath}, rewrote ${chartPath}${page ? ' and the scale section of docs/benchmarks.md' : ''}`);
+    console.log(
+      `bench: recorded ${points.length} point(s) in ${scaleRecordPath}, rewrote ${chartPath}${page ? ' and the scale section of docs/benchmarks.md' : ''}`,
+    );
   } else {
     console.log('bench: scale run: nothing written (add --record to keep the points)');
   }

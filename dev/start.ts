@@ -24,10 +24,35 @@ const workerPort = Number(process.env.WORKER_PORT ?? 8787);
 const serviceRoleKey = process.env.SUPABASE_SERVICE_ROLE_KEY ?? 'local-service-role-key';
 const adminToken = process.env.ADMIN_TOKEN ?? 'local-admin-token';
 
-function run(args: string[]): Promise<void> {
+/**
+ * The environment of every wrangler command: the stack runs offline, so nothing may reach out.
+ * CLOUDFLARE_CF_FETCH_ENABLED=false: Miniflare uses its placeholder `Request.cf` instead of
+ * downloading workers.cloudflare.com/cf.json, which printed an ENOTFOUND stack trace twice on
+ * every start (wrangler's documented system environment variable, workers-sdk#12469).
+ * WRANGLER_SEND_METRICS=false: no usage metrics are sent (and none fail to send).
+ */
+const wranglerEnv: NodeJS.ProcessEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' };
+
+/**
+ * Runs a one-off wrangler command (D1 migrations, the seed) and prints `done` when it succeeds. Its
+ * own output (a banner and a table per migration, 200 lines on a first start) is printed only when
+ * it fails, whole, stdout and stderr as they came.
+ */
+function run(args: string[], done: string): Promise<void> {
   return new Promise((ok, fail) => {
-    const child = spawn(wrangler, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: 'true' } });
-    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler ${args[0] ?? ''} ${args[1] ?? ''} exited ${code}`))));
+    const child = spawn(wrangler, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...wranglerEnv, CI: 'true' } });
+    const output: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    child.on('exit', (code) => {
+      if (code === 0) {
+        console.log(done);
+        ok();
+        return;
+      }
+      process.stderr.write(Buffer.concat(output));
+      fail(new Error(`wrangler ${args.slice(0, 3).join(' ')} exited ${code}`));
+    });
   });
 }
 
@@ -60,9 +85,12 @@ async function main(): Promise<void> {
     quiet: true,
   });
 
-  await run(['d1', 'migrations', 'apply', 'crm', '--local', '--persist-to', wranglerState]);
+  await run(['d1', 'migrations', 'apply', 'crm', '--local', '--persist-to', wranglerState], 'D1: migrations applied.');
   if (firstStart) {
-    await run(['d1', 'execute', 'crm', '--local', '--persist-to', wranglerState, '--file', join(root, 'dev', 'seed', 'd1.sql')]);
+    await run(
+      ['d1', 'execute', 'crm', '--local', '--persist-to', wranglerState, '--file', join(root, 'dev', 'seed', 'd1.sql')],
+      'D1: demo data seeded (300 emails).',
+    );
     writeFileSync(join(stateDir, 'd1-seeded'), new Date().toISOString());
   }
 
@@ -84,9 +112,20 @@ async function main(): Promise<void> {
 
   const worker = spawn(
     wrangler,
-    ['dev', '--port', String(workerPort), '--ip', '127.0.0.1', '--persist-to', wranglerState, '--env-file', envFile,
-      '--test-scheduled', '--show-interactive-dev-session=false'],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env }, detached: true },
+    [
+      'dev',
+      '--port',
+      String(workerPort),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      wranglerState,
+      '--env-file',
+      envFile,
+      '--test-scheduled',
+      '--show-interactive-dev-session=false',
+    ],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv, detached: true },
   );
 
   let stopping = false;
@@ -115,7 +154,10 @@ async function main(): Promise<void> {
   const integritySeconds = Number(process.env.INTEGRITY_INTERVAL_SECONDS ?? 60);
   if (integritySeconds > 0) {
     const tick = (): void => {
-      fetch(`${base}/__scheduled?cron=${encodeURIComponent('0 * * * *')}`).then((r) => r.body?.cancel(), () => undefined);
+      fetch(`${base}/__scheduled?cron=${encodeURIComponent('0 * * * *')}`).then(
+        (r) => r.body?.cancel(),
+        () => undefined,
+      );
     };
     setInterval(tick, integritySeconds * 1000).unref();
   }

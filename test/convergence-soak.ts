@@ -40,7 +40,8 @@ interface Chunk {
   to: number;
 }
 const chunks: Chunk[] = [];
-for (let from = firstSeed; from < firstSeed + cases; from += chunk) chunks.push({ from, to: Math.min(from + chunk, firstSeed + cases) - 1 });
+for (let from = firstSeed; from < firstSeed + cases; from += chunk)
+  chunks.push({ from, to: Math.min(from + chunk, firstSeed + cases) - 1 });
 
 const started = Date.now();
 const seconds = (): string => ((Date.now() - started) / 1000).toFixed(0).padStart(5);
@@ -51,10 +52,23 @@ function runChunk({ from, to }: Chunk): Promise<number> {
   process.stdout.write(`${seconds()} s  seeds ${from}..${to}: started (log: ${dir}/seeds-${from}-${to}.log)\n`);
   const child = spawn(
     process.execPath,
-    [vitest, 'run', '--project', 'worker', 'test/worker/convergence.test.ts', '--reporter=default', '--reporter=./test/convergence-reporter.ts'],
+    [
+      vitest,
+      'run',
+      '--project',
+      'worker',
+      'test/worker/convergence.test.ts',
+      '--reporter=default',
+      '--reporter=./test/convergence-reporter.ts',
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CONVERGENCE_CASES: String(to - from + 1), CONVERGENCE_FIRST_SEED: String(from), CONVERGENCE_SUMMARY_FILE: `${dir}/seeds-${from}-${to}.json` },
+      env: {
+        ...process.env,
+        CONVERGENCE_CASES: String(to - from + 1),
+        CONVERGENCE_FIRST_SEED: String(from),
+        CONVERGENCE_SUMMARY_FILE: `${dir}/seeds-${from}-${to}.json`,
+      },
     },
   );
   child.stdout.pipe(log, { end: false });
@@ -91,6 +105,9 @@ const wallMs = Date.now() - started;
 const line = summaryLine({ ...summary, durationMs: wallMs });
 const out = 'test-results/convergence-summary.json';
 const mode = `soak: seeds ${firstSeed}..${firstSeed + cases - 1} in chunks of ${chunk}, ${parallel} at a time`;
-writeFileSync(out, `${JSON.stringify({ writtenAt: new Date().toISOString(), mode, line, missingChunks: missing, ...summary, wallMs }, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ writtenAt: new Date().toISOString(), mode, line, missingChunks: missing, ...summary, wallMs }, null, 2)}\n`,
+);
 process.stdout.write(`\n${line}${missing.length ? `; no summary from seeds ${missing.join(', ')}` : ''}\nwritten to ${out}\n`);
 process.exitCode = codes.some((c) => c !== 0) || missing.length > 0 ? 1 : 0;

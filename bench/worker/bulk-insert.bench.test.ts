@@ -3,7 +3,7 @@
  * one statement share one updated_at; a transaction that began before the sync commits a row
  * after it, with an updated_at behind everything already read.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { testCoordinator, testDatabase, uniqueName, type TestDatabase } from '../../test/worker/helpers.ts';
 import { outboxTriggers, presentInD1, seedProspects, supabaseIds, wipeD1 } from './data.ts';
@@ -22,17 +22,22 @@ async function transactionStart(db: TestDatabase): Promise<string> {
 /** The late commit: a row stamped with the start time of a transaction that began before the sync. */
 async function commitLate(db: TestDatabase, startedAt: string): Promise<string> {
   const rows = await db.sql<{ id: string }>(
-    `insert into prospects (name, updated_at) values ('late commit', $1::timestamptz) returning id::text as id`, [startedAt]);
+    `insert into prospects (name, updated_at) values ('late commit', $1::timestamptz) returning id::text as id`,
+    [startedAt],
+  );
   return rows[0]?.id ?? '';
 }
 
 it(`${BULK} rows sharing one updated_at and a late commit: nothing missed`, async () => {
-  scenario(ID, `Correctness: a bulk insert of ${BULK.toLocaleString('en')} rows and a late commit`,
+  scenario(
+    ID,
+    `Correctness: a bulk insert of ${BULK.toLocaleString('en')} rows and a late commit`,
     `${BULK.toLocaleString('en')} prospects inserted by one statement (one transaction, so one shared updated_at = now()). ` +
-    'A transaction that began before the first sync commits one more row after it; its updated_at (its start time) is behind ' +
-    'every row already read. Then the sync runs again. ' +
-    `Engine: SyncCoordinator with the production safety lag (${SAFETY_LAG_MS / 1000} s), the registry's pageSize (1,000), run until caught up each time. ` +
-    "Naive: the seed's syncFromSupabase, run once, then after the late commit repeated until a run finds nothing.");
+      'A transaction that began before the first sync commits one more row after it; its updated_at (its start time) is behind ' +
+      'every row already read. Then the sync runs again. ' +
+      `Engine: SyncCoordinator with the production safety lag (${SAFETY_LAG_MS / 1000} s), the registry's pageSize (1,000), run until caught up each time. ` +
+      "Naive: the seed's syncFromSupabase, run once, then after the late commit repeated until a run finds nothing.",
+  );
   const key = inject('supabaseServiceRoleKey');
 
   // ---- engine
@@ -105,6 +110,9 @@ it(`${BULK} rows sharing one updated_at and a late commit: nothing missed`, asyn
       'late row missed': lateIn === 1 ? 'no' : 'yes',
     });
   }
-  note(ID, 'The engine pages the shared timestamp by (updated_at, id) and holds its committed cursor a safety lag behind the clock, so the next cycle re-reads the window where the late row landed. ' +
-    'The naive run takes 500 of the 5,000 and moves lastSync past all of them and past the late row.');
+  note(
+    ID,
+    'The engine pages the shared timestamp by (updated_at, id) and holds its committed cursor a safety lag behind the clock, so the next cycle re-reads the window where the late row landed. ' +
+      'The naive run takes 500 of the 5,000 and moves lastSync past all of them and past the late row.',
+  );
 });

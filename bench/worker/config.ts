@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 
 /** The pull scenario's table size: BENCH_ROWS, or `fallback`. */
 export function benchRows(fallback: number): number {
-  const raw = (inject('benchRows') ?? '').trim();
+  const raw = inject('benchRows').trim();
   if (raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_ROWS must be a positive integer, got ${JSON.stringify(raw)}`);
@@ -19,5 +19,5 @@ export function benchRows(fallback: number): number {
 
 /** Whether this is a scale run (engine and limits only). */
 export function scaleRun(): boolean {
-  return (inject('benchScale') ?? '') === '1';
+  return inject('benchScale') === '1';
 }

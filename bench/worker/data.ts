@@ -1,5 +1,5 @@
 /** Bench data: Supabase rows made with SQL on the stand-in, D1 rows made directly, and counts. */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import type { TestDatabase } from '../../test/worker/helpers.ts';
 
 export { insertEmails, wipeD1 } from '../../test/worker/helpers.ts';
@@ -9,7 +9,11 @@ export { insertEmails, wipeD1 } from '../../test/worker/helpers.ts';
  * minute apart, ending `endsAgo` before now (a table filled over time); without it every row
  * shares one now() (a bulk insert in one transaction).
  */
-export async function seedProspects(db: TestDatabase, n: number, options: { spread: boolean; endsAgo?: string } = { spread: true }): Promise<void> {
+export async function seedProspects(
+  db: TestDatabase,
+  n: number,
+  options: { spread: boolean; endsAgo?: string } = { spread: true },
+): Promise<void> {
   const updatedAt = options.spread ? `now() - interval '${options.endsAgo ?? '0 seconds'}' - (${n} - g) * interval '1 minute'` : 'now()';
   await db.sql(`
     insert into prospects (name, city, country, contact_name, contact_email, contact_title, phone, website,
@@ -47,22 +51,9 @@ export async function d1Count(table: 'prospects' | 'emails', where = '1 = 1'): P
  * the engine uses for its own writes (each trigger then costs one WHEN lookup and no write).
  */
 export async function outboxTriggers(on: boolean): Promise<void> {
-  await env.DB.prepare('UPDATE sync_apply_guard SET applying = ?1 WHERE id = 1').bind(on ? 0 : 1).run();
-}
-
-/** An email as the Worker writes it. */
-export function email(i: number): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    subject: `Quick question about Hotel ${i}`,
-    body: `Hello Contact ${i},\n\nI noticed Hotel ${i} …\n\nBest regards`,
-    to_email: `contact${i}@hotel${i}.example`,
-    from_email: 'sales@example.com',
-    message_id: `<m${i}@example.com>`,
-    direction: 'outbound',
-    status: 'sent',
-    sent_at: '2026-11-29T06:00:00.000000Z',
-  };
+  await env.DB.prepare('UPDATE sync_apply_guard SET applying = ?1 WHERE id = 1')
+    .bind(on ? 0 : 1)
+    .run();
 }
 
 /** The Worker recording opens on D1 rows: one UPDATE (the triggers, when on, record each row). */

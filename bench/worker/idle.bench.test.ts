@@ -2,13 +2,23 @@
  * Scenario 4: what an idle cycle costs (a run that finds nothing new), with a quiet table and
  * with a busy safety-lag window, and how long status calls take.
  */
-import { env, SELF } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { testCoordinator, testDatabase, uniqueName } from '../../test/worker/helpers.ts';
-import { email, insertEmails, outboxTriggers, seedProspects, wipeD1 } from './data.ts';
+import { email } from '../../test/shared/fixtures.ts';
+import { insertEmails, outboxTriggers, seedProspects, wipeD1 } from './data.ts';
 import {
-  countCoordinatorD1, countingD1, emptyD1Counts, note, percentiles, progress, requestCounts, result, scenario,
-  syncUntilCaughtUp, timed,
+  countCoordinatorD1,
+  countingD1,
+  emptyD1Counts,
+  note,
+  percentiles,
+  progress,
+  requestCounts,
+  result,
+  scenario,
+  syncUntilCaughtUp,
+  timed,
 } from './measure.ts';
 import { naiveClient, naiveSyncProspects } from './naive.ts';
 
@@ -21,12 +31,15 @@ const STATUS_CALLS = 30;
 const HEAVY_CALLS = 10;
 
 it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async () => {
-  scenario(IDLE, 'Idle cycles: the cost of re-reading the safety-lag window',
+  scenario(
+    IDLE,
+    'Idle cycles: the cost of re-reading the safety-lag window',
     `A prospects coordinator (production safety lag ${SAFETY_LAG_MS / 1000} s, the registry's pageSize (1,000)) that has caught up with ${ROWS.toLocaleString('en')} rows, ` +
-    `then runs ${CYCLES} more cycles with no change in Supabase (per-cycle averages). ` +
-    '"Quiet": the rows were last updated an hour ago. "Busy lag window": they were all written within the last minute ' +
-    '(e.g. a bulk import just finished), so each cycle re-reads them until they are older than the lag. ' +
-    "Naive: the seed's syncFromSupabase for prospects with nothing new.");
+      `then runs ${CYCLES} more cycles with no change in Supabase (per-cycle averages). ` +
+      '"Quiet": the rows were last updated an hour ago. "Busy lag window": they were all written within the last minute ' +
+      '(e.g. a bulk import just finished), so each cycle re-reads them until they are older than the lag. ' +
+      "Naive: the seed's syncFromSupabase for prospects with nothing new.",
+  );
   const key = inject('supabaseServiceRoleKey');
 
   let busyReRead = 0;
@@ -54,11 +67,13 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
       busyWritten = d1.rowsWritten / CYCLES;
     }
     const req = await requestCounts(db);
-    const perGet = Object.entries(req.requests).map(([k, v]) => `${k} × ${v / CYCLES}`).join(', ');
+    const perGet = Object.entries(req.requests)
+      .map(([k, v]) => `${k} × ${v / CYCLES}`)
+      .join(', ');
     result(IDLE, `engine, ${variant}`, {
       'ms / cycle': Math.round(ms / CYCLES),
       'Supabase requests / cycle': req.total / CYCLES,
-      'requests': perGet,
+      requests: perGet,
       'rows re-read / cycle': rowsRead / CYCLES,
       'D1 round trips / cycle': d1.roundTrips / CYCLES,
       'D1 statements / cycle': d1.statements / CYCLES,
@@ -83,7 +98,9 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     result(IDLE, 'engine, push-only quiet (emails)', {
       'ms / cycle': Math.round(ms / CYCLES),
       'Supabase requests / cycle': req.total / CYCLES,
-      'requests': Object.entries(req.requests).map(([k, v]) => `${k} × ${v / CYCLES}`).join(', '),
+      requests: Object.entries(req.requests)
+        .map(([k, v]) => `${k} × ${v / CYCLES}`)
+        .join(', '),
       'rows re-read / cycle': 0,
       'D1 round trips / cycle': d1.roundTrips / CYCLES,
       'D1 statements / cycle': d1.statements / CYCLES,
@@ -112,25 +129,36 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     result(IDLE, 'naive', {
       'ms / cycle': Math.round(ms / CYCLES),
       'Supabase requests / cycle': req.total / CYCLES,
-      'requests': Object.entries(req.requests).map(([k, v]) => `${k} × ${v / CYCLES}`).join(', '),
+      requests: Object.entries(req.requests)
+        .map(([k, v]) => `${k} × ${v / CYCLES}`)
+        .join(', '),
       'rows re-read / cycle': 0,
       'D1 round trips / cycle': d1.roundTrips / CYCLES,
       'D1 statements / cycle': d1.statements / CYCLES,
       'D1 rows written / cycle': d1.rowsWritten / CYCLES,
     });
   }
-  note(IDLE, 'A quiet engine cycle costs one rows request and one tombstones request, plus one D1 round trip for the (empty) outbox of this two-way entity and one for the sync_log row. ' +
-    'Rows inside the lag window are re-read every cycle until they age out (here: all of them, for up to a minute after the import; in production cycles are the pull interval apart, so usually once).');
-  note(IDLE, busyWritten > busyReRead
-    ? `Re-read rows are also rewritten: ${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} unchanged rows (the apply guard lets an identical version through; D1 bills rows written).`
-    : `Re-read rows that did not change are not rewritten (${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} rows re-read, the sync_log row included).`);
+  note(
+    IDLE,
+    'A quiet engine cycle costs one rows request and one tombstones request, plus one D1 round trip for the (empty) outbox of this two-way entity and one for the sync_log row. ' +
+      'Rows inside the lag window are re-read every cycle until they age out (here: all of them, for up to a minute after the import; in production cycles are the pull interval apart, so usually once).',
+  );
+  note(
+    IDLE,
+    busyWritten > busyReRead
+      ? `Re-read rows are also rewritten: ${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} unchanged rows (the apply guard lets an identical version through; D1 bills rows written).`
+      : `Re-read rows that did not change are not rewritten (${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} rows re-read, the sync_log row included).`,
+  );
 });
 
 it('status latency', async () => {
-  scenario(STATUS, 'Status calls',
+  scenario(
+    STATUS,
+    'Status calls',
     `${STATUS_CALLS} sequential calls each (${HEAVY_CALLS} for the 100,000-row cases), timed with workerd's clock (it advances across I/O, so these are wall times including the Durable Object round trip). ` +
-    '`status()` is the coordinator RPC; `GET /api/sync/status` goes through the Worker and asks all four coordinators. ' +
-    'The emails coordinator counts its pending outbox rows on every status call.');
+      '`status()` is the coordinator RPC; `GET /api/sync/status` goes through the Worker and asks all four coordinators. ' +
+      'The emails coordinator counts its pending outbox rows on every status call.',
+  );
   const db = testDatabase(uniqueName('bench-status'));
   await wipeD1();
   await seedProspects(db, ROWS, { spread: true, endsAgo: '1 hour' });
@@ -146,7 +174,7 @@ it('status latency', async () => {
     return p.median;
   };
   const overall = async (): Promise<void> => {
-    const res = await SELF.fetch('http://sync.test/api/sync/status', { headers: { authorization: 'Bearer test-admin-token' } });
+    const res = await exports.default.fetch('http://sync.test/api/sync/status', { headers: { authorization: 'Bearer test-admin-token' } });
     if (!res.ok) throw new Error(`GET /api/sync/status: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   };
@@ -164,20 +192,29 @@ it('status latency', async () => {
   await sample('GET /api/sync/status, 100,000 pending', overall, HEAVY_CALLS);
   // Where the time goes: the backlog query and its parts, straight on D1 (no Durable Object).
   const query = (sql: string) => () => env.DB.prepare(sql).bind('emails', 0).all();
-  const statusQuery = 'SELECT count(*) AS pending, (SELECT changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT 1) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2';
+  const statusQuery =
+    'SELECT count(*) AS pending, (SELECT changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT 1) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2';
   await sample('D1 alone: the status query (count(*), first change by seq)', query(statusQuery), HEAVY_CALLS);
   await sample('D1 alone: count(*)', query('SELECT count(*) AS n FROM sync_outbox WHERE entity = ?1 AND seq > ?2'), HEAVY_CALLS);
-  await sample('D1 alone: min(changed_at) (rejected: a scan, where the first change by seq is a seek)', query('SELECT min(changed_at) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2'), HEAVY_CALLS);
-  await sample('D1 alone: count(DISTINCT row_id) (rejected: counting rows instead of changes)',
-    query('SELECT count(DISTINCT row_id) AS n FROM sync_outbox WHERE entity = ?1 AND seq > ?2'), HEAVY_CALLS);
+  await sample(
+    'D1 alone: min(changed_at) (rejected: a scan, where the first change by seq is a seek)',
+    query('SELECT min(changed_at) AS oldest FROM sync_outbox WHERE entity = ?1 AND seq > ?2'),
+    HEAVY_CALLS,
+  );
+  await sample(
+    'D1 alone: count(DISTINCT row_id) (rejected: counting rows instead of changes)',
+    query('SELECT count(DISTINCT row_id) AS n FROM sync_outbox WHERE entity = ?1 AND seq > ?2'),
+    HEAVY_CALLS,
+  );
   const counted = emptyD1Counts();
   await countCoordinatorD1(emails, counted);
   await emails.status('emails');
   // The same query the status runs (src/stores/d1.ts outboxBacklog), with .all() so D1 reports rows read.
-  const backlog = await env.DB.prepare(statusQuery)
-    .bind('emails', 0)
-    .all();
-  note(STATUS, `One emails status() issues ${counted.roundTrips} D1 query, the outbox backlog count; with 100,000 pending it reads ${backlog.meta.rows_read.toLocaleString('en')} index entries ` +
-    `(10× the backlog made the median status ${Math.round(at100k / Math.max(1, at10k))}× slower here). Counting distinct rows instead of changes, or taking min(changed_at) instead of the first change in seq order, costs more, as the "rejected" rows show; ` +
-    'the dashboard and /api/sync/status run it on every refresh.');
+  const backlog = await env.DB.prepare(statusQuery).bind('emails', 0).all();
+  note(
+    STATUS,
+    `One emails status() issues ${counted.roundTrips} D1 query, the outbox backlog count; with 100,000 pending it reads ${backlog.meta.rows_read.toLocaleString('en')} index entries ` +
+      `(10× the backlog made the median status ${Math.round(at100k / Math.max(1, at10k))}× slower here). Counting distinct rows instead of changes, or taking min(changed_at) instead of the first change in seq order, costs more, as the "rejected" rows show; ` +
+      'the dashboard and /api/sync/status run it on every refresh.',
+  );
 });

@@ -4,7 +4,7 @@
  * (`limit, apply`). The engine's pull cannot be faster than the slower of the two; issue 10
  * asks for half of it.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { type EntityDefinition, columnNames, type Row } from '../../src/entities.ts';
 import { ident } from '../../src/stores/sql.ts';
 import { toD1Row } from '../../src/sync/rows.ts';
@@ -46,7 +46,7 @@ async function readPage(source: Source, entity: EntityDefinition, after: Cursor 
     headers: { apikey: source.serviceRoleKey, authorization: `Bearer ${source.serviceRoleKey}`, accept: 'application/json' },
   });
   if (!res.ok) throw new Error(`limit read ${entity.table} after ${JSON.stringify(after)}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Row[];
+  return await res.json<Row[]>();
 }
 
 function cursorOf(entity: EntityDefinition, row: Row | undefined): Cursor | null {
@@ -78,10 +78,15 @@ export async function readAll(source: Source, entity: EntityDefinition, pageSize
 function upsertSql(entity: EntityDefinition): string {
   const cols = columnNames(entity);
   const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
-  const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ');
+  const updates = cols
+    .filter((c) => c !== entity.key)
+    .map((c) => `${ident(c)} = excluded.${ident(c)}`)
+    .join(', ');
   // `WHERE true` resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
-  return `INSERT INTO ${ident(entity.table)} (${cols.map(ident).join(', ')}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
-    `ON CONFLICT (${ident(entity.key)}) DO UPDATE SET ${updates}`;
+  return (
+    `INSERT INTO ${ident(entity.table)} (${cols.map(ident).join(', ')}) SELECT ${values} FROM json_each(?1) AS j WHERE true ` +
+    `ON CONFLICT (${ident(entity.key)}) DO UPDATE SET ${updates}`
+  );
 }
 
 /**
@@ -90,9 +95,7 @@ function upsertSql(entity: EntityDefinition): string {
  * converted and serialised first, and only the D1 statement is timed. The caller switches the
  * outbox triggers off (the engine's apply guard), as the engine's apply does.
  */
-export async function applyAll(
-  source: Source, entity: EntityDefinition, counts: D1Counts, pageSize = LIMIT_PAGE,
-): Promise<LimitPass> {
+export async function applyAll(source: Source, entity: EntityDefinition, counts: D1Counts, pageSize = LIMIT_PAGE): Promise<LimitPass> {
   const db = countingD1(env.DB, counts);
   const sql = upsertSql(entity);
   let rows = 0;

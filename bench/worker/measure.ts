@@ -10,8 +10,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import type { Env } from '../../src/env.ts';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
-import { emptyStats } from '../../src/sync/run.ts';
-import type { TestDatabase } from '../../test/worker/helpers.ts';
+import { syncUntilCaughtUp as caughtUp, type TestDatabase } from '../../test/worker/helpers.ts';
 import { BENCH_PREFIX, PROGRESS_PREFIX, type BenchLine, type MetricValue, type TimeWindow } from '../lines.ts';
 import type { RunStats } from '../../src/types.ts';
 
@@ -140,22 +139,16 @@ export function progress(message: string): void {
   console.log(`${PROGRESS_PREFIX}${message}`);
 }
 
-/** Runs a coordinator until a run reports caught-up; sums the runs' counters. */
-export async function syncUntilCaughtUp(
+/**
+ * test/worker/helpers.ts's syncUntilCaughtUp with a coalesced run as an error: a benchmark drives
+ * its coordinator alone, and a run it did not start would not be in its numbers.
+ */
+export function syncUntilCaughtUp(
   stub: DurableObjectStub<SyncCoordinator>,
   entity: string,
   maxRuns = 200,
 ): Promise<RunStats & { runs: number }> {
-  const total = { ...emptyStats(), runs: 0 };
-  while (total.runs < maxRuns) {
-    const r = await stub.syncNow(entity);
-    if (!r.ran) throw new Error(`${entity}: a run coalesced with ${r.lease.runId}; benchmarks drive coordinators alone`);
-    total.runs += 1;
-    for (const key of Object.keys(r.run.stats) as (keyof RunStats)[]) total[key] += r.run.stats[key];
-    if (r.run.outcome === 'failed') throw new Error(`${entity}: ${r.run.error ?? 'run failed'}`);
-    if (r.run.outcome === 'caught-up') return total;
-  }
-  throw new Error(`${entity}: not caught up after ${maxRuns} runs`);
+  return caughtUp(stub, entity, { maxRuns, whenCoalesced: 'throw' });
 }
 
 /** Times an async step with workerd's clock (advances across I/O); `window` is when it ran. */

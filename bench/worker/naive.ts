@@ -9,13 +9,14 @@
  * - rows are typed as records instead of `any`;
  * - errors are counted, not logged (console output would swamp the benchmark).
  */
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { SupabaseClient } from '@supabase/supabase-js';
 
 type Row = Record<string, unknown>;
 
 /** A supabase-js client the way the seed made one (plus no session handling, as in a Worker). */
 export function naiveClient(url: string, serviceKey: string): SupabaseClient {
-  return createClient(url, serviceKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
+  // The class rather than createClient: createClient infers its schema as `any`.
+  return new SupabaseClient(url, serviceKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
 }
 
 export interface NaivePullResult {
@@ -54,7 +55,9 @@ export async function naiveSyncProspects(db: D1Database, supabase: SupabaseClien
 
 /** `upsertProspectToD1`: one prepared INSERT … ON CONFLICT DO UPDATE per row. */
 export async function upsertProspectToD1(db: D1Database, prospect: Row): Promise<void> {
-  await db.prepare(`
+  await db
+    .prepare(
+      `
     INSERT INTO prospects (
       id, name, city, country, contact_name, contact_email, contact_title,
       phone, website, linkedin_url, stage, tier, score, lead_source,
@@ -77,26 +80,29 @@ export async function upsertProspectToD1(db: D1Database, prospect: Row): Promise
       email_bounced = excluded.email_bounced,
       archived = excluded.archived,
       updated_at = excluded.updated_at
-  `).bind(
-    prospect.id,
-    prospect.name,
-    prospect.city,
-    prospect.country,
-    prospect.contact_name,
-    prospect.contact_email,
-    prospect.contact_title,
-    prospect.phone,
-    prospect.website,
-    prospect.linkedin_url,
-    prospect.stage,
-    prospect.tier,
-    prospect.score,
-    prospect.lead_source,
-    prospect.email_bounced ? 1 : 0,
-    prospect.archived ? 1 : 0,
-    prospect.created_at,
-    prospect.updated_at,
-  ).run();
+  `,
+    )
+    .bind(
+      prospect.id,
+      prospect.name,
+      prospect.city,
+      prospect.country,
+      prospect.contact_name,
+      prospect.contact_email,
+      prospect.contact_title,
+      prospect.phone,
+      prospect.website,
+      prospect.linkedin_url,
+      prospect.stage,
+      prospect.tier,
+      prospect.score,
+      prospect.lead_source,
+      prospect.email_bounced ? 1 : 0,
+      prospect.archived ? 1 : 0,
+      prospect.created_at,
+      prospect.updated_at,
+    )
+    .run();
 }
 
 /** `fullResyncFromSupabase` (spec §6): empty the replica, then offset pages of 1,000, one D1 upsert per row. */
@@ -136,12 +142,16 @@ export interface NaivePushResult {
  */
 export async function naiveSyncToSupabase(db: D1Database, supabase: SupabaseClient): Promise<NaivePushResult> {
   // Get unsynced emails
-  const { results: emails } = await db.prepare(`
+  const { results: emails } = await db
+    .prepare(
+      `
     SELECT * FROM emails
     WHERE synced_to_supabase = 0
     ORDER BY created_at ASC
     LIMIT 100
-  `).all<Row>();
+  `,
+    )
+    .all<Row>();
 
   let synced = 0;
   let errors = 0;
@@ -149,33 +159,36 @@ export async function naiveSyncToSupabase(db: D1Database, supabase: SupabaseClie
   for (const email of emails) {
     try {
       // Upsert to Supabase
-      const { error } = await supabase
-        .from('emails')
-        .upsert({
-          id: email.id,
-          prospect_id: email.prospect_id,
-          campaign_id: email.campaign_id,
-          subject: email.subject,
-          body: email.body,
-          to_email: email.to_email,
-          from_email: email.from_email,
-          message_id: email.message_id,
-          direction: email.direction,
-          status: email.status,
-          sent_at: email.sent_at,
-          opened_at: email.opened_at,
-          clicked_at: email.clicked_at,
-          replied_at: email.replied_at,
-          bounced_at: email.bounced_at,
-          created_at: email.created_at,
-        });
+      const { error } = await supabase.from('emails').upsert({
+        id: email.id,
+        prospect_id: email.prospect_id,
+        campaign_id: email.campaign_id,
+        subject: email.subject,
+        body: email.body,
+        to_email: email.to_email,
+        from_email: email.from_email,
+        message_id: email.message_id,
+        direction: email.direction,
+        status: email.status,
+        sent_at: email.sent_at,
+        opened_at: email.opened_at,
+        clicked_at: email.clicked_at,
+        replied_at: email.replied_at,
+        bounced_at: email.bounced_at,
+        created_at: email.created_at,
+      });
 
       if (error) throw error;
 
       // Mark as synced in D1
-      await db.prepare(`
+      await db
+        .prepare(
+          `
         UPDATE emails SET synced_to_supabase = 1 WHERE id = ?
-      `).bind(email.id).run();
+      `,
+        )
+        .bind(email.id)
+        .run();
 
       synced++;
     } catch {

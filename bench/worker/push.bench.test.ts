@@ -2,13 +2,23 @@
  * Scenario 3: push 10,000 emails D1 → Supabase, the engine (outbox) against the seed's
  * syncToSupabase (synced_to_supabase flag), then 500 later updates (opens) of pushed emails.
  */
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
 import { testCoordinator, testDatabase, uniqueName, type TestDatabase } from '../../test/worker/helpers.ts';
-import { d1Count, email, insertEmails, markOpened, outboxTriggers, wipeD1 } from './data.ts';
+import { email } from '../../test/shared/fixtures.ts';
+import { d1Count, insertEmails, markOpened, outboxTriggers, wipeD1 } from './data.ts';
 import {
-  countCoordinatorD1, countingD1, emptyD1Counts, note, perSecond, progress, requestCounts, result, scenario,
-  syncUntilCaughtUp, timed,
+  countCoordinatorD1,
+  countingD1,
+  emptyD1Counts,
+  note,
+  perSecond,
+  progress,
+  requestCounts,
+  result,
+  scenario,
+  syncUntilCaughtUp,
+  timed,
 } from './measure.ts';
 import { naiveClient, naiveSyncToSupabase } from './naive.ts';
 import { ENTITIES } from '../../src/entities.ts';
@@ -20,7 +30,9 @@ const OPENED_AT = '2026-11-29T09:30:00.000000Z';
 
 /** Outbox entries (and distinct rows) waiting after the coordinator's confirmed sequence. */
 async function pendingOutbox(after: number): Promise<{ entries: number; rows: number }> {
-  const r = await env.DB.prepare(`SELECT count(*) AS entries, count(DISTINCT row_id) AS rows FROM sync_outbox WHERE entity = 'emails' AND seq > ?1`)
+  const r = await env.DB.prepare(
+    `SELECT count(*) AS entries, count(DISTINCT row_id) AS rows FROM sync_outbox WHERE entity = 'emails' AND seq > ?1`,
+  )
     .bind(after)
     .first<{ entries: number; rows: number }>();
   return { entries: r?.entries ?? 0, rows: r?.rows ?? 0 };
@@ -31,12 +43,15 @@ async function supabaseCount(db: TestDatabase, where = 'true'): Promise<number> 
 }
 
 it(`pushes ${EMAILS} emails and ${UPDATES} later updates: engine vs the seed's syncToSupabase`, async () => {
-  scenario(ID, `Push ${EMAILS.toLocaleString('en')} emails, D1 → Supabase, then ${UPDATES} later updates`,
+  scenario(
+    ID,
+    `Push ${EMAILS.toLocaleString('en')} emails, D1 → Supabase, then ${UPDATES} later updates`,
     `${EMAILS.toLocaleString('en')} emails written to D1 by plain INSERTs; Supabase empty. Then the Worker records an open ` +
-    `(opened_at, status) on ${UPDATES} of the pushed emails and the sync runs again. ` +
-    `Engine: the emails SyncCoordinator (outbox, the registry's pageSize, ${ENTITIES['emails']?.pageSize ?? '?'}; budget large enough for one run) until caught up. ` +
-    "Naive: the seed's syncToSupabase (100 unsynced emails per run, one upsert request and one D1 UPDATE … synced_to_supabase = 1 per email), " +
-    'repeated until a run finds nothing; its `synced_to_supabase` column is added in the bench\'s own D1 and the outbox triggers are off for it.');
+      `(opened_at, status) on ${UPDATES} of the pushed emails and the sync runs again. ` +
+      `Engine: the emails SyncCoordinator (outbox, the registry's pageSize, ${ENTITIES['emails']?.pageSize ?? '?'}; budget large enough for one run) until caught up. ` +
+      "Naive: the seed's syncToSupabase (100 unsynced emails per run, one upsert request and one D1 UPDATE … synced_to_supabase = 1 per email), " +
+      "repeated until a run finds nothing; its `synced_to_supabase` column is added in the bench's own D1 and the outbox triggers are off for it.",
+  );
   const key = inject('supabaseServiceRoleKey');
 
   // ---- engine
@@ -87,8 +102,12 @@ it(`pushes ${EMAILS} emails and ${UPDATES} later updates: engine vs the seed's s
       'rows in Supabase': openedInSupabase,
       'rows missed': UPDATES - openedInSupabase,
     });
-    if (updQueued.entries > updQueued.rows) note(ID, `The ${UPDATES} updates left ${updQueued.entries.toLocaleString('en')} outbox entries for ${updQueued.rows} rows: an UPDATE that does not set updated_at fires the update trigger, ` +
-      'then emails_touch_updated_at bumps updated_at and fires it again. Pages are counted in entries, so such updates take twice the pages (and Supabase requests) they need.');
+    if (updQueued.entries > updQueued.rows)
+      note(
+        ID,
+        `The ${UPDATES} updates left ${updQueued.entries.toLocaleString('en')} outbox entries for ${updQueued.rows} rows: an UPDATE that does not set updated_at fires the update trigger, ` +
+          'then emails_touch_updated_at bumps updated_at and fires it again. Pages are counted in entries, so such updates take twice the pages (and Supabase requests) they need.',
+      );
   }
 
   // ---- naive
@@ -150,6 +169,9 @@ it(`pushes ${EMAILS} emails and ${UPDATES} later updates: engine vs the seed's s
       'rows missed': UPDATES - openedInSupabase,
     });
     await outboxTriggers(true);
-    note(ID, `After the first sync every email carries synced_to_supabase = 1 (emails still at 0 after the updates: ${flagged}), and the Worker's later UPDATE does not reset it: the naive sync never sends the ${UPDATES} opens. The engine's outbox triggers record every write, so the opens go out like the inserts.`);
+    note(
+      ID,
+      `After the first sync every email carries synced_to_supabase = 1 (emails still at 0 after the updates: ${flagged}), and the Worker's later UPDATE does not reset it: the naive sync never sends the ${UPDATES} opens. The engine's outbox triggers record every write, so the opens go out like the inserts.`,
+    );
   }
 });

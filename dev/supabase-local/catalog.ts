@@ -120,7 +120,12 @@ JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relname
 JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 WHERE con.contype = 'f' AND n.nspname = 'public' AND rn.nspname = 'public'`;
 
-interface RawTable { name: string; columns: ColumnInfo[]; primaryKey: string[]; uniques: string[][] }
+interface RawTable {
+  name: string;
+  columns: ColumnInfo[];
+  primaryKey: string[];
+  uniques: string[][];
+}
 interface RawFunction {
   name: string;
   returnsSet: boolean;
@@ -128,11 +133,11 @@ interface RawFunction {
   returnType: string;
   typtype: string;
   nDefaults: number;
-  args: Array<{ name: string; type: string; mode: string }>;
+  args: { name: string; type: string; mode: string }[];
   rowColumns: string[];
 }
 
-function firstText(rows: Array<Record<string, unknown>>, column: string): string {
+function firstText(rows: Record<string, unknown>[], column: string): string {
   const v = rows[0]?.[column];
   if (typeof v !== 'string') throw new Error(`catalog query returned no ${column}`);
   return v;
@@ -156,8 +161,13 @@ export async function loadCatalog(db: Queryer): Promise<Catalog> {
     let returnKind: FunctionInfo['returnKind'] = 'scalar';
     let resultColumns: string[] = [];
     if (f.returnType === 'void') returnKind = 'void';
-    else if (f.typtype === 'c') { returnKind = 'composite'; resultColumns = f.rowColumns; }
-    else if (f.returnType === 'record' && outputs.length > 0) { returnKind = 'composite'; resultColumns = outputs.map((o) => o.name); }
+    else if (f.typtype === 'c') {
+      returnKind = 'composite';
+      resultColumns = f.rowColumns;
+    } else if (f.returnType === 'record' && outputs.length > 0) {
+      returnKind = 'composite';
+      resultColumns = outputs.map((o) => o.name);
+    }
     const info: FunctionInfo = { name: f.name, args, returnsSet: f.returnsSet, returnKind, resultColumns, volatility: f.volatility };
     const list = functions.get(f.name) ?? [];
     list.push(info);

@@ -92,7 +92,11 @@ const server = await startLocalSupabase({
   quiet: values.quiet === true,
 });
 
-const backend = databaseUrl ? 'Postgres server (SUPABASE_DB_URL / --database-url)' : values['data-dir'] ? `PGlite on disk at ${resolve(values['data-dir'])}` : 'PGlite in memory';
+const backend = databaseUrl
+  ? 'Postgres server (SUPABASE_DB_URL / --database-url)'
+  : values['data-dir']
+    ? `PGlite on disk at ${resolve(values['data-dir'])}`
+    : 'PGlite in memory';
 console.log(`Local Supabase stand-in listening
   API URL:          ${server.url}
   REST:             ${server.url}/rest/v1
@@ -103,8 +107,12 @@ console.log(`Local Supabase stand-in listening
 
 // Warm up the default database so the first request does not pay for initdb + migrations.
 void fetch(`${server.url}/_dev/stats`, { headers: { apikey: server.serviceRoleKey } })
-  .then(async (r) => { if (!r.ok) console.error(`[supabase-local] default database failed to start: ${await r.text()}`); })
-  .catch((e: unknown) => { console.error('[supabase-local] default database failed to start:', e); });
+  .then(async (r) => {
+    if (!r.ok) console.error(`[supabase-local] default database failed to start: ${await r.text()}`);
+  })
+  .catch((e: unknown) => {
+    console.error('[supabase-local] default database failed to start:', e);
+  });
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {
@@ -114,5 +122,9 @@ async function shutdown(signal: string): Promise<void> {
   await server.close();
   process.exit(0);
 }
-process.on('SIGINT', () => { void shutdown('SIGINT'); });
-process.on('SIGTERM', () => { void shutdown('SIGTERM'); });
+process.on('SIGINT', () => {
+  void shutdown('SIGINT');
+});
+process.on('SIGTERM', () => {
+  void shutdown('SIGTERM');
+});

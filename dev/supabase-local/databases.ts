@@ -35,21 +35,22 @@ export interface Database extends Queryer {
 // ---------------------------------------------------------------------------------------------
 // PGlite
 
-interface WasmModules { pglite: WebAssembly.Module; initdb: WebAssembly.Module }
+interface WasmModules {
+  pglite: WebAssembly.Module;
+  initdb: WebAssembly.Module;
+}
 let wasmModules: Promise<WasmModules> | null = null;
 
 /** Compiles PGlite's two wasm modules once per process; each new instance then starts faster. */
 function compiledWasm(): Promise<WasmModules> {
-  if (wasmModules === null) {
-    wasmModules = (async () => {
-      // createRequire rather than import.meta.resolve: the latter is missing in vite's module
-      // runner, which loads this file when vitest global setups import it.
-      const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-      const [pgliteBytes, initdbBytes] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'initdb.wasm'))]);
-      const [pglite, initdb] = await Promise.all([WebAssembly.compile(pgliteBytes), WebAssembly.compile(initdbBytes)]);
-      return { pglite, initdb };
-    })();
-  }
+  wasmModules ??= (async () => {
+    // createRequire rather than import.meta.resolve: the latter is missing in vite's module
+    // runner, which loads this file when vitest global setups import it.
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pgliteBytes, initdbBytes] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'initdb.wasm'))]);
+    const [pglite, initdb] = await Promise.all([WebAssembly.compile(pgliteBytes), WebAssembly.compile(initdbBytes)]);
+    return { pglite, initdb };
+  })();
   return wasmModules;
 }
 
@@ -57,7 +58,9 @@ function compiledWasm(): Promise<WasmModules> {
 const TEXT_TYPES = [1082, 1083, 1114, 1184, 1266, 1186];
 const identity = (v: string): string => v;
 
-interface PGliteResults { rows: unknown[] }
+interface PGliteResults {
+  rows: unknown[];
+}
 
 function pgliteRows(r: PGliteResults): Row[] {
   return r.rows as Row[];
@@ -66,7 +69,9 @@ function pgliteRows(r: PGliteResults): Row[] {
 class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   readonly pg: PGlite;
-  constructor(instance: PGlite) { this.pg = instance; }
+  constructor(instance: PGlite) {
+    this.pg = instance;
+  }
 
   async query(text: string, params: readonly Param[] = []): Promise<Row[]> {
     return pgliteRows(await this.pg.query(text, [...params]));
@@ -79,14 +84,16 @@ class PGliteDatabase implements Database {
   }
 
   transaction<T>(fn: (tx: Queryer) => Promise<T>): Promise<T> {
-    return this.pg.transaction(async (tx) => fn({
-      query: async (text, params = []) => pgliteRows(await tx.query(text, [...params])),
-      exec: async (script) => {
-        const results = await tx.exec(script);
-        const last = results[results.length - 1];
-        return last === undefined ? [] : pgliteRows(last);
-      },
-    }));
+    return this.pg.transaction(async (tx) =>
+      fn({
+        query: async (text, params = []) => pgliteRows(await tx.query(text, [...params])),
+        exec: async (script) => {
+          const results = await tx.exec(script);
+          const last = results[results.length - 1];
+          return last === undefined ? [] : pgliteRows(last);
+        },
+      }),
+    );
   }
 
   async dump(): Promise<Blob> {
@@ -123,7 +130,9 @@ const rawTypes = { getTypeParser: () => identity };
 class PgDatabase implements Database {
   readonly kind = 'pg' as const;
   readonly pool: pg.Pool;
-  constructor(pool: pg.Pool) { this.pool = pool; }
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
 
   async query(text: string, params: readonly Param[] = []): Promise<Row[]> {
     const r = await this.pool.query({ text, values: [...params], types: rawTypes });
@@ -218,12 +227,16 @@ function makeEntry(name: string | null, db: Database): DatabaseEntry {
     catalog(via: Queryer = db) {
       if (cached === null) {
         const p = loadCatalog(via);
-        p.catch(() => { if (cached === p) cached = null; });
+        p.catch(() => {
+          if (cached === p) cached = null;
+        });
         cached = p;
       }
       return cached;
     },
-    invalidateCatalog() { cached = null; },
+    invalidateCatalog() {
+      cached = null;
+    },
   };
 }
 
@@ -252,7 +265,9 @@ export class DatabaseRegistry {
     if (entry === undefined) {
       entry = this.create(name);
       this.entries.set(key, entry);
-      entry.catch(() => { this.entries.delete(key); });
+      entry.catch(() => {
+        this.entries.delete(key);
+      });
     }
     return entry;
   }
@@ -263,7 +278,9 @@ export class DatabaseRegistry {
     try {
       const { fresh, applied } = await this.migrate(db);
       if (fresh) await applySeed(db, this.options.seedFile);
-      this.options.log(`database ${name ?? '(default)'} ready in ${Date.now() - started} ms${applied.length ? `, applied ${applied.join(', ')}` : ''}`);
+      this.options.log(
+        `database ${name ?? '(default)'} ready in ${Date.now() - started} ms${applied.length ? `, applied ${applied.join(', ')}` : ''}`,
+      );
     } catch (e) {
       await db.close().catch(() => undefined);
       throw e;
@@ -290,9 +307,10 @@ export class DatabaseRegistry {
         const dbName = serverDatabaseName(String(current[0]?.['db']), name);
         const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
         if (exists.length === 0) {
-          await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`).catch((e: { code?: string }) => {
+          await admin.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`).catch((e: unknown) => {
             // created concurrently by someone else: 42P04, or 23505 when both CREATEs raced on pg_database's unique index
-            if (e.code !== '42P04' && e.code !== '23505') throw e;
+            const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+            if (code !== '42P04' && code !== '23505') throw e;
           });
         }
         const url = new URL(databaseUrl);
@@ -324,7 +342,9 @@ export class DatabaseRegistry {
           await db.close();
         }
       })();
-      p.catch(() => { if (this.template === p) this.template = null; });
+      p.catch(() => {
+        if (this.template === p) this.template = null;
+      });
       this.template = p;
     }
     return this.template;
@@ -347,7 +367,11 @@ export class DatabaseRegistry {
     const entry = this.entries.get(name);
     if (entry === undefined) return false;
     this.entries.delete(name);
-    try { await (await entry).db.close(); } catch { /* failed to open: nothing to free */ }
+    try {
+      await (await entry).db.close();
+    } catch {
+      /* failed to open: nothing to free */
+    }
     return true;
   }
 
@@ -355,8 +379,14 @@ export class DatabaseRegistry {
     await this.template?.catch(() => undefined);
     const entries = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(entries.map(async (p) => {
-      try { await (await p).db.close(); } catch { /* already failed */ }
-    }));
+    await Promise.all(
+      entries.map(async (p) => {
+        try {
+          await (await p).db.close();
+        } catch {
+          /* already failed */
+        }
+      }),
+    );
   }
 }

@@ -60,7 +60,8 @@ export async function runDevSql(entry: DatabaseEntry, body: string): Promise<Dev
       const wrapped = `WITH _dev_result AS (${last}\n) SELECT coalesce(json_agg(_dev_result), '[]')::text AS rows FROM _dev_result`;
       try {
         const rows = await db.query(wrapped, params);
-        return { status: 200, body: `{"rows":${String(rows[0]?.['rows'] ?? '[]')}}` };
+        const json = rows[0]?.['rows'];
+        return { status: 200, body: `{"rows":${typeof json === 'string' ? json : '[]'}}` };
       } catch (e) {
         const code = (e as { code?: unknown }).code;
         if (typeof code !== 'string' || !NOT_WRAPPABLE_CODES.has(code)) throw e;

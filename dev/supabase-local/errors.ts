@@ -46,13 +46,7 @@ export function parseError(message: string, details: string | null = null): ApiE
 
 /** PGRST205 (404): the table or view is not in the schema cache. */
 export function tableNotFound(table: string): ApiError {
-  return new ApiError(
-    404,
-    'PGRST205',
-    `Could not find the table 'public.${table}' in the schema cache`,
-    null,
-    null,
-  );
+  return new ApiError(404, 'PGRST205', `Could not find the table 'public.${table}' in the schema cache`, null, null);
 }
 
 /** 42703 (400): a column the relation does not have, worded like Postgres's error. */
@@ -94,13 +88,7 @@ export function invalidKey(): ApiError {
 
 /** PGRST116 (406): a singular response (`.single()`) with other than one row, worded as in PostgREST v12. */
 export function singularityError(rows: number): ApiError {
-  return new ApiError(
-    406,
-    'PGRST116',
-    'JSON object requested, multiple (or no) rows returned',
-    `The result contains ${rows} rows`,
-    null,
-  );
+  return new ApiError(406, 'PGRST116', 'JSON object requested, multiple (or no) rows returned', `The result contains ${rows} rows`, null);
 }
 
 /** SQLSTATE → HTTP status, as PostgREST does it. */
@@ -112,10 +100,27 @@ export function statusForSqlState(code: string): number {
   if (code === 'P0001') return 400;
   if (code === '53400') return 500;
   if (/^PT\d{3}$/.test(code)) return Number(code.slice(2));
-  const prefixes: Array<[string, number]> = [
-    ['08', 503], ['09', 500], ['0L', 403], ['0P', 403], ['25', 500], ['28', 403], ['2D', 500],
-    ['38', 500], ['39', 500], ['3B', 500], ['40', 500], ['53', 503], ['54', 413], ['55', 500],
-    ['57', 500], ['58', 500], ['F0', 500], ['HV', 500], ['P0', 500], ['XX', 500],
+  const prefixes: [string, number][] = [
+    ['08', 503],
+    ['09', 500],
+    ['0L', 403],
+    ['0P', 403],
+    ['25', 500],
+    ['28', 403],
+    ['2D', 500],
+    ['38', 500],
+    ['39', 500],
+    ['3B', 500],
+    ['40', 500],
+    ['53', 503],
+    ['54', 413],
+    ['55', 500],
+    ['57', 500],
+    ['58', 500],
+    ['F0', 500],
+    ['HV', 500],
+    ['P0', 500],
+    ['XX', 500],
   ];
   for (const [prefix, status] of prefixes) if (code.startsWith(prefix)) return status;
   return 400;

@@ -44,7 +44,8 @@ function nonNegative(v: unknown, name: string): number | undefined {
 
 /** Validates a faults body from `PUT /_dev/faults`. */
 export function parseFaultConfig(body: unknown): FaultConfig {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'DEV400', 'faults body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ApiError(400, 'DEV400', 'faults body must be a JSON object');
   const b = body as Record<string, unknown>;
   const known = new Set(['errorRate', 'errorStatus', 'rateLimit', 'latencyMs', 'responseDelayMs', 'dropRate', 'onlyPaths', 'count']);
   for (const k of Object.keys(b)) if (!known.has(k)) throw new ApiError(400, 'DEV400', `unknown fault option "${k}"`);
@@ -53,7 +54,8 @@ export function parseFaultConfig(body: unknown): FaultConfig {
   if (errorRate !== undefined) config.errorRate = errorRate;
   const errorStatus = nonNegative(b['errorStatus'], 'errorStatus');
   if (errorStatus !== undefined) {
-    if (!Number.isInteger(errorStatus) || errorStatus < 400 || errorStatus > 599) throw new ApiError(400, 'DEV400', 'errorStatus must be an HTTP error status (400-599)');
+    if (!Number.isInteger(errorStatus) || errorStatus < 400 || errorStatus > 599)
+      throw new ApiError(400, 'DEV400', 'errorStatus must be an HTTP error status (400-599)');
     config.errorStatus = errorStatus;
   }
   if (b['rateLimit'] !== undefined) {
@@ -114,7 +116,10 @@ export class FaultController {
     if (c === null) return { kind: 'none', latencyMs: 0 };
     if (c.onlyPaths !== undefined && !path.includes(c.onlyPaths)) return { kind: 'none', latencyMs: 0 };
     if (this.remaining !== null) {
-      if (this.remaining <= 0) { this.clear(); return { kind: 'none', latencyMs: 0 }; }
+      if (this.remaining <= 0) {
+        this.clear();
+        return { kind: 'none', latencyMs: 0 };
+      }
       this.remaining -= 1;
       if (this.remaining <= 0) this.config = null; // this was the last affected request
     }
@@ -124,7 +129,9 @@ export class FaultController {
       return {
         kind: 'error',
         latencyMs,
-        error: new ApiError(429, 'FAULT429', 'Too Many Requests (injected by the local Supabase stand-in)', null, null, { 'Retry-After': String(retryAfter) }),
+        error: new ApiError(429, 'FAULT429', 'Too Many Requests (injected by the local Supabase stand-in)', null, null, {
+          'Retry-After': String(retryAfter),
+        }),
       };
     }
     if (c.errorRate !== undefined && this.random() < c.errorRate) {

@@ -68,5 +68,7 @@ export async function applyMigrations(db: Database, dir: string | undefined): Pr
 export async function applySeed(db: Database, seedFile: string | undefined): Promise<void> {
   if (seedFile === undefined) return;
   const sql = await readFile(seedFile, 'utf8');
-  await db.transaction(async (tx) => { await tx.exec(sql); });
+  await db.transaction(async (tx) => {
+    await tx.exec(sql);
+  });
 }

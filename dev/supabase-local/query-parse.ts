@@ -33,13 +33,34 @@ import { parseSelect, type SelectItem } from './select-parse.ts';
 
 /** Operators taking a value, mapped to their SQL operator (PostgREST's simple and quantifiable operators). */
 export const OPERATORS: Readonly<Record<string, string>> = {
-  eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'LIKE', ilike: 'ILIKE', match: '~', imatch: '~*',
-  cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxr: '&<', nxl: '&>', adj: '-|-',
+  eq: '=',
+  neq: '<>',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+  like: 'LIKE',
+  ilike: 'ILIKE',
+  match: '~',
+  imatch: '~*',
+  cs: '@>',
+  cd: '<@',
+  ov: '&&',
+  sl: '<<',
+  sr: '>>',
+  nxr: '&<',
+  nxl: '&>',
+  adj: '-|-',
 };
 /** Operators that take `(any)` / `(all)`. */
 export const QUANTIFIABLE: ReadonlySet<string> = new Set(['eq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
 /** Full-text search operators and their tsquery function. */
-export const FTS_FUNCTIONS: Readonly<Record<string, string>> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' };
+export const FTS_FUNCTIONS: Readonly<Record<string, string>> = {
+  fts: 'to_tsquery',
+  plfts: 'plainto_tsquery',
+  phfts: 'phraseto_tsquery',
+  wfts: 'websearch_to_tsquery',
+};
 
 /** A filter operator name (`eq`, `cs`, `fts`, …). */
 export type FilterOp = string;
@@ -63,7 +84,16 @@ export interface Field {
 export type Condition =
   | { kind: 'cond'; column: string; path?: JsonStep[]; negated: boolean; op: 'in'; value: string[] }
   | { kind: 'cond'; column: string; path?: JsonStep[]; negated: boolean; op: 'is'; value: IsValue }
-  | { kind: 'cond'; column: string; path?: JsonStep[]; negated: boolean; op: string; value: string; quantifier?: 'any' | 'all'; config?: string };
+  | {
+      kind: 'cond';
+      column: string;
+      path?: JsonStep[];
+      negated: boolean;
+      op: string;
+      value: string;
+      quantifier?: 'any' | 'all';
+      config?: string;
+    };
 
 /** An `and`/`or` group (possibly negated) of conditions and groups. */
 export interface Logic {
@@ -106,7 +136,7 @@ export interface ParsedQuery {
   /** Parameters addressed to an embedded resource, by its alias (or name). */
   embedded: Map<string, EmbedParams>;
   /** Query parameters that are neither reserved words nor filters (used for GET rpc args). */
-  rawParams: Array<[string, string]>;
+  rawParams: [string, string][];
 }
 
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict', 'or', 'and', 'not.or', 'not.and']);
@@ -136,7 +166,13 @@ export function parseField(raw: string, where: string): Field {
   const path: JsonStep[] = [];
   let i = arrow < 0 ? s.length : arrow;
   while (i < s.length) {
-    const op: JsonStep['arrow'] = s.startsWith('->>', i) ? '->>' : s.startsWith('->', i) ? '->' : (() => { throw parseError(`"failed to parse ${where} (${raw})"`, `unexpected "${s.slice(i)}" expecting "->" or "->>"`); })();
+    const op: JsonStep['arrow'] = s.startsWith('->>', i)
+      ? '->>'
+      : s.startsWith('->', i)
+        ? '->'
+        : (() => {
+            throw parseError(`"failed to parse ${where} (${raw})"`, `unexpected "${s.slice(i)}" expecting "->" or "->>"`);
+          })();
     i += op.length;
     let key: string;
     if (s[i] === '"') {
@@ -169,16 +205,24 @@ export function parseOrder(raw: string): OrderTerm[] {
   return raw.split(',').map((term) => {
     const parts = term.trim().split('.');
     const fieldRaw = parts[0] ?? '';
-    if (/\(/.test(fieldRaw)) {
-      throw parseError(`"failed to parse order (${raw})"`, 'Ordering by an embedded resource (related order) is not supported by the local stand-in');
+    if (fieldRaw.includes('(')) {
+      throw parseError(
+        `"failed to parse order (${raw})"`,
+        'Ordering by an embedded resource (related order) is not supported by the local stand-in',
+      );
     }
     const field = parseField(fieldRaw, 'order');
     let direction: OrderTerm['direction'] = null;
     let nulls: OrderTerm['nulls'] = null;
     for (const modifier of parts.slice(1)) {
       if ((modifier === 'asc' || modifier === 'desc') && direction === null && nulls === null) direction = modifier;
-      else if ((modifier === 'nullsfirst' || modifier === 'nullslast') && nulls === null) nulls = modifier === 'nullsfirst' ? 'first' : 'last';
-      else throw parseError(`"failed to parse order (${raw})"`, `unexpected "${modifier}" expecting "asc", "desc", "nullsfirst" or "nullslast"`);
+      else if ((modifier === 'nullsfirst' || modifier === 'nullslast') && nulls === null)
+        nulls = modifier === 'nullsfirst' ? 'first' : 'last';
+      else
+        throw parseError(
+          `"failed to parse order (${raw})"`,
+          `unexpected "${modifier}" expecting "asc", "desc", "nullsfirst" or "nullslast"`,
+        );
     }
     return { column: field.column, ...(field.path.length ? { path: field.path } : {}), direction, nulls };
   });
@@ -211,7 +255,8 @@ function makeCondition(field: Field, negated: boolean, rawOp: string, value: str
   if (op === 'is') {
     const v = value.toLowerCase();
     const found = IS_VALUES.find((x) => x === v);
-    if (found === undefined) throw parseError(`"failed to parse filter (is.${value})"`, 'is expects null, not_null, true, false or unknown');
+    if (found === undefined)
+      throw parseError(`"failed to parse filter (is.${value})"`, 'is expects null, not_null, true, false or unknown');
     return { ...base, op, value: found };
   }
   if (op === 'isdistinct') return { ...base, op, value };
@@ -222,7 +267,10 @@ function makeCondition(field: Field, negated: boolean, rawOp: string, value: str
   if (OPERATORS[op] === undefined) throw parseError(`"failed to parse filter (${rawOp})"`, `unknown or unsupported operator "${op}"`);
   if (modifier !== null) {
     if (!QUANTIFIABLE.has(op) || (modifier !== 'any' && modifier !== 'all')) {
-      throw parseError(`"failed to parse filter (${rawOp})"`, `"${op}" takes no modifier; (any) and (all) apply to eq, gt, gte, lt, lte, like, ilike, match, imatch`);
+      throw parseError(
+        `"failed to parse filter (${rawOp})"`,
+        `"${op}" takes no modifier; (any) and (all) apply to eq, gt, gte, lt, lte, like, ilike, match, imatch`,
+      );
     }
     return { ...base, op, value, quantifier: modifier };
   }
@@ -248,7 +296,10 @@ function parseList(s: string, pos: number): { items: string[]; end: number } {
       i = j;
     }
     items.push(item);
-    if (s[i] === ',') { i++; continue; }
+    if (s[i] === ',') {
+      i++;
+      continue;
+    }
     if (s[i] === ')') return { items, end: i + 1 };
     throw parseError(`"failed to parse list (${s})"`, 'unterminated list, expecting "," or ")"');
   }
@@ -268,7 +319,7 @@ function parseQuoted(s: string, pos: number): { value: string; end: number } {
       continue;
     }
     if (c === '"') return { value: out, end: i + 1 };
-    out += c;
+    out += c ?? '';
     i++;
   }
   throw parseError(`"failed to parse logic tree (${s})"`, 'unterminated double-quoted value');
@@ -279,7 +330,10 @@ export function parseTopFilter(key: string, raw: string): Condition {
   const field = parseField(key, 'filter');
   let rest = raw;
   let negated = false;
-  if (rest.startsWith('not.')) { negated = true; rest = rest.slice(4); }
+  if (rest.startsWith('not.')) {
+    negated = true;
+    rest = rest.slice(4);
+  }
   const m = /^([a-z]+(?:\([^()]*\))?)\./.exec(rest);
   if (m === null) throw parseError(`"failed to parse filter (${raw})"`, 'expecting an operator: op.value');
   const op = m[1] ?? '';
@@ -303,10 +357,15 @@ export function parseLogicTree(kind: 'and' | 'or', negated: boolean, raw: string
 class LogicParser {
   readonly s: string;
   pos = 0;
-  constructor(s: string) { this.s = s; }
+  constructor(s: string) {
+    this.s = s;
+  }
 
   fail(expecting: string): never {
-    throw parseError(`"failed to parse logic tree (${this.s})" (line 1, column ${this.pos + 1})`, `unexpected ${this.pos < this.s.length ? `"${this.s[this.pos]}"` : 'end of input'} expecting ${expecting}`);
+    throw parseError(
+      `"failed to parse logic tree (${this.s})" (line 1, column ${this.pos + 1})`,
+      `unexpected ${this.pos < this.s.length ? `"${this.s[this.pos]}"` : 'end of input'} expecting ${expecting}`,
+    );
   }
 
   parseGroup(): FilterNode[] {
@@ -316,8 +375,14 @@ class LogicParser {
     for (;;) {
       children.push(this.parseItem());
       const c = this.s[this.pos];
-      if (c === ',') { this.pos++; continue; }
-      if (c === ')') { this.pos++; return children; }
+      if (c === ',') {
+        this.pos++;
+        continue;
+      }
+      if (c === ')') {
+        this.pos++;
+        return children;
+      }
       this.fail('"," or ")"');
     }
   }
@@ -326,7 +391,10 @@ class LogicParser {
     let negated = false;
     if (this.s.startsWith('not.', this.pos)) {
       const after = this.s.slice(this.pos + 4);
-      if (after.startsWith('and(') || after.startsWith('or(')) { negated = true; this.pos += 4; }
+      if (after.startsWith('and(') || after.startsWith('or(')) {
+        negated = true;
+        this.pos += 4;
+      }
     }
     for (const kind of ['and', 'or'] as const) {
       if (this.s.startsWith(`${kind}(`, this.pos)) {
@@ -351,7 +419,10 @@ class LogicParser {
     if (this.s[this.pos] !== '.') this.fail('"."');
     this.pos++;
     let condNegated = false;
-    if (this.s.startsWith('not.', this.pos)) { condNegated = true; this.pos += 4; }
+    if (this.s.startsWith('not.', this.pos)) {
+      condNegated = true;
+      this.pos += 4;
+    }
     const opStart = this.pos;
     while (this.pos < this.s.length && /[a-z_]/.test(this.s[this.pos] ?? '')) this.pos++;
     if (this.s[this.pos] === '(') {
@@ -373,7 +444,11 @@ class LogicParser {
       const q = parseQuoted(this.s, this.pos);
       value = q.value;
       this.pos = q.end;
-    } else if (this.s[this.pos] === '{' && this.s.indexOf('}', this.pos) > 0 && !/[{]/.test(this.s.slice(this.pos + 1, this.s.indexOf('}', this.pos)))) {
+    } else if (
+      this.s[this.pos] === '{' &&
+      this.s.indexOf('}', this.pos) > 0 &&
+      !/[{]/.test(this.s.slice(this.pos + 1, this.s.indexOf('}', this.pos)))
+    ) {
       // A Postgres array literal {a,b} keeps its commas (PostgREST's pPgArray): cs.{a,b} inside or=(…).
       const close = this.s.indexOf('}', this.pos);
       value = this.s.slice(this.pos, close + 1);
@@ -406,15 +481,31 @@ function parseEmbedParam(q: ParsedQuery, key: string, value: string): void {
   if (alias === '' || rest === '') throw parseError(`"failed to parse filter (${key})"`, 'expecting <embedded resource>.<column>');
   const p = embedParams(q, alias);
   switch (rest) {
-    case 'order': p.order = parseOrder(value); break;
-    case 'limit': p.limit = parseNonNegInt(value, `${alias}.limit`); break;
-    case 'offset': p.offset = parseNonNegInt(value, `${alias}.offset`); break;
-    case 'or': case 'and': p.filters.push(parseLogicTree(rest, false, value)); break;
-    case 'not.or': p.filters.push(parseLogicTree('or', true, value)); break;
-    case 'not.and': p.filters.push(parseLogicTree('and', true, value)); break;
+    case 'order':
+      p.order = parseOrder(value);
+      break;
+    case 'limit':
+      p.limit = parseNonNegInt(value, `${alias}.limit`);
+      break;
+    case 'offset':
+      p.offset = parseNonNegInt(value, `${alias}.offset`);
+      break;
+    case 'or':
+    case 'and':
+      p.filters.push(parseLogicTree(rest, false, value));
+      break;
+    case 'not.or':
+      p.filters.push(parseLogicTree('or', true, value));
+      break;
+    case 'not.and':
+      p.filters.push(parseLogicTree('and', true, value));
+      break;
     default:
       if (rest.includes('.') && !EMBED_PARAMS.has(rest)) {
-        throw parseError(`"failed to parse filter (${key})"`, 'Filters on embedded resources more than one level deep are not supported by the local stand-in');
+        throw parseError(
+          `"failed to parse filter (${key})"`,
+          'Filters on embedded resources more than one level deep are not supported by the local stand-in',
+        );
       }
       p.filters.push(parseTopFilter(rest, value));
   }
@@ -425,19 +516,51 @@ function parseEmbedParam(q: ParsedQuery, key: string, value: string): void {
  * function arguments rather than filters.
  */
 export function parseQuery(params: URLSearchParams, argNames: ReadonlySet<string> = new Set()): ParsedQuery {
-  const out: ParsedQuery = { select: null, filters: [], order: [], limit: null, offset: null, columns: null, onConflict: null, embedded: new Map(), rawParams: [] };
+  const out: ParsedQuery = {
+    select: null,
+    filters: [],
+    order: [],
+    limit: null,
+    offset: null,
+    columns: null,
+    onConflict: null,
+    embedded: new Map(),
+    rawParams: [],
+  };
   for (const [key, value] of params) {
-    if (argNames.has(key) && !RESERVED.has(key)) { out.rawParams.push([key, value]); continue; }
+    if (argNames.has(key) && !RESERVED.has(key)) {
+      out.rawParams.push([key, value]);
+      continue;
+    }
     switch (key) {
-      case 'select': out.select = parseSelect(value); break;
-      case 'order': out.order = parseOrder(value); break;
-      case 'limit': out.limit = parseNonNegInt(value, 'limit'); break;
-      case 'offset': out.offset = parseNonNegInt(value, 'offset'); break;
-      case 'columns': out.columns = parseNameList(value, 'columns'); break;
-      case 'on_conflict': out.onConflict = parseNameList(value, 'on_conflict'); break;
-      case 'or': case 'and': out.filters.push(parseLogicTree(key, false, value)); break;
-      case 'not.or': out.filters.push(parseLogicTree('or', true, value)); break;
-      case 'not.and': out.filters.push(parseLogicTree('and', true, value)); break;
+      case 'select':
+        out.select = parseSelect(value);
+        break;
+      case 'order':
+        out.order = parseOrder(value);
+        break;
+      case 'limit':
+        out.limit = parseNonNegInt(value, 'limit');
+        break;
+      case 'offset':
+        out.offset = parseNonNegInt(value, 'offset');
+        break;
+      case 'columns':
+        out.columns = parseNameList(value, 'columns');
+        break;
+      case 'on_conflict':
+        out.onConflict = parseNameList(value, 'on_conflict');
+        break;
+      case 'or':
+      case 'and':
+        out.filters.push(parseLogicTree(key, false, value));
+        break;
+      case 'not.or':
+        out.filters.push(parseLogicTree('or', true, value));
+        break;
+      case 'not.and':
+        out.filters.push(parseLogicTree('and', true, value));
+        break;
       default:
         // JSON keys cannot contain ".", so a dot in a parameter name addresses an embedded resource.
         if (key.includes('.') && !key.startsWith('"')) parseEmbedParam(out, key, value);

@@ -14,7 +14,7 @@ export interface Relationship {
   cardinality: Cardinality;
   parent: string;
   target: TableInfo;
-  pairs: Array<[string, string]>;
+  pairs: [string, string][];
   /** To-one relationships embed an object (or null), to-many an array. */
   toOne: boolean;
   /** Whether the foreign key is on the parent (many-to-one side). */
@@ -34,17 +34,37 @@ function candidates(catalog: Catalog, parent: string, fks: readonly ForeignKey[]
     const target = catalog.tables.get(fk.table === parent ? fk.refTable : fk.table);
     if (target === undefined) continue;
     // parent holds the foreign key: many-to-one (one-to-one when its columns are unique)
-    if (fk.table === parent && (fk.refTable === targetName || (!catalog.tables.has(targetName) && (fk.name === targetName || (fk.columns.length === 1 && fk.columns[0] === targetName))))) {
+    if (
+      fk.table === parent &&
+      (fk.refTable === targetName ||
+        (!catalog.tables.has(targetName) && (fk.name === targetName || (fk.columns.length === 1 && fk.columns[0] === targetName))))
+    ) {
       const refTarget = catalog.tables.get(fk.refTable);
       if (refTarget !== undefined) {
         const oneToOne = isUnique(parentTable, fk.columns);
-        out.push({ constraint: fk.name, cardinality: oneToOne ? 'one-to-one' : 'many-to-one', parent, target: refTarget, pairs: fk.columns.map((c, i) => [c, fk.refColumns[i] ?? '']), toOne: true, fkOnParent: true });
+        out.push({
+          constraint: fk.name,
+          cardinality: oneToOne ? 'one-to-one' : 'many-to-one',
+          parent,
+          target: refTarget,
+          pairs: fk.columns.map((c, i) => [c, fk.refColumns[i] ?? '']),
+          toOne: true,
+          fkOnParent: true,
+        });
       }
     }
     // the embedded table holds the foreign key: one-to-many (one-to-one when its columns are unique)
     if (fk.refTable === parent && fk.table === targetName) {
       const oneToOne = isUnique(target, fk.columns);
-      out.push({ constraint: fk.name, cardinality: oneToOne ? 'one-to-one' : 'one-to-many', parent, target, pairs: fk.refColumns.map((c, i) => [c, fk.columns[i] ?? '']), toOne: oneToOne, fkOnParent: false });
+      out.push({
+        constraint: fk.name,
+        cardinality: oneToOne ? 'one-to-one' : 'one-to-many',
+        parent,
+        target,
+        pairs: fk.refColumns.map((c, i) => [c, fk.columns[i] ?? '']),
+        toOne: oneToOne,
+        fkOnParent: false,
+      });
     }
   }
   return out;

@@ -40,22 +40,37 @@ const ACCEPTED: Record<string, readonly string[]> = {
  * {@link checkStrictPreferences}).
  */
 export function parsePrefer(values: string[], txEnd: TxEnd = 'commit'): Preferences {
-  const prefs: Preferences = { return: null, count: null, resolution: null, missing: null, tx: null, handling: null, params: null, invalid: [] };
+  const prefs: Preferences = {
+    return: null,
+    count: null,
+    resolution: null,
+    missing: null,
+    tx: null,
+    handling: null,
+    params: null,
+    invalid: [],
+  };
   const allowTx = txEnd === 'commit-allow-override' || txEnd === 'rollback-allow-override';
   const found: Record<string, string> = {};
-  for (const token of values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '')) {
+  for (const token of values
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim())
+    .filter((t) => t !== '')) {
     const eq = token.indexOf('=');
     const key = eq < 0 ? token : token.slice(0, eq);
     const value = eq < 0 ? '' : token.slice(eq + 1);
     const accepted = ACCEPTED[key];
-    if (accepted === undefined || !accepted.includes(value)) { prefs.invalid.push(token); continue; }
-    if (found[key] === undefined) found[key] = value;
+    if (!accepted?.includes(value)) {
+      prefs.invalid.push(token);
+      continue;
+    }
+    found[key] ??= value;
   }
   prefs.return = (found['return'] ?? null) as Preferences['return'];
   prefs.count = (found['count'] ?? null) as Preferences['count'];
   prefs.resolution = (found['resolution'] ?? null) as Preferences['resolution'];
   prefs.missing = (found['missing'] ?? null) as Preferences['missing'];
-  prefs.tx = allowTx ? (found['tx'] ?? null) as Preferences['tx'] : null;
+  prefs.tx = allowTx ? ((found['tx'] ?? null) as Preferences['tx']) : null;
   prefs.handling = (found['handling'] ?? null) as Preferences['handling'];
   prefs.params = (found['params'] ?? null) as Preferences['params'];
   return prefs;
@@ -64,7 +79,12 @@ export function parsePrefer(values: string[], txEnd: TxEnd = 'commit'): Preferen
 /** `handling=strict` with a preference PostgREST does not accept: 400 PGRST122 (v12 wording). */
 export function checkStrictPreferences(prefs: Preferences): void {
   if (prefs.handling === 'strict' && prefs.invalid.length > 0) {
-    throw new ApiError(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${prefs.invalid.join(', ')}`);
+    throw new ApiError(
+      400,
+      'PGRST122',
+      'Invalid preferences given with handling=strict',
+      `Invalid preferences: ${prefs.invalid.join(', ')}`,
+    );
   }
 }
 
@@ -103,13 +123,23 @@ export function parseRangeHeader(value: string | undefined): RequestedRange | nu
   if (m[2] === '' || m[2] === undefined) return { offset: lower, limit: null };
   const upper = Number(m[2]);
   if (upper < lower) {
-    throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', 'The lower boundary must be lower than or equal to the upper boundary in the Range header.');
+    throw new ApiError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      'The lower boundary must be lower than or equal to the upper boundary in the Range header.',
+    );
   }
   return { offset: lower, limit: upper - lower + 1 };
 }
 
 /** Combines the Range header with limit/offset query parameters and the server's max-rows cap. */
-export function effectiveRange(header: RequestedRange | null, limit: number | null, offset: number | null, maxRows: number): { offset: number; limit: number } {
+export function effectiveRange(
+  header: RequestedRange | null,
+  limit: number | null,
+  offset: number | null,
+  maxRows: number,
+): { offset: number; limit: number } {
   const start = offset ?? header?.offset ?? 0;
   const limits = [limit, header?.limit ?? null, maxRows].filter((x): x is number => x !== null);
   return { offset: start, limit: Math.min(...limits) };
@@ -132,7 +162,8 @@ export function parseAccept(value: string | undefined): AcceptInfo {
     const [type, ...params] = c.split(';').map((s) => s.trim());
     const stripNulls = params.includes('nulls=stripped');
     if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') return { shape: 'object', stripNulls };
-    if (type === 'application/json' || type === 'application/vnd.pgrst.array+json' || type === '*/*' || type === 'application/*') return { shape: 'array', stripNulls };
+    if (type === 'application/json' || type === 'application/vnd.pgrst.array+json' || type === '*/*' || type === 'application/*')
+      return { shape: 'array', stripNulls };
   }
   throw new ApiError(406, 'PGRST107', `None of these media types are available: ${value}`);
 }

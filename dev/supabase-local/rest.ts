@@ -7,8 +7,18 @@ import type { DatabaseEntry, Queryer, Row } from './databases.ts';
 import { ApiError, functionNotFound, invalidBody, singularityError, tableNotFound } from './errors.ts';
 import { parseQuery, type ParsedQuery } from './query-parse.ts';
 import {
-  checkProfile, checkStrictPreferences, effectiveRange, parseAccept, parsePrefer, parseRangeHeader, preferenceApplied, rollsBack,
-  type AcceptInfo, type AppliedPreference, type Preferences, type TxEnd,
+  checkProfile,
+  checkStrictPreferences,
+  effectiveRange,
+  parseAccept,
+  parsePrefer,
+  parseRangeHeader,
+  preferenceApplied,
+  rollsBack,
+  type AcceptInfo,
+  type AppliedPreference,
+  type Preferences,
+  type TxEnd,
 } from './request-headers.ts';
 import { buildDelete, buildInsert, buildRead, buildRpc, buildUpdate, type SqlQuery } from './sql-build.ts';
 
@@ -36,10 +46,19 @@ const OBJECT_TYPE = 'application/vnd.pgrst.object+json; charset=utf-8';
 /** Thrown out of a transaction to roll it back while still answering (`tx=rollback`, `db-tx-end=rollback`). */
 class RolledBack extends Error {
   readonly response: RestResponse;
-  constructor(response: RestResponse) { super('rolled back'); this.response = response; }
+  constructor(response: RestResponse) {
+    super('rolled back');
+    this.response = response;
+  }
 }
 
-interface PageRow { total: number | null; count: number; body: string; first: string | null; inserted: number | null }
+interface PageRow {
+  total: number | null;
+  count: number;
+  body: string;
+  first: string | null;
+  inserted: number | null;
+}
 
 function pageRow(rows: Row[]): PageRow {
   const r = rows[0] ?? {};
@@ -89,7 +108,12 @@ function rangeResponse(offset: number, count: number, total: number | null): { s
   const lower = offset;
   const upper = offset + count - 1;
   if (total !== null && lower > total) {
-    throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${offset} was requested, but there are only ${total} rows.`);
+    throw new ApiError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      `An offset of ${offset} was requested, but there are only ${total} rows.`,
+    );
   }
   const status = total !== null && 1 + upper - lower < total ? 206 : 200;
   return { status, contentRange: contentRange(lower, upper, total) };
@@ -153,14 +177,16 @@ type Handler = (ctx: RestContext, req: RestRequest, db: Queryer, prefs: Preferen
 /** Serves one `/rest/v1/<resource>` request. Errors are thrown as ApiError (server.ts renders them). */
 export async function handleRest(ctx: RestContext, req: RestRequest): Promise<RestResponse> {
   const { resource } = req;
-  if (resource === '' ) throw new ApiError(404, 'PGRST205', 'The OpenAPI root is not served by the local Supabase stand-in');
+  if (resource === '') throw new ApiError(404, 'PGRST205', 'The OpenAPI root is not served by the local Supabase stand-in');
   const prefs = parsePrefer(req.prefer, ctx.txEnd);
   checkStrictPreferences(prefs);
   let handler: Handler;
   let name = resource;
   const method = req.method;
-  if (resource.startsWith('rpc/')) { handler = handleRpc; name = resource.slice(4); }
-  else if (resource.includes('/')) throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL`);
+  if (resource.startsWith('rpc/')) {
+    handler = handleRpc;
+    name = resource.slice(4);
+  } else if (resource.includes('/')) throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL`);
   else if (method === 'GET' || method === 'HEAD') handler = handleRead;
   else if (method === 'POST') handler = handleInsert;
   else if (method === 'PATCH') handler = handleUpdate;
@@ -191,13 +217,27 @@ async function handleRead(ctx: RestContext, req: RestRequest, db: Queryer, prefs
   const range = effectiveRange(parseRangeHeader(req.header('range')), q.limit, q.offset, ctx.maxRows);
   const table = await findTable(ctx.entry, db, name);
   const sql = buildRead(await ctx.entry.catalog(db), table, {
-    embedded: q.embedded, aggregatesEnabled: ctx.aggregatesEnabled, select: q.select, filters: q.filters, order: q.order, offset: range.offset, limit: range.limit, count: prefs.count !== null, stripNulls: accept.stripNulls });
+    embedded: q.embedded,
+    aggregatesEnabled: ctx.aggregatesEnabled,
+    select: q.select,
+    filters: q.filters,
+    order: q.order,
+    offset: range.offset,
+    limit: range.limit,
+    count: prefs.count !== null,
+    stripNulls: accept.stripNulls,
+  });
   const page = pageRow(await run(db, sql));
   const ranged = rangeResponse(range.offset, page.count, page.total);
   const { body, contentType } = pageBody(page, accept);
   return {
     status: accept.shape === 'object' ? 200 : ranged.status,
-    headers: { 'Content-Type': contentType, 'Content-Range': ranged.contentRange, 'Range-Unit': 'items', ...prefHeaders(prefs, READ_PREFS) },
+    headers: {
+      'Content-Type': contentType,
+      'Content-Range': ranged.contentRange,
+      'Range-Unit': 'items',
+      ...prefHeaders(prefs, READ_PREFS),
+    },
     body: req.method === 'HEAD' ? '' : body,
   };
 }
@@ -210,7 +250,13 @@ type MutationKind = 'insert' | 'update' | 'delete';
  * `0-(n-1)/total`; DELETE `*` + `/total`; 204 for PATCH/DELETE without a representation. The
  * total is the number of affected rows, given only with `Prefer: count=`.
  */
-function mutationResponse(kind: MutationKind, page: PageRow, prefs: Preferences, accept: AcceptInfo, which: readonly AppliedPreference[]): RestResponse {
+function mutationResponse(
+  kind: MutationKind,
+  page: PageRow,
+  prefs: Preferences,
+  accept: AcceptInfo,
+  which: readonly AppliedPreference[],
+): RestResponse {
   const n = page.count;
   const total = prefs.count !== null ? n : null;
   const range = kind === 'update' ? contentRange(0, n - 1, total) : contentRange(1, 0, total);
@@ -235,7 +281,7 @@ async function runMutation(db: Queryer, sql: SqlQuery, prefs: Preferences, accep
 /** The columns a payload writes: `columns=` when given, else the keys (which must match across an array, like PostgREST). */
 function payloadColumns(payload: unknown, q: ParsedQuery): string[] {
   if (q.columns !== null) return [...new Set(q.columns)];
-  const objects = Array.isArray(payload) ? payload : [payload];
+  const objects: unknown[] = Array.isArray(payload) ? payload : [payload];
   const first = objects[0];
   if (!isPlainObject(first)) return [];
   const keys = Object.keys(first);
@@ -259,7 +305,8 @@ async function handleInsert(ctx: RestContext, req: RestRequest, db: Queryer, req
   const onConflict = q.onConflict ?? (table.primaryKey.length > 0 ? table.primaryKey : null);
   const prefs: Preferences = onConflict === null ? { ...requested, resolution: null } : requested;
   const payload = parseJsonPayload(req.body);
-  if (!isPlainObject(payload) && !(Array.isArray(payload) && payload.every(isPlainObject))) throw invalidBody('Expected a JSON object or an array of JSON objects');
+  if (!isPlainObject(payload) && !(Array.isArray(payload) && payload.every(isPlainObject)))
+    throw invalidBody('Expected a JSON object or an array of JSON objects');
   if (Array.isArray(payload) && payload.length === 0) {
     return mutationResponse('insert', EMPTY_PAGE, prefs, accept, INSERT_PREFS);
   }
@@ -296,7 +343,15 @@ async function handleUpdate(ctx: RestContext, req: RestRequest, db: Queryer, pre
   if (columns.length === 0) {
     return mutationResponse('update', EMPTY_PAGE, prefs, accept, UPDATE_PREFS);
   }
-  const sql = buildUpdate(await ctx.entry.catalog(db), table, { embedded: q.embedded, payload: req.body, columns, filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
+  const sql = buildUpdate(await ctx.entry.catalog(db), table, {
+    embedded: q.embedded,
+    payload: req.body,
+    columns,
+    filters: q.filters,
+    select: q.select,
+    stripNulls: accept.stripNulls,
+    order: [],
+  });
   return mutationResponse('update', await runMutation(db, sql, prefs, accept), prefs, accept, UPDATE_PREFS);
 }
 
@@ -306,7 +361,13 @@ async function handleDelete(ctx: RestContext, req: RestRequest, db: Queryer, pre
   const q = parseQuery(req.search);
   rejectLimits(q);
   const table = await findTable(ctx.entry, db, req.resource);
-  const sql = buildDelete(await ctx.entry.catalog(db), table, { embedded: q.embedded, filters: q.filters, select: q.select, stripNulls: accept.stripNulls, order: [] });
+  const sql = buildDelete(await ctx.entry.catalog(db), table, {
+    embedded: q.embedded,
+    filters: q.filters,
+    select: q.select,
+    stripNulls: accept.stripNulls,
+    order: [],
+  });
   return mutationResponse('delete', await runMutation(db, sql, prefs, accept), prefs, accept, DELETE_PREFS);
 }
 
@@ -351,9 +412,17 @@ async function handleRpc(ctx: RestContext, req: RestRequest, db: Queryer, prefs:
   const range = effectiveRange(rangeHeader, q.limit, q.offset, ctx.maxRows);
   const counted = prefs.count !== null;
   const sql = buildRpc(catalog, fn, {
-    embedded: q.embedded, aggregatesEnabled: ctx.aggregatesEnabled,
-    args: argsText, argNames, select: q.select, filters: q.filters, order: q.order,
-    offset: range.offset, limit: range.limit, count: counted, stripNulls: accept.stripNulls,
+    embedded: q.embedded,
+    aggregatesEnabled: ctx.aggregatesEnabled,
+    args: argsText,
+    argNames,
+    select: q.select,
+    filters: q.filters,
+    order: q.order,
+    offset: range.offset,
+    limit: range.limit,
+    count: counted,
+    stripNulls: accept.stripNulls,
   });
   const rows = await run(db, sql);
   const headers: Record<string, string> = { ...prefHeaders(prefs, RPC_PREFS) };

@@ -6,7 +6,17 @@
 import type { Catalog, TableInfo } from './catalog.ts';
 import type { Param } from './databases.ts';
 import { ApiError, columnNotFound, parseError } from './errors.ts';
-import { FTS_FUNCTIONS, OPERATORS, likePattern, type Condition, type EmbedParams, type Field, type FilterNode, type JsonStep, type OrderTerm } from './query-parse.ts';
+import {
+  FTS_FUNCTIONS,
+  OPERATORS,
+  likePattern,
+  type Condition,
+  type EmbedParams,
+  type Field,
+  type FilterNode,
+  type JsonStep,
+  type OrderTerm,
+} from './query-parse.ts';
 import { findRelationship, type Relationship } from './relationships.ts';
 import { outputName, type SelectItem } from './select-parse.ts';
 
@@ -59,7 +69,12 @@ export interface BuildContext {
 }
 
 /** Creates a build context. */
-export function buildContext(catalog: Catalog, params: Params, aggregatesEnabled: boolean, embedded: ReadonlyMap<string, EmbedParams>): BuildContext {
+export function buildContext(
+  catalog: Catalog,
+  params: Params,
+  aggregatesEnabled: boolean,
+  embedded: ReadonlyMap<string, EmbedParams>,
+): BuildContext {
   let n = 0;
   return { catalog, params, aggregatesEnabled, embedded, nextAlias: () => `_pgrst_e${++n}` };
 }
@@ -95,7 +110,12 @@ function conditionSql(scope: Scope, c: Condition, params: Params, embedExists: E
     const exists = embedExists(c.column);
     if (exists !== null) {
       if (c.op !== 'is' || (c.value !== 'null' && c.value !== 'not_null')) {
-        throw new ApiError(400, 'PGRST120', `Bad operator on the '${c.column}' embedded resource`, 'Only is null or not is null filters are allowed on embedded resources');
+        throw new ApiError(
+          400,
+          'PGRST120',
+          `Bad operator on the '${c.column}' embedded resource`,
+          'Only is null or not is null filters are allowed on embedded resources',
+        );
       }
       const isNull = (c.value === 'null') !== c.negated;
       return isNull ? `NOT ${exists}` : exists;
@@ -111,7 +131,7 @@ function conditionSql(scope: Scope, c: Condition, params: Params, embedExists: E
       sql = `${ref} ${IS_SQL[c.value as keyof typeof IS_SQL]}`;
       break;
     case 'isdistinct':
-      sql = `${ref} IS DISTINCT FROM ${params.add(String(c.value))}`;
+      sql = `${ref} IS DISTINCT FROM ${params.add(c.value)}`;
       break;
     default: {
       const value = String(c.value);
@@ -125,7 +145,10 @@ function conditionSql(scope: Scope, c: Condition, params: Params, embedExists: E
       if (operator === undefined) throw parseError(`"failed to parse filter (${c.op})"`, `unknown or unsupported operator "${c.op}"`);
       const operand = params.add(c.op === 'like' || c.op === 'ilike' ? likePattern(value) : value);
       const quantifier = 'quantifier' in c ? c.quantifier : undefined;
-      sql = quantifier === undefined ? `${ref} ${operator} ${operand}` : `${ref} ${operator} ${quantifier === 'any' ? 'ANY' : 'ALL'}(${operand})`;
+      sql =
+        quantifier === undefined
+          ? `${ref} ${operator} ${operand}`
+          : `${ref} ${operator} ${quantifier === 'any' ? 'ANY' : 'ALL'}(${operand})`;
     }
   }
   return c.negated ? `NOT (${sql})` : sql;
@@ -138,12 +161,24 @@ function nodeSql(node: FilterNode, scope: Scope, params: Params, embedExists: Em
 }
 
 /** The conditions of `filters` (and extra SQL conditions), AND-ed; '' when there are none. */
-export function conditionsSql(filters: readonly FilterNode[], scope: Scope, params: Params, embedExists: EmbedExists | null = null, extra: readonly string[] = []): string[] {
+export function conditionsSql(
+  filters: readonly FilterNode[],
+  scope: Scope,
+  params: Params,
+  embedExists: EmbedExists | null = null,
+  extra: readonly string[] = [],
+): string[] {
   return [...filters.map((f) => nodeSql(f, scope, params, embedExists)), ...extra];
 }
 
 /** ` WHERE …` for the filters, or ''. */
-export function whereSql(filters: readonly FilterNode[], scope: Scope, params: Params, embedExists: EmbedExists | null = null, extra: readonly string[] = []): string {
+export function whereSql(
+  filters: readonly FilterNode[],
+  scope: Scope,
+  params: Params,
+  embedExists: EmbedExists | null = null,
+  extra: readonly string[] = [],
+): string {
   const all = conditionsSql(filters, scope, params, embedExists, extra);
   return all.length === 0 ? '' : ` WHERE ${all.join(' AND ')}`;
 }
@@ -190,7 +225,8 @@ function embedWhere(plan: EmbedPlan, parent: Scope, ctx: BuildContext): string {
 
 function embedSubquery(plan: EmbedPlan, parent: Scope, ctx: BuildContext): string {
   const sub = selectSql(plan.item.select, plan.scope, { ...ctx, embedded: new Map() });
-  if (sub.groupBy !== '') throw parseError('"failed to parse select parameter"', 'Aggregates inside embedded resources are not supported by the local stand-in');
+  if (sub.groupBy !== '')
+    throw parseError('"failed to parse select parameter"', 'Aggregates inside embedded resources are not supported by the local stand-in');
   const where = embedWhere(plan, parent, ctx) + (sub.inner.length ? ` AND ${sub.inner.join(' AND ')}` : '');
   const p = plan.params;
   const order = orderSql(p?.order ?? [], plan.scope, ctx.params);
@@ -222,7 +258,11 @@ export function selectSql(items: readonly SelectItem[] | null, scope: Scope, ctx
   // Resolve embeds first, so that unknown parameters addressed to them can be reported.
   for (const item of all) {
     if (item.kind !== 'embed') continue;
-    if (scope.table === null) throw parseError('"failed to parse select parameter"', `Embedding '${item.relation}' into the result of a function is not supported by the local stand-in`);
+    if (scope.table === null)
+      throw parseError(
+        '"failed to parse select parameter"',
+        `Embedding '${item.relation}' into the result of a function is not supported by the local stand-in`,
+      );
     const rel = findRelationship(ctx.catalog, scope.table.name, item.relation, item.hint);
     const name = item.alias ?? item.relation;
     const alias = ctx.nextAlias();
@@ -230,12 +270,21 @@ export function selectSql(items: readonly SelectItem[] | null, scope: Scope, ctx
   }
   for (const key of ctx.embedded.keys()) {
     if (!plans.has(key)) {
-      throw new ApiError(400, 'PGRST108', `'${key}' is not an embedded resource in this request`, null, `Verify that '${key}' is included in the 'select' query parameter.`);
+      throw new ApiError(
+        400,
+        'PGRST108',
+        `'${key}' is not an embedded resource in this request`,
+        null,
+        `Verify that '${key}' is included in the 'select' query parameter.`,
+      );
     }
   }
   for (const item of all) {
     if (item.kind === 'star') {
-      for (const c of scope.columns) { list.push(`${columnSql(scope, c)} AS ${quoteIdent(c)}`); groups.push(columnSql(scope, c)); }
+      for (const c of scope.columns) {
+        list.push(`${columnSql(scope, c)} AS ${quoteIdent(c)}`);
+        groups.push(columnSql(scope, c));
+      }
       continue;
     }
     if (item.kind === 'embed') {
@@ -258,7 +307,11 @@ export function selectSql(items: readonly SelectItem[] | null, scope: Scope, ctx
     const agg = `${item.aggregate}(${value})`;
     list.push(`${item.aggregateCast === null ? agg : `(${agg})::${item.aggregateCast}`} AS ${quoteIdent(outputName(item))}`);
   }
-  if (aggregates && plans.size > 0) throw parseError('"failed to parse select parameter"', 'Aggregates together with embedded resources are not supported by the local stand-in');
+  if (aggregates && plans.size > 0)
+    throw parseError(
+      '"failed to parse select parameter"',
+      'Aggregates together with embedded resources are not supported by the local stand-in',
+    );
   const exists: EmbedExists = (alias) => {
     const plan = plans.get(alias);
     return plan === undefined ? null : existsSql(plan, scope, ctx);

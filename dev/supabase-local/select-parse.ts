@@ -16,25 +16,25 @@ export type AggregateFn = 'sum' | 'avg' | 'min' | 'max' | 'count';
 export type SelectItem =
   | { kind: 'star' }
   | {
-    kind: 'field';
-    /** null only for `count()` (a row count). */
-    field: Field | null;
-    alias: string | null;
-    /** Cast of the column (before an aggregate). */
-    cast: string | null;
-    aggregate: AggregateFn | null;
-    /** Cast of the aggregate's result. */
-    aggregateCast: string | null;
-  }
+      kind: 'field';
+      /** null only for `count()` (a row count). */
+      field: Field | null;
+      alias: string | null;
+      /** Cast of the column (before an aggregate). */
+      cast: string | null;
+      aggregate: AggregateFn | null;
+      /** Cast of the aggregate's result. */
+      aggregateCast: string | null;
+    }
   | {
-    kind: 'embed';
-    relation: string;
-    alias: string | null;
-    hint: string | null;
-    joinType: 'inner' | 'left' | null;
-    /** null means `*`. */
-    select: SelectItem[] | null;
-  };
+      kind: 'embed';
+      relation: string;
+      alias: string | null;
+      hint: string | null;
+      joinType: 'inner' | 'left' | null;
+      /** null means `*`. */
+      select: SelectItem[] | null;
+    };
 
 /** Type names allowed in casts: identifiers (optionally an array), so nothing but a type name reaches SQL. */
 const CAST = /^[A-Za-z_][A-Za-z0-9_]*(\[\])?$/;
@@ -79,23 +79,47 @@ function parseItem(item: string, raw: string): SelectItem {
   if (item === '') throw parseError(`"failed to parse select parameter (${raw})"`, 'empty select item');
   if (item === '*') return { kind: 'star' };
   if (item.startsWith('...')) {
-    throw parseError(`"failed to parse select parameter (${raw})"`, 'Spreading embedded resources (...) is not supported by the local stand-in');
+    throw parseError(
+      `"failed to parse select parameter (${raw})"`,
+      'Spreading embedded resources (...) is not supported by the local stand-in',
+    );
   }
   const { alias, rest } = splitAlias(item);
   const count = /^count\(\)(?:::(.+))?$/.exec(rest);
   if (count !== null) {
-    return { kind: 'field', field: null, alias, cast: null, aggregate: 'count', aggregateCast: count[1] === undefined ? null : checkCast(count[1], raw) };
+    return {
+      kind: 'field',
+      field: null,
+      alias,
+      cast: null,
+      aggregate: 'count',
+      aggregateCast: count[1] === undefined ? null : checkCast(count[1], raw),
+    };
   }
   const agg = /^(.*)\.(sum|avg|min|max|count)\(\)(?:::(.+))?$/s.exec(rest);
   if (agg !== null) {
     const inner = fieldAndCast(agg[1] ?? '', raw);
-    return { kind: 'field', ...inner, alias, aggregate: agg[2] as AggregateFn, aggregateCast: agg[3] === undefined ? null : checkCast(agg[3], raw) };
+    return {
+      kind: 'field',
+      ...inner,
+      alias,
+      aggregate: agg[2] as AggregateFn,
+      aggregateCast: agg[3] === undefined ? null : checkCast(agg[3], raw),
+    };
   }
   const open = rest.indexOf('(');
   if (open >= 0) {
-    if (!rest.endsWith(')')) throw parseError(`"failed to parse select parameter (${raw})"`, `unexpected "${rest.slice(rest.lastIndexOf(')') + 1)}" after an embedded resource`);
-    const [relation = '', ...modifiers] = rest.slice(0, open).split('!').map((p) => p.trim());
-    if (!/^[^\s(),.:>"-]+$/.test(relation)) throw parseError(`"failed to parse select parameter (${raw})"`, `unexpected embedded resource name "${relation}"`);
+    if (!rest.endsWith(')'))
+      throw parseError(
+        `"failed to parse select parameter (${raw})"`,
+        `unexpected "${rest.slice(rest.lastIndexOf(')') + 1)}" after an embedded resource`,
+      );
+    const [relation = '', ...modifiers] = rest
+      .slice(0, open)
+      .split('!')
+      .map((p) => p.trim());
+    if (!/^[^\s(),.:>"-]+$/.test(relation))
+      throw parseError(`"failed to parse select parameter (${raw})"`, `unexpected embedded resource name "${relation}"`);
     let hint: string | null = null;
     let joinType: 'inner' | 'left' | null = null;
     for (const m of modifiers) {

@@ -44,7 +44,8 @@ export interface LocalSupabaseOptions {
 export const DEFAULT_MAX_URL_BYTES = 8192;
 
 /** The body a gateway (nginx/Kong) sends with a 414: HTML, not PostgREST's JSON error shape. */
-export const URI_TOO_LONG_BODY = '<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n<center><h1>414 Request-URI Too Large</h1></center>\r\n</body>\r\n</html>\r\n';
+export const URI_TOO_LONG_BODY =
+  '<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n<center><h1>414 Request-URI Too Large</h1></center>\r\n</body>\r\n</html>\r\n';
 
 /** A running stand-in. */
 export interface LocalSupabase {
@@ -83,14 +84,15 @@ export function route(pathname: string): Route | null {
     rest = m[2] ?? '/';
   }
   if (rest === '/rest/v1' || rest === '/rest/v1/') return { database, kind: 'rest', path: '' };
-  if (rest.startsWith('/rest/v1/')) return { database, kind: 'rest', path: decodeURIComponent(rest.slice('/rest/v1/'.length)).replace(/\/$/, '') };
+  if (rest.startsWith('/rest/v1/'))
+    return { database, kind: 'rest', path: decodeURIComponent(rest.slice('/rest/v1/'.length)).replace(/\/$/, '') };
   if (rest.startsWith('/_dev/')) return { database, kind: 'dev', path: rest.replace(/\/$/, '') };
   return null;
 }
 
 function checkAuth(req: IncomingMessage, key: string): void {
   const apikey = req.headers['apikey'];
-  const authorization = req.headers['authorization'];
+  const authorization = req.headers.authorization;
   const apikeyValue = Array.isArray(apikey) ? apikey[0] : apikey;
   if (apikeyValue === key || authorization === `Bearer ${key}`) return;
   if (apikeyValue === undefined && authorization === undefined) throw unauthorized();
@@ -160,7 +162,9 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
   const maxUrlBytes = options.maxUrlBytes ?? parseMaxUrlBytes(process.env['SUPABASE_MAX_URL_BYTES']);
   const aggregatesEnabled = options.aggregatesEnabled ?? process.env['PGRST_DB_AGGREGATES_ENABLED'] === 'true';
   const quiet = options.quiet ?? false;
-  const log = (message: string): void => { if (!quiet) console.log(`[supabase-local] ${message}`); };
+  const log = (message: string): void => {
+    if (!quiet) console.log(`[supabase-local] ${message}`);
+  };
   const registry = new DatabaseRegistry({
     ...(options.migrationsDir !== undefined ? { migrationsDir: options.migrationsDir } : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -183,11 +187,16 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
         return;
       }
       if (method === 'OPTIONS') {
-        send(res, 204, {
-          'Access-Control-Allow-Methods': 'GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS',
-          'Access-Control-Allow-Headers': header(req, 'access-control-request-headers') ?? '*',
-          'Access-Control-Max-Age': '86400',
-        }, '');
+        send(
+          res,
+          204,
+          {
+            'Access-Control-Allow-Methods': 'GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS',
+            'Access-Control-Allow-Headers': header(req, 'access-control-request-headers') ?? '*',
+            'Access-Control-Max-Age': '86400',
+          },
+          '',
+        );
         status = 204;
         return;
       }
@@ -216,16 +225,23 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
         status = sendError(res, decision.error);
         return;
       }
-      const out = await handleRest({ entry, maxRows, txEnd, aggregatesEnabled }, {
-        method,
-        resource: r.path,
-        search: url.searchParams,
-        header: (name) => header(req, name),
-        prefer: ([] as string[]).concat(req.headers['prefer'] ?? []),
-        body,
-      }).catch((e: unknown) => {
+      const out = await handleRest(
+        { entry, maxRows, txEnd, aggregatesEnabled },
+        {
+          method,
+          resource: r.path,
+          search: url.searchParams,
+          header: (name) => header(req, name),
+          prefer: ([] as string[]).concat(req.headers['prefer'] ?? []),
+          body,
+        },
+      ).catch((e: unknown) => {
         const err = toApiError(e);
-        return { status: err.status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...err.headers }, body: JSON.stringify(err.body()) };
+        return {
+          status: err.status,
+          headers: { 'Content-Type': 'application/json; charset=utf-8', ...err.headers },
+          body: JSON.stringify(err.body()),
+        };
       });
       status = out.status;
       if (decision.responseDelayMs) await sleep(decision.responseDelayMs);
@@ -257,7 +273,10 @@ export async function startLocalSupabase(options: LocalSupabaseOptions = {}): Pr
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 54321, host, () => { server.off('error', reject); resolve(); });
+    server.listen(options.port ?? 54321, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;

@@ -75,20 +75,33 @@ export interface MutationShape extends ShapeOptions {
  * whole rows into a CTE, and the representation (select, embeds, order) is read from that CTE.
  * `inserted` (upserts) counts the rows that were inserted rather than updated (`xmax = 0`).
  */
-function mutationSql(catalog: Catalog, table: TableInfo, statement: string, shape: MutationShape, params: Params, countInserted: boolean): string {
+function mutationSql(
+  catalog: Catalog,
+  table: TableInfo,
+  statement: string,
+  shape: MutationShape,
+  params: Params,
+  countInserted: boolean,
+): string {
   const ref = tableRef(table);
   const marker = countInserted ? `(${ref}.xmax::text = '0')` : 'false';
   const ctx = buildContext(catalog, params, shape.aggregatesEnabled ?? false, shape.embedded ?? new Map());
   const scope: Scope = tableScope(table, '_pgrst_t');
   const select = selectSql(shape.select, scope, ctx);
-  if (select.groupBy !== '') throw parseError('"failed to parse select parameter"', 'Aggregates in the representation of a write are not supported by the local stand-in');
+  if (select.groupBy !== '')
+    throw parseError(
+      '"failed to parse select parameter"',
+      'Aggregates in the representation of a write are not supported by the local stand-in',
+    );
   const order = orderSql(shape.order, scope, params);
   const inner = select.inner.length ? ` WHERE ${select.inner.join(' AND ')}` : '';
   const row = rowJson(shape.stripNulls);
-  return `WITH _pgrst_mut AS (${statement} RETURNING ${ref}.*, ${marker} AS _pgrst_inserted), `
-    + `_pgrst_page AS (SELECT ${select.list} FROM _pgrst_mut AS _pgrst_t${inner}${order}) `
-    + `SELECT NULL::text AS total, count(*)::text AS page_count, coalesce(json_agg(${row}), '[]')::text AS body, (json_agg(${row}) -> 0)::text AS first, `
-    + `(SELECT count(*) FROM _pgrst_mut WHERE _pgrst_inserted)::text AS inserted FROM _pgrst_page AS _pgrst_row`;
+  return (
+    `WITH _pgrst_mut AS (${statement} RETURNING ${ref}.*, ${marker} AS _pgrst_inserted), ` +
+    `_pgrst_page AS (SELECT ${select.list} FROM _pgrst_mut AS _pgrst_t${inner}${order}) ` +
+    `SELECT NULL::text AS total, count(*)::text AS page_count, coalesce(json_agg(${row}), '[]')::text AS body, (json_agg(${row}) -> 0)::text AS first, ` +
+    `(SELECT count(*) FROM _pgrst_mut WHERE _pgrst_inserted)::text AS inserted FROM _pgrst_page AS _pgrst_row`
+  );
 }
 
 /** Options of a POST (insert / upsert). */
@@ -134,9 +147,10 @@ export function buildInsert(catalog: Catalog, table: TableInfo, o: InsertOptions
   if (o.onConflict !== null && o.resolution !== null) {
     for (const c of o.onConflict) if (!table.columns.has(c)) throw columnNotFound(table.name, c);
     const target = ` ON CONFLICT (${o.onConflict.map(quoteIdent).join(', ')})`;
-    conflict = o.resolution === 'ignore-duplicates' || o.columns.length === 0
-      ? `${target} DO NOTHING`
-      : `${target} DO UPDATE SET ${o.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
+    conflict =
+      o.resolution === 'ignore-duplicates' || o.columns.length === 0
+        ? `${target} DO NOTHING`
+        : `${target} DO UPDATE SET ${o.columns.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
   }
   const record = elementRecord(table, o.columns, o.missingDefault, params);
   const body = `(SELECT CASE WHEN json_typeof(${payload}::json) = 'array' THEN ${payload}::json ELSE json_build_array(${payload}::json) END AS val) AS _pgrst_body`;
@@ -212,7 +226,10 @@ export function buildRpc(catalog: Catalog, fn: FunctionInfo, o: RpcOptions): Sql
     if (fn.returnKind === 'void') return { text: `SELECT ${call}::text AS body${from}`, params: params.values };
     if (fn.returnKind === 'composite') {
       const lateral = from === '' ? ` FROM ${call} AS _pgrst_row` : `${from} CROSS JOIN LATERAL ${call} AS _pgrst_row`;
-      return { text: `SELECT ${o.stripNulls ? 'json_strip_nulls(row_to_json(_pgrst_row))' : 'row_to_json(_pgrst_row)'}::text AS body${lateral}`, params: params.values };
+      return {
+        text: `SELECT ${o.stripNulls ? 'json_strip_nulls(row_to_json(_pgrst_row))' : 'row_to_json(_pgrst_row)'}::text AS body${lateral}`,
+        params: params.values,
+      };
     }
     return { text: `SELECT to_json(${call})::text AS body${from}`, params: params.values };
   }
@@ -223,8 +240,9 @@ export function buildRpc(catalog: Catalog, fn: FunctionInfo, o: RpcOptions): Sql
       throw columnNotFound(fn.name, o.order[0]?.column ?? 'filter');
     }
     const total = o.count ? '(SELECT count(*) FROM _pgrst_src)::text' : 'NULL::text';
-    const text = `WITH _pgrst_src AS (SELECT _pgrst_set._pgrst_value${lateral} AS _pgrst_set(_pgrst_value)), _pgrst_page AS (SELECT * FROM _pgrst_src${limit()}) `
-      + `SELECT ${total} AS total, count(*)::text AS page_count, coalesce(json_agg(_pgrst_row._pgrst_value), '[]')::text AS body, (json_agg(_pgrst_row._pgrst_value) -> 0)::text AS first FROM _pgrst_page AS _pgrst_row`;
+    const text =
+      `WITH _pgrst_src AS (SELECT _pgrst_set._pgrst_value${lateral} AS _pgrst_set(_pgrst_value)), _pgrst_page AS (SELECT * FROM _pgrst_src${limit()}) ` +
+      `SELECT ${total} AS total, count(*)::text AS page_count, coalesce(json_agg(_pgrst_row._pgrst_value), '[]')::text AS body, (json_agg(_pgrst_row._pgrst_value) -> 0)::text AS first FROM _pgrst_page AS _pgrst_row`;
     return { text, params: params.values };
   }
   const ctx = buildContext(catalog, params, o.aggregatesEnabled ?? false, o.embedded ?? new Map());

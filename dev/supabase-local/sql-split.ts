@@ -17,15 +17,27 @@ export function splitStatements(script: string): string[] {
       let depth = 1;
       i += 2;
       while (i < n && depth > 0) {
-        if (script[i] === '/' && script[i + 1] === '*') { depth++; i += 2; } else if (script[i] === '*' && script[i + 1] === '/') { depth--; i += 2; } else i++;
+        if (script[i] === '/' && script[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (script[i] === '*' && script[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
       }
     } else if (c === "'") {
       const escapes = i > 0 && /[eE]/.test(script[i - 1] ?? '') && !/[\w$]/.test(script[i - 2] ?? '');
       i++;
       while (i < n) {
-        if (escapes && script[i] === '\\') { i += 2; continue; }
+        if (escapes && script[i] === '\\') {
+          i += 2;
+          continue;
+        }
         if (script[i] === "'") {
-          if (script[i + 1] === "'") { i += 2; continue; }
+          if (script[i + 1] === "'") {
+            i += 2;
+            continue;
+          }
           break;
         }
         i++;
@@ -35,7 +47,10 @@ export function splitStatements(script: string): string[] {
       i++;
       while (i < n) {
         if (script[i] === '"') {
-          if (script[i + 1] === '"') { i += 2; continue; }
+          if (script[i + 1] === '"') {
+            i += 2;
+            continue;
+          }
           break;
         }
         i++;
@@ -43,7 +58,10 @@ export function splitStatements(script: string): string[] {
       i++;
     } else if (c === '$' && !/[\w$]/.test(script[i - 1] ?? '')) {
       const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(script.slice(i));
-      if (m === null) { i++; continue; }
+      if (m === null) {
+        i++;
+        continue;
+      }
       const tag = m[0];
       const end = script.indexOf(tag, i + tag.length);
       i = end < 0 ? n : end + tag.length;

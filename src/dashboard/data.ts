@@ -24,14 +24,21 @@ export async function dashboardData(env: Env, query: DashboardQuery, now: Date):
     })),
     part('charts', () => readSyncLogPerEntity(env.DB, names, DASHBOARD.chartRuns, query.idle)),
     part('conflicts', async () => {
-      const lists = await Promise.all(names.map(async (entity) =>
-        (await coordinator(env, entity).conflicts(entity, DASHBOARD.conflictsPerEntity)).map((c): ConflictEntry => ({ entity, ...c }))));
+      const lists = await Promise.all(
+        names.map(async (entity) =>
+          (await coordinator(env, entity).conflicts(entity, DASHBOARD.conflictsPerEntity)).map((c): ConflictEntry => ({ entity, ...c })),
+        ),
+      );
       return lists.flat().sort((a, b) => compareDesc(a.at, b.at));
     }),
     part('quarantine', async () => {
-      const lists = await Promise.all(names.map(async (entity) =>
-        (await coordinator(env, entity).quarantined(entity, DASHBOARD.quarantinePerEntity))
-          .map(({ payload: _payload, ...q }): QuarantineEntry => ({ entity, ...q }))));
+      const lists = await Promise.all(
+        names.map(async (entity) =>
+          (await coordinator(env, entity).quarantined(entity, DASHBOARD.quarantinePerEntity)).map(
+            ({ payload: _payload, ...q }): QuarantineEntry => ({ entity, ...q }),
+          ),
+        ),
+      );
       return lists.flat().sort((a, b) => compareDesc(a.lastSeen, b.lastSeen));
     }),
     part('integrity', async () => {
@@ -50,7 +57,9 @@ async function part<T>(name: string, read: () => Promise<T>): Promise<DashboardP
   try {
     return { ok: true, data: await read() };
   } catch (error) {
-    console.log(JSON.stringify({ event: 'dashboard_part_failed', part: name, error: error instanceof Error ? error.message : String(error) }));
+    console.log(
+      JSON.stringify({ event: 'dashboard_part_failed', part: name, error: error instanceof Error ? error.message : String(error) }),
+    );
     return { ok: false, error: `could not read the ${name}; see the Worker logs` };
   }
 }

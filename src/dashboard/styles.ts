@@ -1,5 +1,4 @@
 /** The dashboard's stylesheet, inlined into the page (the CSP allows inline styles only). */
-
 export const DASHBOARD_CSS = String.raw`
 :root {
   color-scheme: light dark;

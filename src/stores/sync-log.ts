@@ -26,9 +26,25 @@ export async function writeSyncLog(db: D1Database, e: SyncLogEntry): Promise<voi
          rows_applied, rows_deleted, rows_skipped, rows_quarantined, conflicts, error, pull_newest_applied_at, pull_lag_ms)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
     )
-    .bind(e.runId, e.entity, e.direction, e.trigger, e.startedAt, e.finishedAt, e.outcome, e.pages, e.rowsRead,
-      e.rowsApplied, e.rowsDeleted, e.rowsSkipped, e.rowsQuarantined, e.conflicts, e.error,
-      e.pullLag?.newestAppliedAt ?? null, e.pullLag?.lagMs ?? null)
+    .bind(
+      e.runId,
+      e.entity,
+      e.direction,
+      e.trigger,
+      e.startedAt,
+      e.finishedAt,
+      e.outcome,
+      e.pages,
+      e.rowsRead,
+      e.rowsApplied,
+      e.rowsDeleted,
+      e.rowsSkipped,
+      e.rowsQuarantined,
+      e.conflicts,
+      e.error,
+      e.pullLag?.newestAppliedAt ?? null,
+      e.pullLag?.lagMs ?? null,
+    )
     .run();
 }
 
@@ -65,7 +81,10 @@ export async function readSyncLog(db: D1Database, query: SyncLogQuery): Promise<
 
 /** The newest runs of each entity named, newest first: one D1 round trip, one index range per entity. */
 export async function readSyncLogPerEntity(
-  db: D1Database, entities: readonly string[], limit: number, idle: IdleRuns,
+  db: D1Database,
+  entities: readonly string[],
+  limit: number,
+  idle: IdleRuns,
 ): Promise<Record<string, SyncLogRun[]>> {
   if (entities.length === 0) return {};
   const results = await db.batch<SyncLogRow>(entities.map((e) => newestRuns(db, e, limit, idle)));
@@ -73,22 +92,50 @@ export async function readSyncLogPerEntity(
 }
 
 interface SyncLogRow {
-  id: number; run_id: string; entity: string; direction: string; trigger: string; started_at: string; finished_at: string;
-  outcome: string; pages: number; rows_read: number; rows_applied: number; rows_deleted: number; rows_skipped: number;
-  rows_quarantined: number; conflicts: number; error: string | null; pull_newest_applied_at: string | null; pull_lag_ms: number | null;
+  id: number;
+  run_id: string;
+  entity: string;
+  direction: string;
+  trigger: string;
+  started_at: string;
+  finished_at: string;
+  outcome: string;
+  pages: number;
+  rows_read: number;
+  rows_applied: number;
+  rows_deleted: number;
+  rows_skipped: number;
+  rows_quarantined: number;
+  conflicts: number;
+  error: string | null;
+  pull_newest_applied_at: string | null;
+  pull_lag_ms: number | null;
 }
 
 function toRun(r: SyncLogRow): SyncLogRun {
   return {
-    id: r.id, runId: r.run_id, entity: r.entity,
+    id: r.id,
+    runId: r.run_id,
+    entity: r.entity,
     // Written by the coordinator from the registry and its own types.
-    direction: r.direction as Direction, trigger: r.trigger as RunTrigger, outcome: r.outcome as RunOutcome,
-    startedAt: r.started_at, finishedAt: r.finished_at,
+    direction: r.direction as Direction,
+    trigger: r.trigger as RunTrigger,
+    outcome: r.outcome as RunOutcome,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
     stats: {
-      pages: r.pages, rowsRead: r.rows_read, rowsApplied: r.rows_applied, rowsDeleted: r.rows_deleted,
-      rowsSkipped: r.rows_skipped, rowsQuarantined: r.rows_quarantined, conflicts: r.conflicts,
+      pages: r.pages,
+      rowsRead: r.rows_read,
+      rowsApplied: r.rows_applied,
+      rowsDeleted: r.rows_deleted,
+      rowsSkipped: r.rows_skipped,
+      rowsQuarantined: r.rows_quarantined,
+      conflicts: r.conflicts,
     },
     error: r.error,
-    pullLag: r.pull_newest_applied_at === null || r.pull_lag_ms === null ? null : { newestAppliedAt: r.pull_newest_applied_at, lagMs: r.pull_lag_ms },
+    pullLag:
+      r.pull_newest_applied_at === null || r.pull_lag_ms === null
+        ? null
+        : { newestAppliedAt: r.pull_newest_applied_at, lagMs: r.pull_lag_ms },
   };
 }

@@ -1,10 +1,11 @@
-import { createExecutionContext, createScheduledController, env, runInDurableObject, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import worker from '../../src/index.ts';
 import { ENTITY_NAMES } from '../../src/entities.ts';
 import type { IntegrityHistoryEntry } from '../../src/stores/integrity.ts';
 import type { EntityIntegrity, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
-import { alarmAt } from './helpers.ts';
+import { alarmAt, plantLease, removeLease } from './helpers.ts';
 
 const TOKEN = 'test-admin-token';
 const UUID_A = '5b0f6c1e-8a7d-4a55-9a7e-0d5f0c1e2a11';
@@ -14,11 +15,11 @@ function call(method: string, path: string, init: { body?: unknown; headers?: Re
   const headers: Record<string, string> = { ...auth, ...init.headers };
   const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return SELF.fetch(`http://sync.test${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  return exports.default.fetch(`http://sync.test${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
 }
 
 async function errorOf(res: Response): Promise<{ code: string; message: string; details?: unknown }> {
-  const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
+  const body = await res.json<{ error: { code: string; message: string; details?: unknown } }>();
   return body.error;
 }
 
@@ -36,33 +37,37 @@ function coordinatorOf(name: string) {
  * check, which joins the pending one.
  */
 async function settle(names: readonly string[] = ENTITY_NAMES): Promise<void> {
-  await Promise.all(names.map(async (name) => {
-    const stub = coordinatorOf(name);
-    await stub.pause(name);
-    await expect.poll(async () => {
-      const { lease, jobs } = await stub.status(name);
-      if (lease !== null) return 'a run holds the lease';
-      if (jobs.length === 0) return 'quiet';
-      if (jobs.some((j) => j.kind === 'resync' && j.phase === 'reread')) await stub.syncNow(name);
-      else await stub.runIntegrity(name, { fix: false, reconcile: false, trigger: 'manual' });
-      return `finishing: ${jobs.map((j) => `${j.kind} ${j.phase}`).join(', ')}`;
-    }, { timeout: 30_000 }).toBe('quiet');
-    // The jobs may have armed an alarm for themselves.
-    await stub.pause(name);
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      const stub = coordinatorOf(name);
+      await stub.pause(name);
+      await expect
+        .poll(
+          async () => {
+            const { lease, jobs } = await stub.status(name);
+            if (lease !== null) return 'a run holds the lease';
+            if (jobs.length === 0) return 'quiet';
+            if (jobs.some((j) => j.kind === 'resync' && j.phase === 'reread')) await stub.syncNow(name);
+            else await stub.runIntegrity(name, { fix: false, reconcile: false, trigger: 'manual' });
+            return `finishing: ${jobs.map((j) => `${j.kind} ${j.phase}`).join(', ')}`;
+          },
+          { timeout: 30_000 },
+        )
+        .toBe('quiet');
+      // The jobs may have armed an alarm for themselves.
+      await stub.pause(name);
+    }),
+  );
 }
 
 /** Runs `body` while a planted run holds `name`'s lease (as a run in progress would), then removes it. */
 async function whileLeaseHeld(name: string, body: () => Promise<void>): Promise<void> {
   const stub = coordinatorOf(name);
-  await runInDurableObject(stub, (_i, state) => {
-    const lease = { runId: 'r-1', trigger: 'alarm', epoch: 1, startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
-    state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(lease));
-  });
+  await plantLease(stub, { runId: 'r-1', expiresAt: Date.now() + 60_000 });
   try {
     await body();
   } finally {
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`));
+    await removeLease(stub);
   }
 }
 
@@ -72,7 +77,8 @@ async function plantHeld(name: string, ids: readonly string[]): Promise<void> {
     for (const id of ids) {
       state.storage.sql.exec(
         `INSERT OR REPLACE INTO held (row_id, reason, check_name, held_at) VALUES (?, 'duplicate message_id: planted by the API test', 'duplicate_message_ids', ?)`,
-        id, new Date().toISOString(),
+        id,
+        new Date().toISOString(),
       );
     }
   });
@@ -80,13 +86,17 @@ async function plantHeld(name: string, ids: readonly string[]): Promise<void> {
 
 /** An outbound email written to D1 the ordinary way (its outbox trigger queues it). */
 async function insertEmail(id: string = crypto.randomUUID()): Promise<string> {
-  await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(id).run();
+  await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`)
+    .bind(id)
+    .run();
   return id;
 }
 
 /** The outbox entries of one row, oldest first. */
 async function outboxOps(entity: string, id: string): Promise<string[]> {
-  const r = await env.DB.prepare('SELECT op FROM sync_outbox WHERE entity = ?1 AND row_id = ?2 ORDER BY seq').bind(entity, id).all<{ op: string }>();
+  const r = await env.DB.prepare('SELECT op FROM sync_outbox WHERE entity = ?1 AND row_id = ?2 ORDER BY seq')
+    .bind(entity, id)
+    .all<{ op: string }>();
   return r.results.map((x) => x.op);
 }
 
@@ -101,7 +111,7 @@ interface IntegrityReport {
 async function integrityReport(query = ''): Promise<IntegrityReport> {
   const res = await call('GET', `/api/integrity${query}`);
   expect(res.status).toBe(200);
-  return (await res.json()) as IntegrityReport;
+  return await res.json<IntegrityReport>();
 }
 
 /** The answer of POST /api/integrity/run. */
@@ -148,7 +158,7 @@ const ADMIN_ROUTES: [string, string][] = [
 
 describe('auth', () => {
   it('serves /health without a token', async () => {
-    const res = await SELF.fetch('http://sync.test/health');
+    const res = await exports.default.fetch('http://sync.test/health');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, entities: ENTITY_NAMES });
   });
@@ -162,7 +172,7 @@ describe('auth', () => {
       { authorization: `Basic ${TOKEN}` },
     ];
     for (const headers of attempts) {
-      const res = await SELF.fetch(`http://sync.test${path}`, { method, headers });
+      const res = await exports.default.fetch(`http://sync.test${path}`, { method, headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
       expect((await errorOf(res)).code).toBe('unauthorized');
@@ -200,11 +210,20 @@ describe('validation and routing errors', () => {
 
   it('answers 404 for an unknown entity on every entity route, and for unknown paths', async () => {
     for (const [method, path] of [
-      ['GET', '/objects/nope/status'], ['POST', '/objects/nope/sync'], ['POST', '/objects/nope/reset'],
-      ['POST', '/objects/nope/pause'], ['POST', '/objects/nope/resume'], ['GET', '/objects/nope/conflicts'],
-      ['GET', '/objects/nope/quarantine'], ['POST', '/api/sync/inbox_items'], ['POST', '/objects/__proto__/sync'],
-      ['GET', '/objects/nope/held'], ['POST', '/objects/nope/held/release'], ['POST', '/objects/nope/held/delete'],
-      ['GET', '/api/integrity?entity=nope'], ['GET', '/api/sync/log?entity=nope'],
+      ['GET', '/objects/nope/status'],
+      ['POST', '/objects/nope/sync'],
+      ['POST', '/objects/nope/reset'],
+      ['POST', '/objects/nope/pause'],
+      ['POST', '/objects/nope/resume'],
+      ['GET', '/objects/nope/conflicts'],
+      ['GET', '/objects/nope/quarantine'],
+      ['POST', '/api/sync/inbox_items'],
+      ['POST', '/objects/__proto__/sync'],
+      ['GET', '/objects/nope/held'],
+      ['POST', '/objects/nope/held/release'],
+      ['POST', '/objects/nope/held/delete'],
+      ['GET', '/api/integrity?entity=nope'],
+      ['GET', '/api/sync/log?entity=nope'],
     ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);
@@ -217,13 +236,23 @@ describe('validation and routing errors', () => {
 
   it('answers 405 for a known path with the wrong method', async () => {
     for (const [method, path, allow] of [
-      ['GET', '/objects/prospects/sync', ['POST']], ['DELETE', '/api/sync/status', ['GET']], ['POST', '/api/sync/status', ['GET']],
-      ['POST', '/api/sync/log', ['GET']], ['PUT', '/admin/resync', ['POST']], ['GET', '/admin/resync', ['POST']], ['POST', '/health', ['GET']],
-      ['POST', '/objects/prospects/held', ['GET']], ['DELETE', '/objects/prospects/held', ['GET']],
-      ['GET', '/objects/prospects/held/release', ['POST']], ['GET', '/objects/prospects/held/delete', ['POST']],
+      ['GET', '/objects/prospects/sync', ['POST']],
+      ['DELETE', '/api/sync/status', ['GET']],
+      ['POST', '/api/sync/status', ['GET']],
+      ['POST', '/api/sync/log', ['GET']],
+      ['PUT', '/admin/resync', ['POST']],
+      ['GET', '/admin/resync', ['POST']],
+      ['POST', '/health', ['GET']],
+      ['POST', '/objects/prospects/held', ['GET']],
+      ['DELETE', '/objects/prospects/held', ['GET']],
+      ['GET', '/objects/prospects/held/release', ['POST']],
+      ['GET', '/objects/prospects/held/delete', ['POST']],
       ['PUT', '/objects/prospects/held/delete', ['POST']],
-      ['POST', '/api/integrity', ['GET']], ['GET', '/api/integrity/run', ['POST']], ['POST', '/api/dashboard', ['GET']],
-      ['GET', '/api/sync/full', ['POST']], ['GET', '/api/sync/prospects', ['POST']],
+      ['POST', '/api/integrity', ['GET']],
+      ['GET', '/api/integrity/run', ['POST']],
+      ['POST', '/api/dashboard', ['GET']],
+      ['GET', '/api/sync/full', ['POST']],
+      ['GET', '/api/sync/prospects', ['POST']],
     ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(405);
@@ -241,19 +270,19 @@ describe('operator actions', () => {
   it('status, sync, pause, resume, conflicts and quarantine of one entity', async () => {
     let res = await call('GET', '/objects/campaigns/status');
     expect(res.status).toBe(200);
-    const status = (await res.json()) as { entity: string; direction: string; settings: unknown };
+    const status = await res.json<{ entity: string; direction: string; settings: unknown }>();
     expect(status).toMatchObject({ entity: 'campaigns', direction: 'pull' });
 
     res = await call('POST', '/objects/campaigns/sync');
     expect(res.status).toBe(200);
-    const run = (await res.json()) as { ran: boolean; run?: { outcome: string } };
+    const run = await res.json<{ ran: boolean; run?: { outcome: string } }>();
     expect(run.ran).toBe(true);
     expect(run.run?.outcome).toBe('caught-up');
 
     res = await call('POST', '/objects/campaigns/pause');
-    expect(((await res.json()) as { paused: boolean; nextAlarmAt: string | null })).toMatchObject({ paused: true, nextAlarmAt: null });
+    expect(await res.json<{ paused: boolean; nextAlarmAt: string | null }>()).toMatchObject({ paused: true, nextAlarmAt: null });
     res = await call('POST', '/objects/campaigns/resume');
-    const resumed = (await res.json()) as { paused: boolean; nextAlarmAt: string | null };
+    const resumed = await res.json<{ paused: boolean; nextAlarmAt: string | null }>();
     expect(resumed.paused).toBe(false);
     expect(resumed.nextAlarmAt).not.toBeNull();
 
@@ -267,9 +296,9 @@ describe('operator actions', () => {
     // settle() paused mailboxes, so a reset does not start a run that would hold the lease here.
     let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01T00:00:00+00:00', id: UUID_A } } });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
+    expect((await res.json<{ pull: { cursor: unknown } }>()).pull.cursor).toEqual({ ts: '2026-01-01T00:00:00.000000Z', id: UUID_A });
     res = await call('POST', '/objects/mailboxes/reset');
-    expect(((await res.json()) as { pull: { cursor: unknown } }).pull.cursor).toBeNull();
+    expect((await res.json<{ pull: { cursor: unknown } }>()).pull.cursor).toBeNull();
 
     await whileLeaseHeld('mailboxes', async () => {
       res = await call('POST', '/objects/mailboxes/reset');
@@ -281,7 +310,7 @@ describe('operator actions', () => {
       expect(await res.json()).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'r-1' } });
     });
     res = await call('POST', '/objects/mailboxes/resume');
-    expect(((await res.json()) as { paused: boolean }).paused).toBe(false);
+    expect((await res.json<{ paused: boolean }>()).paused).toBe(false);
   });
 
   it('refuses a reset to a garbage cursor with 400 and leaves the cursor as it was', async () => {
@@ -336,7 +365,9 @@ describe('operator actions', () => {
 
   it('refuses an upper-case uuid in a reset cursor and names the lower-case form', async () => {
     await call('POST', '/objects/mailboxes/reset');
-    const res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { ts: '2026-01-01T00:00:00Z', id: UUID_A.toUpperCase() } } });
+    const res = await call('POST', '/objects/mailboxes/reset', {
+      body: { cursor: { ts: '2026-01-01T00:00:00Z', id: UUID_A.toUpperCase() } },
+    });
     expect(res.status).toBe(400);
     const err = await errorOf(res);
     expect(err.code).toBe('invalid_cursor');
@@ -346,9 +377,11 @@ describe('operator actions', () => {
   });
 
   it('stores a reset cursor in canonical form from either shape, and takes back what status shows', async () => {
-    let res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { updated_at: '2026-01-01 02:30:00.5+02:30', id: UUID_A }, scope: 'pull' } });
+    let res = await call('POST', '/objects/mailboxes/reset', {
+      body: { cursor: { updated_at: '2026-01-01 02:30:00.5+02:30', id: UUID_A }, scope: 'pull' },
+    });
     expect(res.status).toBe(200);
-    const shown = ((await res.json()) as { pull: { cursor: unknown } }).pull.cursor;
+    const shown = (await res.json<{ pull: { cursor: unknown } }>()).pull.cursor;
     expect(shown).toEqual({ ts: '2026-01-01T00:00:00.500000Z', id: UUID_A });
 
     await call('POST', '/objects/mailboxes/reset');
@@ -358,7 +391,9 @@ describe('operator actions', () => {
     expect(res.status).toBe(200);
     expect(await pullCursor('mailboxes')).toEqual(shown);
 
-    res = await call('POST', '/objects/mailboxes/reset', { body: { cursor: { ts: '0100-01-01T00:00:00Z', id: '00000000-0000-0000-0000-000000000000' } } });
+    res = await call('POST', '/objects/mailboxes/reset', {
+      body: { cursor: { ts: '0100-01-01T00:00:00Z', id: '00000000-0000-0000-0000-000000000000' } },
+    });
     expect(res.status).toBe(200);
     expect(await pullCursor('mailboxes')).toEqual({ ts: '0100-01-01T00:00:00.000000Z', id: '00000000-0000-0000-0000-000000000000' });
   });
@@ -367,11 +402,18 @@ describe('operator actions', () => {
     await settle(['emails']);
     const ids = [crypto.randomUUID(), crypto.randomUUID()];
     for (const id of ids) {
-      await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(id).run();
+      await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`)
+        .bind(id)
+        .run();
     }
     const queued = async (): Promise<number> =>
-      (await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails' AND row_id IN (SELECT value FROM json_each(?1))`)
-        .bind(JSON.stringify(ids)).first<{ n: number }>())?.n ?? 0;
+      (
+        await env.DB.prepare(
+          `SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails' AND row_id IN (SELECT value FROM json_each(?1))`,
+        )
+          .bind(JSON.stringify(ids))
+          .first<{ n: number }>()
+      )?.n ?? 0;
     expect(await queued()).toBe(2); // the edge inserts themselves
     for (const scope of ['requeue', 'push']) {
       const res = await call('POST', '/objects/emails/reset', { body: { scope } });
@@ -379,35 +421,47 @@ describe('operator actions', () => {
     }
     // Each reset queued every row once more, behind the first writes.
     expect(await queued()).toBe(6);
-    const res = await call('POST', '/objects/emails/reset', { body: { scope: 'requeue', cursor: { ts: '2026-01-01T00:00:00Z', id: UUID_A } } });
+    const res = await call('POST', '/objects/emails/reset', {
+      body: { scope: 'requeue', cursor: { ts: '2026-01-01T00:00:00Z', id: UUID_A } },
+    });
     expect(res.status).toBe(400);
-    expect(await errorOf(res)).toMatchObject({ code: 'invalid_body', details: [expect.objectContaining({ path: 'cursor', message: expect.stringContaining('moves no cursor') })] });
+    expect(await errorOf(res)).toMatchObject({
+      code: 'invalid_body',
+      details: [expect.objectContaining({ path: 'cursor', message: expect.stringContaining('moves no cursor') })],
+    });
     expect(await queued()).toBe(6);
   });
 
   it('reports overall status with both directions and unsyncedEmails, and never leaks secrets', async () => {
-    await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`).bind(crypto.randomUUID()).run();
+    await env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x.example', 'b@x.example', 'outbound')`)
+      .bind(crypto.randomUUID())
+      .run();
     const res = await call('GET', '/api/sync/status');
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain(inject('supabaseServiceRoleKey'));
     expect(text).not.toContain(TOKEN);
-    const body = JSON.parse(text) as { unsyncedEmails: number; supabaseToD1: { entities: string[] }; d1ToSupabase: { entities: string[] }; entities: unknown[] };
+    const body = JSON.parse(text) as {
+      unsyncedEmails: number;
+      supabaseToD1: { entities: string[] };
+      d1ToSupabase: { entities: string[] };
+      entities: unknown[];
+    };
     expect(body.unsyncedEmails).toBeGreaterThanOrEqual(1);
     expect(body.supabaseToD1.entities).toEqual(['prospects', 'campaigns', 'mailboxes']);
     expect(body.d1ToSupabase.entities).toEqual(['prospects', 'emails']);
     expect(body.entities).toHaveLength(4);
 
     const sync = await call('POST', '/api/sync/emails');
-    expect(((await sync.json()) as { ran: boolean }).ran).toBe(true);
-    const after = (await (await call('GET', '/api/sync/status')).json()) as { unsyncedEmails: number };
+    expect((await sync.json<{ ran: boolean }>()).ran).toBe(true);
+    const after = await (await call('GET', '/api/sync/status')).json<{ unsyncedEmails: number }>();
     expect(after.unsyncedEmails).toBe(0);
   });
 
   it('runs a full sync of every entity', async () => {
     const res = await call('POST', '/api/sync/full');
     expect(res.status).toBe(200);
-    const full = (await res.json()) as { runs: { entity: string; result: { ran: boolean } }[] };
+    const full = await res.json<{ runs: { entity: string; result: { ran: boolean } }[] }>();
     expect(full.runs.map((r) => [r.entity, r.result.ran])).toEqual(ENTITY_NAMES.map((name) => [name, true]));
   });
 });
@@ -416,10 +470,15 @@ describe('integrity checks', () => {
   beforeEach(() => settle());
   afterEach(() => settle());
 
-  it('GET /api/integrity answers every entity\'s integrity state and the recent history', async () => {
+  it("GET /api/integrity answers every entity's integrity state and the recent history", async () => {
     const report = await integrityReport();
     expect(Number.isNaN(Date.parse(report.generatedAt))).toBe(false);
-    expect(report.entities.map((e) => [e.entity, e.direction])).toEqual([['prospects', 'both'], ['campaigns', 'pull'], ['mailboxes', 'pull'], ['emails', 'push']]);
+    expect(report.entities.map((e) => [e.entity, e.direction])).toEqual([
+      ['prospects', 'both'],
+      ['campaigns', 'pull'],
+      ['mailboxes', 'pull'],
+      ['emails', 'push'],
+    ]);
     for (const e of report.entities) {
       expect(Object.keys(e).sort()).toEqual(['alerts', 'direction', 'entity', 'held', 'heldCount', 'jobs', 'latest']);
       // settle() left no work pending and nothing here holds rows.
@@ -456,14 +515,18 @@ describe('integrity checks', () => {
     // Duplicates are folded: one run.
     let res = await call('POST', '/api/integrity/run', { body: { entities: ['campaigns', 'campaigns'], reconcile: false } });
     expect(res.status).toBe(200);
-    const counted = (await res.json()) as IntegrityRunAnswer;
-    expect(counted).toMatchObject({ fix: false, reconcile: false, runs: [{ entity: 'campaigns', status: 'done', run: { entity: 'campaigns', trigger: 'manual', fix: false, reconciled: false } }] });
+    const counted = await res.json<IntegrityRunAnswer>();
+    expect(counted).toMatchObject({
+      fix: false,
+      reconcile: false,
+      runs: [{ entity: 'campaigns', status: 'done', run: { entity: 'campaigns', trigger: 'manual', fix: false, reconciled: false } }],
+    });
     const countedId = counted.runs.map(finished)[0]?.runId;
 
     // No body: every entity, checks only (fix false), every row compared (reconcile true). The lease is free, the tables small: done at once.
     res = await call('POST', '/api/integrity/run');
     expect(res.status).toBe(200);
-    const all = (await res.json()) as IntegrityRunAnswer;
+    const all = await res.json<IntegrityRunAnswer>();
     expect(all).toMatchObject({ fix: false, reconcile: true });
     expect(all.runs.map((r) => [r.entity, r.status])).toEqual(ENTITY_NAMES.map((name) => [name, 'done']));
     const runs = all.runs.map(finished);
@@ -480,7 +543,12 @@ describe('integrity checks', () => {
     const campaigns = await integrityReport('?entity=campaigns&history=2');
     // Newest first.
     expect(campaigns.history.map((h) => h.runId)).toEqual([runIds[1], countedId]);
-    const status = (await (await call('GET', '/objects/campaigns/status')).json()) as { integrity: { lastRunAt: string } | null; jobs: unknown[] };
+    const status = await (
+      await call('GET', '/objects/campaigns/status')
+    ).json<{
+      integrity: { lastRunAt: string } | null;
+      jobs: unknown[];
+    }>();
     expect(status.integrity?.lastRunAt).toBe(report.entities[1]?.latest?.finishedAt);
     expect(status.jobs).toEqual([]);
   });
@@ -525,14 +593,21 @@ describe('full resync', () => {
   beforeEach(() => settle());
   afterEach(() => settle());
 
-  it('POST /admin/resync asks every entity for a resync and answers each one\'s job', async () => {
+  it("POST /admin/resync asks every entity for a resync and answers each one's job", async () => {
     const res = await call('POST', '/admin/resync');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { resync: { entity: string; job: IntegrityJobStatus }[] };
+    const body = await res.json<{ resync: { entity: string; job: IntegrityJobStatus }[] }>();
     expect(body.resync.map((r) => r.entity)).toEqual(ENTITY_NAMES);
     for (const { entity, job } of body.resync) {
       // Paused (settle), so the re-read waits for a sync run: resume, the next alarm or a manual sync.
-      expect(job, entity).toEqual({ kind: 'resync', requestedAt: expect.any(String), trigger: 'manual', fix: true, phase: 'reread', progress: expect.any(String) });
+      expect(job, entity).toEqual({
+        kind: 'resync',
+        requestedAt: expect.any(String),
+        trigger: 'manual',
+        fix: true,
+        phase: 'reread',
+        progress: expect.any(String),
+      });
       expect((await coordinatorOf(entity).status(entity)).jobs, entity).toEqual([job]);
     }
     // The pulled tables re-read from the beginning, in place.
@@ -541,19 +616,28 @@ describe('full resync', () => {
 
   it('re-reads in place, then sweeps the rows absent upstream, driven by the alarms once the entity runs', async () => {
     const extra = crypto.randomUUID();
-    await env.DB.prepare(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'only in D1', ?2, ?2)`).bind(extra, '2026-01-01T00:00:00.000000Z').run();
+    await env.DB.prepare(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'only in D1', ?2, ?2)`)
+      .bind(extra, '2026-01-01T00:00:00.000000Z')
+      .run();
     let res = await call('POST', '/admin/resync', { body: { entities: ['campaigns', 'campaigns'] } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ resync: [{ entity: 'campaigns', job: expect.objectContaining({ kind: 'resync', phase: 'reread' }) }] });
+    expect(await res.json()).toEqual({
+      resync: [{ entity: 'campaigns', job: expect.objectContaining({ kind: 'resync', phase: 'reread' }) }],
+    });
     expect((await coordinatorOf('mailboxes').status('mailboxes')).jobs).toEqual([]);
 
     res = await call('POST', '/objects/campaigns/resume');
     expect(res.status).toBe(200);
     const stub = coordinatorOf('campaigns');
-    await expect.poll(async () => {
-      const s = await stub.status('campaigns');
-      return s.jobs.length === 0 && s.lease === null;
-    }, { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const s = await stub.status('campaigns');
+          return s.jobs.length === 0 && s.lease === null;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
     const { latest } = (await integrityReport('?entity=campaigns')).entities[0] ?? {};
     expect(latest).toMatchObject({ trigger: 'resync', fix: true, reconciled: true });
     expect(await env.DB.prepare('SELECT count(*) AS n FROM campaigns WHERE id = ?1').bind(extra).first<{ n: number }>()).toEqual({ n: 0 });
@@ -564,10 +648,14 @@ describe('full resync', () => {
     await whileLeaseHeld('mailboxes', async () => {
       const res = await call('POST', '/admin/resync', { body: { entities: ['mailboxes'] } });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { resync: { entity: string; job: IntegrityJobStatus }[] };
-      expect(body).toEqual({ resync: [{ entity: 'mailboxes', job: expect.objectContaining({ kind: 'resync', trigger: 'manual', phase: 'start' }) }] });
+      const body = await res.json<{ resync: { entity: string; job: IntegrityJobStatus }[] }>();
+      expect(body).toEqual({
+        resync: [{ entity: 'mailboxes', job: expect.objectContaining({ kind: 'resync', trigger: 'manual', phase: 'start' }) }],
+      });
       requestedAt = body.resync[0]?.job.requestedAt ?? '';
-      expect((await coordinatorOf('mailboxes').status('mailboxes')).jobs).toEqual([expect.objectContaining({ kind: 'resync', phase: 'start' })]);
+      expect((await coordinatorOf('mailboxes').status('mailboxes')).jobs).toEqual([
+        expect.objectContaining({ kind: 'resync', phase: 'start' }),
+      ]);
     });
     // Asking again joins the pending resync (same request time); with the lease free it starts at once.
     const res = await call('POST', '/admin/resync', { body: { entities: ['mailboxes'] } });
@@ -624,10 +712,15 @@ describe('held rows', () => {
     const [kept, dropped] = [await insertEmail(), await insertEmail()];
     await plantHeld('emails', [kept, dropped]);
     let res = await call('GET', '/objects/emails/held');
-    const listed = (await res.json()) as { entity: string; rows: { rowId: string; reason: string; check: string; heldAt: string }[] };
+    const listed = await res.json<{ entity: string; rows: { rowId: string; reason: string; check: string; heldAt: string }[] }>();
     expect(listed.entity).toBe('emails');
     expect(listed.rows.map((r) => r.rowId).sort()).toEqual([kept, dropped].sort());
-    expect(listed.rows[0]).toEqual({ rowId: expect.any(String), reason: expect.stringContaining('planted'), check: 'duplicate_message_ids', heldAt: expect.any(String) });
+    expect(listed.rows[0]).toEqual({
+      rowId: expect.any(String),
+      reason: expect.stringContaining('planted'),
+      check: 'duplicate_message_ids',
+      heldAt: expect.any(String),
+    });
     expect((await coordinatorOf('emails').status('emails')).held).toBe(2);
 
     await whileLeaseHeld('emails', async () => {
@@ -670,7 +763,9 @@ describe('held rows', () => {
         expect(res.status, `${action} ${JSON.stringify(body).slice(0, 80)}`).toBe(400);
         const err = await errorOf(res);
         expect(err.code).toBe('invalid_body');
-        expect(err.details, `${action} ${JSON.stringify(body).slice(0, 80)}`).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+        expect(err.details, `${action} ${JSON.stringify(body).slice(0, 80)}`).toEqual(
+          expect.arrayContaining([expect.objectContaining({ path })]),
+        );
       }
       const res = await call('POST', `/objects/emails/held/${action}`);
       expect(res.status, `${action} without a body`).toBe(400);
@@ -700,10 +795,15 @@ describe('cron', () => {
       const stub = coordinatorOf(name);
       const before = (await stub.status(name)).lastRun?.runId;
       await stub.resume(name);
-      await expect.poll(async () => {
-        const s = await stub.status(name);
-        return s.lease === null && s.lastRun?.runId !== before && s.nextAlarmAt !== null;
-      }, { timeout: 15_000 }).toBe(true);
+      await expect
+        .poll(
+          async () => {
+            const s = await stub.status(name);
+            return s.lease === null && s.lastRun?.runId !== before && s.nextAlarmAt !== null;
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
       await runInDurableObject(stub, (_i, state) => state.storage.deleteAlarm());
       lastRunIds.set(name, (await stub.status(name)).lastRun?.runId);
     }

@@ -47,24 +47,34 @@ for (let i = 0; i < config.seeds.length; i += BLOCK) blocks.push(config.seeds.sl
 for (const seeds of blocks) {
   const first = seeds[0];
   const last = seeds.at(-1);
-  it(`converges: ${seeds.length === 1 ? `seed ${first}` : `seeds ${first}–${last}`}`, async () => {
-    const failing: CaseResult[] = [];
-    for (const seed of seeds) {
-      const db = shared ?? testDatabase(uniqueName(`convergence-${seed}`));
-      const result = await runCase(seed, db, { emptyDatabase: shared !== null });
-      if (!shared) await dropTestDatabases();
-      results.push(result);
-      if (config.verbose >= 1) {
-        console.info(`seed ${seed}: ${result.durationMs} ms, ${result.steps} steps, ${result.runs} runs, ${result.quiesceRounds} quiesce rounds (${Object.entries(result.phaseMs).map(([k, v]) => `${k} ${v}`).join(', ')} ms), ${result.failures.length} failure(s) ${[...new Set(result.failures.map((f) => f.kind))].join(' ')}`);
+  it(
+    `converges: ${seeds.length === 1 ? `seed ${first}` : `seeds ${first}–${last}`}`,
+    async () => {
+      const failing: CaseResult[] = [];
+      for (const seed of seeds) {
+        const db = shared ?? testDatabase(uniqueName(`convergence-${seed}`));
+        const result = await runCase(seed, db, { emptyDatabase: shared !== null });
+        if (!shared) await dropTestDatabases();
+        results.push(result);
+        if (config.verbose >= 1) {
+          console.info(
+            `seed ${seed}: ${result.durationMs} ms, ${result.steps} steps, ${result.runs} runs, ${result.quiesceRounds} quiesce rounds (${Object.entries(
+              result.phaseMs,
+            )
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')} ms), ${result.failures.length} failure(s) ${[...new Set(result.failures.map((f) => f.kind))].join(' ')}`,
+          );
+        }
+        if (result.failures.length > 0) failing.push(result);
       }
-      if (result.failures.length > 0) failing.push(result);
-    }
-    if (failing.length > 0) {
-      const text = failing.map(caseMessage).join('\n\n');
-      const head = `${failing.length} of ${seeds.length} case(s) failed (seeds ${failing.map((f) => f.seed).join(', ')}):\n\n`;
-      assert.fail(head + (text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}\n… (truncated)` : text));
-    }
-  }, seeds.length * CASE_BUDGET_MS);
+      if (failing.length > 0) {
+        const text = failing.map(caseMessage).join('\n\n');
+        const head = `${failing.length} of ${seeds.length} case(s) failed (seeds ${failing.map((f) => f.seed).join(', ')}):\n\n`;
+        assert.fail(head + (text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}\n… (truncated)` : text));
+      }
+    },
+    seeds.length * CASE_BUDGET_MS,
+  );
 }
 
 it('convergence summary', ({ task }) => {

@@ -1,5 +1,6 @@
 // The operator page and the sync_log listing it reads.
-import { applyD1Migrations, env, SELF } from 'cloudflare:test';
+import { applyD1Migrations } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DASHBOARD } from '../../src/dashboard/settings.ts';
 import type { DashboardData, PullLag } from '../../src/types.ts';
@@ -19,14 +20,22 @@ interface LoggedRun {
 
 describe('GET /dashboard', () => {
   it('is served without a token, as HTML under a strict CSP', async () => {
-    const res = await SELF.fetch(`${BASE}/dashboard`);
+    const res = await exports.default.fetch(`${BASE}/dashboard`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const csp = (res.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim());
-    expect(csp).toEqual(expect.arrayContaining([
-      "default-src 'none'", "script-src 'unsafe-inline'", "style-src 'unsafe-inline'", "connect-src 'self'", "img-src data:",
-      "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-    ]));
+    expect(csp).toEqual(
+      expect.arrayContaining([
+        "default-src 'none'",
+        "script-src 'unsafe-inline'",
+        "style-src 'unsafe-inline'",
+        "connect-src 'self'",
+        'img-src data:',
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+      ]),
+    );
     // No source outside the page: no scheme, host or wildcard in any directive.
     expect(csp.join(';')).not.toMatch(/https?:|\*|\/\//);
     const html = await res.text();
@@ -40,14 +49,14 @@ describe('GET /dashboard', () => {
   });
 
   it('serves the dashboard client exactly as a fresh build of src/dashboard/client makes it', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     const served = /<script>([\s\S]*)<\/script>/.exec(html)?.[1];
     // The global setup built it again from the sources; a stale client.bundle.js would differ.
     expect(served).toBe(inject('dashboardScript'));
   });
 
   it('quotes the numbers the client uses, from src/dashboard/settings.ts', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     expect(html).toContain(`the ${DASHBOARD.runsShown} newest runs that moved data`);
     expect(html).toContain(`The ${DASHBOARD.conflictsPerEntity} newest per entity`);
     expect(html).toContain(`The ${DASHBOARD.integrityHistory} newest integrity runs`);
@@ -58,19 +67,19 @@ describe('GET /dashboard', () => {
 
   it('references no external asset', async () => {
     // The SVG namespace is an identifier the chart's createElementNS names, never fetched.
-    const html = (await (await SELF.fetch(`${BASE}/dashboard`)).text()).replaceAll('"http://www.w3.org/2000/svg"', '"SVG_NS"');
+    const html = (await (await exports.default.fetch(`${BASE}/dashboard`)).text()).replaceAll('"http://www.w3.org/2000/svg"', '"SVG_NS"');
     expect(html).not.toMatch(/\b(src|href|action)\s*=\s*["']?\s*(https?:)?\/\//i);
     expect(html).not.toMatch(/https?:\/\//i);
     expect(html).not.toMatch(/@import|url\(/i);
   });
 
   it('renders API data with DOM text, never innerHTML', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
 
   it('has the consistency section: run buttons, alerts, per-entity results and the history table', async () => {
-    const html = await (await SELF.fetch(`${BASE}/dashboard`)).text();
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
     expect(html).toContain('<section id="consistency"');
     expect(html).toContain('<button id="integrity-run" type="button">Run checks</button>');
     expect(html).toContain('<button id="integrity-fix" type="button" class="primary">Run checks and fix</button>');
@@ -91,7 +100,7 @@ describe('GET /api/integrity, as the dashboard reads it', () => {
   });
 
   it('answers every entity with the fields the consistency section renders', async () => {
-    const res = await SELF.fetch(`${BASE}/api/integrity?history=20`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/integrity?history=20`, { headers: auth });
     expect(res.status).toBe(200);
     const body = await res.json<{ generatedAt: string; entities: Record<string, unknown>[]; history: unknown[] }>();
     expect(body.entities.map((e) => e['entity'])).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
@@ -110,9 +119,31 @@ async function plantRuns(): Promise<void> {
      VALUES (?1, ?2, ?3, 'manual', ?4, ?5, ?6, 1, ?7, ?7, ?8, ?9, ?10)`,
   );
   await env.DB.batch([
-    insert.bind('run-a', 'prospects', 'both', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'caught-up', 3, null, '2025-12-31T23:59:58.000001Z', 2999),
+    insert.bind(
+      'run-a',
+      'prospects',
+      'both',
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:01.000Z',
+      'caught-up',
+      3,
+      null,
+      '2025-12-31T23:59:58.000001Z',
+      2999,
+    ),
     insert.bind('idle-1', 'campaigns', 'pull', '2026-01-01T00:00:30.000Z', '2026-01-01T00:00:30.100Z', 'caught-up', 0, null, null, null),
-    insert.bind('run-b', 'emails', 'push', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:02.000Z', 'failed', 0, 'Supabase answered 503', null, null),
+    insert.bind(
+      'run-b',
+      'emails',
+      'push',
+      '2026-01-01T00:01:00.000Z',
+      '2026-01-01T00:01:02.000Z',
+      'failed',
+      0,
+      'Supabase answered 503',
+      null,
+      null,
+    ),
     insert.bind('run-c', 'prospects', 'both', '2026-01-01T00:02:00.000Z', '2026-01-01T00:02:01.000Z', 'caught-up', 7, null, null, null),
     insert.bind('idle-2', 'prospects', 'both', '2026-01-01T00:03:00.000Z', '2026-01-01T00:03:00.050Z', 'caught-up', 0, null, null, null),
   ]);
@@ -125,16 +156,15 @@ beforeAll(async () => {
 });
 
 describe('GET /api/sync/log', () => {
-
   it('needs the admin token', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log`);
+    const res = await exports.default.fetch(`${BASE}/api/sync/log`);
     expect(res.status).toBe(401);
     const body = await res.json<{ error: { code: string } }>();
     expect(body.error.code).toBe('unauthorized');
   });
 
   it.each(['limit=0', 'limit=201', 'limit=abc', 'limit=1.5', 'idle=no', 'idle='])('rejects %s with 400', async (query) => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log?${query}`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?${query}`, { headers: auth });
     expect(res.status).toBe(400);
     const body = await res.json<{ error: { code: string; details: unknown[] } }>();
     expect(body.error.code).toBe('invalid_query');
@@ -142,13 +172,13 @@ describe('GET /api/sync/log', () => {
   });
 
   it('answers 404 for an unknown entity', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log?entity=sync_log`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?entity=sync_log`, { headers: auth });
     expect(res.status).toBe(404);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unknown_entity');
   });
 
   it('lists every run newest first, idle ones included, shaped like a RunSummary', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log`, { headers: auth });
     expect(res.status).toBe(200);
     const { runs } = await res.json<{ runs: LoggedRun[] }>();
     expect(runs.map((r) => r.runId)).toEqual(['idle-2', 'run-c', 'run-b', 'idle-1', 'run-a']);
@@ -158,14 +188,14 @@ describe('GET /api/sync/log', () => {
   });
 
   it('leaves idle runs out with idle=exclude, and the limit counts the runs left', async () => {
-    let res = await SELF.fetch(`${BASE}/api/sync/log?idle=exclude&limit=3`, { headers: auth });
+    let res = await exports.default.fetch(`${BASE}/api/sync/log?idle=exclude&limit=3`, { headers: auth });
     expect((await res.json<{ runs: LoggedRun[] }>()).runs.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
-    res = await SELF.fetch(`${BASE}/api/sync/log?idle=exclude&entity=prospects`, { headers: auth });
+    res = await exports.default.fetch(`${BASE}/api/sync/log?idle=exclude&entity=prospects`, { headers: auth });
     expect((await res.json<{ runs: LoggedRun[] }>()).runs.map((r) => r.runId)).toEqual(['run-c', 'run-a']);
   });
 
   it('filters by entity and honours the limit', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log?entity=prospects&limit=2`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?entity=prospects&limit=2`, { headers: auth });
     expect(res.status).toBe(200);
     const { runs } = await res.json<{ runs: LoggedRun[] }>();
     expect(runs.map((r) => r.runId)).toEqual(['idle-2', 'run-c']);
@@ -179,33 +209,38 @@ describe('GET /api/sync/log', () => {
     expect(all.map((r) => r.detail).join('; ')).toContain('sync_log_active');
     const { results: one } = await env.DB.prepare(
       `EXPLAIN QUERY PLAN SELECT id FROM sync_log WHERE entity = ?2 AND (outcome <> 'caught-up' OR rows_applied + rows_deleted + rows_quarantined + conflicts > 0) ORDER BY id DESC LIMIT ?1`,
-    ).bind(3, 'prospects').all<{ detail: string }>();
+    )
+      .bind(3, 'prospects')
+      .all<{ detail: string }>();
     expect(one.map((r) => r.detail).join('; ')).toContain('sync_log_entity_active');
   });
 
   it('allows only GET', async () => {
-    const res = await SELF.fetch(`${BASE}/api/sync/log`, { method: 'DELETE', headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(405);
   });
 });
 
 describe('GET /api/dashboard', () => {
   it('needs the admin token', async () => {
-    const res = await SELF.fetch(`${BASE}/api/dashboard`);
+    const res = await exports.default.fetch(`${BASE}/api/dashboard`);
     expect(res.status).toBe(401);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unauthorized');
-    const wrong = await SELF.fetch(`${BASE}/api/dashboard`, { headers: { authorization: 'Bearer not-the-token' } });
+    const wrong = await exports.default.fetch(`${BASE}/api/dashboard`, { headers: { authorization: 'Bearer not-the-token' } });
     expect(wrong.status).toBe(401);
   });
 
   it('answers everything the page shows in one request', async () => {
-    const res = await SELF.fetch(`${BASE}/api/dashboard`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/dashboard`, { headers: auth });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const body = await res.json<DashboardData>();
     expect(Object.keys(body).sort()).toEqual(['charts', 'conflicts', 'generatedAt', 'integrity', 'quarantine', 'runs', 'status'].sort());
     expect(body.status.entities.map((s) => s.entity)).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
-    expect(body.status).toMatchObject({ supabaseToD1: { entities: ['prospects', 'campaigns', 'mailboxes'] }, d1ToSupabase: { entities: ['prospects', 'emails'] } });
+    expect(body.status).toMatchObject({
+      supabaseToD1: { entities: ['prospects', 'campaigns', 'mailboxes'] },
+      d1ToSupabase: { entities: ['prospects', 'emails'] },
+    });
     for (const part of [body.runs, body.charts, body.conflicts, body.quarantine, body.integrity]) expect(part.ok).toBe(true);
     if (!body.runs.ok || !body.charts.ok || !body.integrity.ok || !body.conflicts.ok || !body.quarantine.ok) return;
     expect(body.runs.data).toMatchObject({ entity: null, idle: 'exclude' });
@@ -221,31 +256,35 @@ describe('GET /api/dashboard', () => {
 
   it('leaves idle runs out by default, lists them with idle=include, and filters by entity', async () => {
     const ids = async (query: string): Promise<{ runs: string[]; chart: string[] }> => {
-      const body = await (await SELF.fetch(`${BASE}/api/dashboard${query}`, { headers: auth })).json<DashboardData>();
+      const body = await (await exports.default.fetch(`${BASE}/api/dashboard${query}`, { headers: auth })).json<DashboardData>();
       if (!body.runs.ok || !body.charts.ok) throw new Error('a part failed');
       return { runs: body.runs.data.runs.map((r) => r.runId), chart: (body.charts.data['prospects'] ?? []).map((r) => r.runId) };
     };
     expect(await ids('')).toEqual({ runs: ['run-c', 'run-b', 'run-a'], chart: ['run-c', 'run-a'] });
-    expect(await ids('?idle=include')).toEqual({ runs: ['idle-2', 'run-c', 'run-b', 'idle-1', 'run-a'], chart: ['idle-2', 'run-c', 'run-a'] });
+    expect(await ids('?idle=include')).toEqual({
+      runs: ['idle-2', 'run-c', 'run-b', 'idle-1', 'run-a'],
+      chart: ['idle-2', 'run-c', 'run-a'],
+    });
     expect((await ids('?runs=1')).runs).toEqual(['run-c']);
     expect((await ids('?entity=emails')).runs).toEqual(['run-b']);
   });
 
-  it.each([
-    'runs=0', 'runs=201', 'runs=abc', 'history=0', 'history=201', 'idle=maybe', 'idle=', 'entity=', 'limit=5', 'runs=1&runs=2',
-  ])('rejects %s with 400 invalid_query and zod details', async (query) => {
-    const res = await SELF.fetch(`${BASE}/api/dashboard?${query}`, { headers: auth });
-    expect(res.status).toBe(400);
-    const body = await res.json<{ error: { code: string; details: { path: string; message: string }[] } }>();
-    expect(body.error.code).toBe('invalid_query');
-    expect(body.error.details.length).toBeGreaterThan(0);
-  });
+  it.each(['runs=0', 'runs=201', 'runs=abc', 'history=0', 'history=201', 'idle=maybe', 'idle=', 'entity=', 'limit=5', 'runs=1&runs=2'])(
+    'rejects %s with 400 invalid_query and zod details',
+    async (query) => {
+      const res = await exports.default.fetch(`${BASE}/api/dashboard?${query}`, { headers: auth });
+      expect(res.status).toBe(400);
+      const body = await res.json<{ error: { code: string; details: { path: string; message: string }[] } }>();
+      expect(body.error.code).toBe('invalid_query');
+      expect(body.error.details.length).toBeGreaterThan(0);
+    },
+  );
 
   it('answers 404 for an unknown entity and 405 for another method', async () => {
-    let res = await SELF.fetch(`${BASE}/api/dashboard?entity=contacts`, { headers: auth });
+    let res = await exports.default.fetch(`${BASE}/api/dashboard?entity=contacts`, { headers: auth });
     expect(res.status).toBe(404);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unknown_entity');
-    res = await SELF.fetch(`${BASE}/api/dashboard`, { method: 'POST', headers: auth });
+    res = await exports.default.fetch(`${BASE}/api/dashboard`, { method: 'POST', headers: auth });
     expect(res.status).toBe(405);
     expect((await res.json<{ error: { details: unknown } }>()).error.details).toEqual({ allow: ['GET'] });
   });

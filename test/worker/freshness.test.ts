@@ -2,7 +2,7 @@
 // /api/dashboard), and the push backlog's age as the page reads it. Rows are planted with a
 // known updated_at / changed_at, so the expected numbers are bounded by clock readings taken
 // around the call, never by how fast the machine is.
-import { env, SELF } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { canonicalFromMillis, millisFromCanonical } from '../../src/timestamps.ts';
 import type { DashboardData, RunSummary } from '../../src/types.ts';
@@ -23,7 +23,7 @@ async function ran(result: Promise<{ ran: true; run: RunSummary } | { ran: false
 }
 
 async function dashboard(query = ''): Promise<DashboardData> {
-  const res = await SELF.fetch(`${BASE}/api/dashboard${query}`, { headers: auth });
+  const res = await exports.default.fetch(`${BASE}/api/dashboard${query}`, { headers: auth });
   expect(res.status).toBe(200);
   return res.json<DashboardData>();
 }
@@ -49,7 +49,8 @@ describe('pull freshness', () => {
 
     const status = await stub.status('campaigns');
     expect(status.pull?.lastLag).toEqual({ ...run.pullLag, runId: run.runId, finishedAt: run.finishedAt });
-    const logged = await env.DB.prepare(`SELECT pull_newest_applied_at, pull_lag_ms FROM sync_log WHERE run_id = ?1`).bind(run.runId)
+    const logged = await env.DB.prepare(`SELECT pull_newest_applied_at, pull_lag_ms FROM sync_log WHERE run_id = ?1`)
+      .bind(run.runId)
       .first<{ pull_newest_applied_at: string; pull_lag_ms: number }>();
     expect(logged).toEqual({ pull_newest_applied_at: newest, pull_lag_ms: run.pullLag?.lagMs });
 
@@ -87,7 +88,8 @@ describe('push freshness', () => {
     const plantedAt = Date.now();
     const changedAt = canonicalAgo(plantedAt, 600_000); // ten minutes before
     await env.DB.prepare(`INSERT INTO sync_outbox (entity, row_id, op, changed_at) VALUES ('emails', ?1, 'upsert', ?2)`)
-      .bind(crypto.randomUUID(), changedAt).run();
+      .bind(crypto.randomUUID(), changedAt)
+      .run();
 
     const before = Date.now();
     const page = await dashboard();

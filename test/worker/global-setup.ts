@@ -43,7 +43,10 @@ export default async function setup(project: TestProject) {
   return async () => {
     await receiver.close();
     await new Promise<void>((done) => {
-      if (child.exitCode !== null) return done();
+      if (child.exitCode !== null) {
+        done();
+        return;
+      }
       child.once('exit', () => done());
       child.kill('SIGTERM');
     });
@@ -80,9 +83,10 @@ async function startAlertReceiver(): Promise<{ url: string; close(): Promise<voi
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((done) => {
-      server.closeAllConnections();
-      server.close(() => done());
-    }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 }

@@ -2,10 +2,13 @@
  * Test helpers for the workerd project: a private database on the local Supabase stand-in
  * per test, and a SyncCoordinator with a unique name pointed at it.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import type { SettingsOverrides } from '../../src/objects/settings.ts';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
+import { emptyStats } from '../../src/sync/run.ts';
+import type { RunStats } from '../../src/types.ts';
 
 /** A private database on the stand-in, with direct SQL, faults and request counts. */
 export interface TestDatabase {
@@ -31,10 +34,12 @@ export async function dropTestDatabases(): Promise<void> {
   const key = inject('supabaseServiceRoleKey');
   const names = [...openDatabases];
   openDatabases.clear();
-  await Promise.all(names.map(async (name) => {
-    const res = await fetch(`${base}/db/${name}/_dev/database`, { method: 'DELETE', headers: { apikey: key } });
-    await res.body?.cancel();
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      const res = await fetch(`${base}/db/${name}/_dev/database`, { method: 'DELETE', headers: { apikey: key } });
+      await res.body?.cancel();
+    }),
+  );
 }
 
 /** Creates (lazily, on first use) a database of its own on the stand-in. */
@@ -118,7 +123,10 @@ export function alarmAt(stub: DurableObjectStub<SyncCoordinator>): Promise<numbe
 }
 
 /** Rows of a D1 table whose ids are in `ids`. */
-export async function d1Rows(table: 'prospects' | 'campaigns' | 'mailboxes' | 'emails', ids: readonly string[]): Promise<Record<string, unknown>[]> {
+export async function d1Rows(
+  table: 'prospects' | 'campaigns' | 'mailboxes' | 'emails',
+  ids: readonly string[],
+): Promise<Record<string, unknown>[]> {
   const r = await env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id`)
     .bind(JSON.stringify(ids))
     .all();
@@ -151,7 +159,9 @@ export async function insertEmails(rows: readonly Record<string, unknown>[]): Pr
               j.value ->> '$.body', j.value ->> '$.to_email', j.value ->> '$.from_email', j.value ->> '$.message_id',
               j.value ->> '$.direction', j.value ->> '$.status', j.value ->> '$.sent_at'
        FROM json_each(?1) AS j`,
-    ).bind(JSON.stringify(rows.slice(i, i + 1000))).run();
+    )
+      .bind(JSON.stringify(rows.slice(i, i + 1000)))
+      .run();
   }
 }
 
@@ -187,8 +197,62 @@ export async function expireCrashedLease(
     const startedAt = Date.parse(String(fields['startedAt']));
     if (!(expiresAt > now)) return null;
     if (Number.isFinite(startedAt) && startedAt > startedAtOrBefore) return null;
-    sql.exec(`UPDATE meta SET value = ? WHERE key = 'lease'`, JSON.stringify({ ...fields, expiresAt: new Date(now - 1_000).toISOString() }));
+    sql.exec(
+      `UPDATE meta SET value = ? WHERE key = 'lease'`,
+      JSON.stringify({ ...fields, expiresAt: new Date(now - 1_000).toISOString() }),
+    );
     return fields;
+  });
+}
+
+/**
+ * Runs `entity`'s coordinator until a run reports caught-up and returns the runs it took with
+ * their counters summed. A run that coalesced (an alarm run held the lease and does the work) is
+ * waited for and not counted, or, with `whenCoalesced: 'throw'`, an error: the benchmarks drive
+ * their coordinators alone. A failed run, or no caught-up within `maxRuns`, throws.
+ */
+export async function syncUntilCaughtUp(
+  stub: DurableObjectStub<SyncCoordinator>,
+  entity: string,
+  { maxRuns = 200, whenCoalesced = 'wait' }: { maxRuns?: number; whenCoalesced?: 'wait' | 'throw' } = {},
+): Promise<RunStats & { runs: number }> {
+  const total = { ...emptyStats(), runs: 0 };
+  for (let attempt = 0; attempt < maxRuns; attempt++) {
+    const r = await stub.syncNow(entity);
+    if (!r.ran) {
+      if (whenCoalesced === 'throw') throw new Error(`${entity}: a run coalesced with ${r.lease.runId}`);
+      await sleep(50);
+      continue;
+    }
+    total.runs += 1;
+    for (const key of Object.keys(r.run.stats) as (keyof RunStats)[]) total[key] += r.run.stats[key];
+    if (r.run.outcome === 'failed') throw new Error(`${entity}: ${r.run.error ?? 'run failed'}`);
+    if (r.run.outcome === 'caught-up') return total;
+  }
+  throw new Error(`${entity}: not caught up after ${maxRuns} attempts`);
+}
+
+/**
+ * Plants a lease in the coordinator's storage as a run in progress (or one that crashed) leaves
+ * it: other runs coalesce with it until `expiresAt` (epoch ms) passes or removeLease.
+ */
+export async function plantLease(
+  stub: DurableObjectStub<SyncCoordinator>,
+  { runId, epoch = 1, expiresAt }: { runId: string; epoch?: number; expiresAt: number },
+): Promise<void> {
+  const lease = { runId, trigger: 'alarm', epoch, startedAt: new Date().toISOString(), expiresAt: new Date(expiresAt).toISOString() };
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      JSON.stringify(lease),
+    );
+  });
+}
+
+/** Removes a lease plantLease left, as the end of the run that held it would. */
+export async function removeLease(stub: DurableObjectStub<SyncCoordinator>): Promise<void> {
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
   });
 }
 

@@ -1,12 +1,18 @@
 // The D1 side of the consistency checks (src/stores/integrity.ts) against real D1 in workerd:
 // each query finds exactly the planted problems and nothing on clean data, and the integrity
 // history is written, read and trimmed. D1 is shared within the file: every test starts empty.
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findEntity, type EntityDefinition } from '../../src/entities.ts';
+import { entity } from '../shared/fixtures.ts';
 import {
-  agedOutboxBacklog, countD1Rows, findDuplicateMessageIds, findInvalidStates, findOrphanEmails, pendingRowIds,
-  readIntegrityHistory, writeIntegrityRun,
+  agedOutboxBacklog,
+  countD1Rows,
+  findDuplicateMessageIds,
+  findInvalidStates,
+  findOrphanEmails,
+  pendingRowIds,
+  readIntegrityHistory,
+  writeIntegrityRun,
 } from '../../src/stores/integrity.ts';
 import type { CheckResult, DriftSummary, IntegrityRun } from '../../src/types.ts';
 
@@ -22,12 +28,6 @@ beforeEach(async () => {
   ]);
 });
 
-function entity(name: Table): EntityDefinition {
-  const e = findEntity(name);
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
-
 const T = '2026-11-29T10:00:00.000000Z';
 const uuid = (): string => crypto.randomUUID();
 /** A lower-case uuid that sorts by n (for predictable samples). */
@@ -35,8 +35,9 @@ const id = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padS
 
 function insert(table: string, row: Record<string, unknown>): D1PreparedStatement {
   const cols = Object.keys(row);
-  return env.DB.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(', ')})`)
-    .bind(...Object.values(row));
+  return env.DB.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(', ')})`).bind(
+    ...Object.values(row),
+  );
 }
 
 /** Writes rows the way the pull does: invisible to the outbox triggers. */
@@ -49,17 +50,44 @@ async function plant(table: Table, rows: readonly Record<string, unknown>[]): Pr
 }
 
 const campaign = (n: number, over: Record<string, unknown> = {}) => ({
-  id: id(n), name: `c${n}`, status: 'active', starts_on: '2026-11-01', ends_on: null, created_at: T, updated_at: T, ...over,
+  id: id(n),
+  name: `c${n}`,
+  status: 'active',
+  starts_on: '2026-11-01',
+  ends_on: null,
+  created_at: T,
+  updated_at: T,
+  ...over,
 });
 const mailbox = (n: number, over: Record<string, unknown> = {}) => ({
-  id: id(n), email: `m${n}@example.com`, status: 'active', last_used_at: null, created_at: T, updated_at: T, ...over,
+  id: id(n),
+  email: `m${n}@example.com`,
+  status: 'active',
+  last_used_at: null,
+  created_at: T,
+  updated_at: T,
+  ...over,
 });
 const prospect = (n: number, over: Record<string, unknown> = {}) => ({
-  id: id(n), name: `p${n}`, stage: 'new', created_at: T, updated_at: T, ...over,
+  id: id(n),
+  name: `p${n}`,
+  stage: 'new',
+  created_at: T,
+  updated_at: T,
+  ...over,
 });
 const email = (n: number, over: Record<string, unknown> = {}) => ({
-  id: id(n), prospect_id: null, to_email: 'to@example.com', from_email: 'from@example.com', message_id: null,
-  direction: 'outbound', status: 'sent', sent_at: T, created_at: T, updated_at: T, ...over,
+  id: id(n),
+  prospect_id: null,
+  to_email: 'to@example.com',
+  from_email: 'from@example.com',
+  message_id: null,
+  direction: 'outbound',
+  status: 'sent',
+  sent_at: T,
+  created_at: T,
+  updated_at: T,
+  ...over,
 });
 
 /** A clean dataset: valid rows of every synced table, emails pointing at existing prospects, unique message_ids. */
@@ -148,14 +176,19 @@ describe('findOrphanEmails', () => {
     const r = await findOrphanEmails(env.DB, entity('emails'));
     expect(r.count).toBe(3);
     expect(r.sample).toEqual([
-      { id: id(11), prospectId: missingA }, { id: id(12), prospectId: missingB }, { id: id(13), prospectId: missingA },
+      { id: id(11), prospectId: missingA },
+      { id: id(12), prospectId: missingB },
+      { id: id(13), prospectId: missingA },
     ]);
     expect(r.prospectIds).toEqual([missingA, missingB]);
     expect(r.rowsRead).toBeGreaterThan(0);
   });
 
   it('bounds the sample, not the count', async () => {
-    await plant('emails', Array.from({ length: 30 }, (_, i) => email(100 + i, { prospect_id: id(1000 + (i % 4)) })));
+    await plant(
+      'emails',
+      Array.from({ length: 30 }, (_, i) => email(100 + i, { prospect_id: id(1000 + (i % 4)) })),
+    );
     const r = await findOrphanEmails(env.DB, entity('emails'), 5);
     expect(r.count).toBe(30);
     expect(r.sample.map((s) => s.id)).toEqual([100, 101, 102, 103, 104].map(id));
@@ -192,7 +225,10 @@ describe('findDuplicateMessageIds', () => {
   });
 
   it('returns at most `limit` groups and says when there are more', async () => {
-    await plant('emails', Array.from({ length: 10 }, (_, i) => email(i + 1, { message_id: `<m${Math.floor(i / 2)}>` })));
+    await plant(
+      'emails',
+      Array.from({ length: 10 }, (_, i) => email(i + 1, { message_id: `<m${Math.floor(i / 2)}>` })),
+    );
     const r = await findDuplicateMessageIds(env.DB, entity('emails'), 3);
     expect(r.groups.map((g) => g.messageId)).toEqual(['<m0>', '<m1>', '<m2>']);
     expect(r.truncated).toBe(true);
@@ -202,8 +238,9 @@ describe('findDuplicateMessageIds', () => {
 
 /** Plants a campaign with a non-canonical key (the canonical-key trigger refuses them since migration 0004: rows from before it). */
 async function plantLegacyKeyCampaign(key: string): Promise<void> {
-  const trigger = await env.DB.prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'campaigns_canonical_key_insert'`)
-    .first<{ sql: string }>();
+  const trigger = await env.DB.prepare(
+    `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'campaigns_canonical_key_insert'`,
+  ).first<{ sql: string }>();
   if (!trigger) throw new Error('campaigns_canonical_key_insert missing');
   await env.DB.batch([
     env.DB.prepare('DROP TRIGGER campaigns_canonical_key_insert'),
@@ -215,7 +252,10 @@ async function plantLegacyKeyCampaign(key: string): Promise<void> {
 describe('findInvalidStates', () => {
   it('values outside the allowed set (case matters), NULL and allowed values pass', async () => {
     await plant('prospects', [
-      prospect(1), prospect(2, { stage: 'customer' }), prospect(3, { stage: 'Won' }), prospect(4, { stage: 'lost' }),
+      prospect(1),
+      prospect(2, { stage: 'customer' }),
+      prospect(3, { stage: 'Won' }),
+      prospect(4, { stage: 'lost' }),
     ]);
     const r = await findInvalidStates(env.DB, entity('prospects'));
     expect(r.findings).toEqual([{ column: 'stage', kind: 'value', count: 2, sample: [id(2), id(3)] }]);
@@ -242,15 +282,16 @@ describe('findInvalidStates', () => {
       ...bad.map((value, i) => mailbox(10 + i, { last_used_at: value })),
     ]);
     const r = await findInvalidStates(env.DB, entity('mailboxes'));
-    expect(r.findings).toEqual([
-      { column: 'last_used_at', kind: 'timestamp', count: bad.length, sample: bad.map((_, i) => id(10 + i)) },
-    ]);
+    expect(r.findings).toEqual([{ column: 'last_used_at', kind: 'timestamp', count: bad.length, sample: bad.map((_, i) => id(10 + i)) }]);
   });
 
   it('dates: YYYY-MM-DD that exist', async () => {
     await plant('campaigns', [
-      campaign(1), campaign(2, { starts_on: '2024-02-29' }),
-      campaign(3, { starts_on: '2026-1-05' }), campaign(4, { starts_on: '2026-02-30' }), campaign(5, { ends_on: '2026-11-29T00:00:00.000000Z' }),
+      campaign(1),
+      campaign(2, { starts_on: '2024-02-29' }),
+      campaign(3, { starts_on: '2026-1-05' }),
+      campaign(4, { starts_on: '2026-02-30' }),
+      campaign(5, { ends_on: '2026-11-29T00:00:00.000000Z' }),
     ]);
     const r = await findInvalidStates(env.DB, entity('campaigns'));
     expect(r.findings).toEqual([
@@ -268,8 +309,9 @@ describe('findInvalidStates', () => {
     const r = await findInvalidStates(env.DB, entity('campaigns'));
     expect(r.findings).toHaveLength(1);
     expect(r.findings[0]).toMatchObject({ column: 'id', kind: 'key', count: 3 });
-    expect(new Set(r.findings[0]?.sample)).toEqual(new Set(['not-a-uuid', upper, (await env.DB.prepare(
-      `SELECT id FROM campaigns WHERE length(id) = 32`).first<{ id: string }>())?.id]));
+    expect(new Set(r.findings[0]?.sample)).toEqual(
+      new Set(['not-a-uuid', upper, (await env.DB.prepare(`SELECT id FROM campaigns WHERE length(id) = 32`).first<{ id: string }>())?.id]),
+    );
   });
 
   it('every kind at once in one table, each counted on its own', async () => {
@@ -291,14 +333,20 @@ describe('findInvalidStates', () => {
   });
 
   it('bounds each sample, not the count', async () => {
-    await plant('campaigns', Array.from({ length: 25 }, (_, i) => campaign(i + 1, { status: 'deleted' })));
+    await plant(
+      'campaigns',
+      Array.from({ length: 25 }, (_, i) => campaign(i + 1, { status: 'deleted' })),
+    );
     const r = await findInvalidStates(env.DB, entity('campaigns'), 20);
     expect(r.findings).toEqual([{ column: 'status', kind: 'value', count: 25, sample: Array.from({ length: 20 }, (_, i) => id(i + 1)) }]);
     expect((await findInvalidStates(env.DB, entity('campaigns'), 2)).findings[0]?.sample).toEqual([id(1), id(2)]);
   });
 
   it('scans once when clean; reads samples only for conditions that found something', async () => {
-    await plant('campaigns', Array.from({ length: 50 }, (_, i) => campaign(i + 1)));
+    await plant(
+      'campaigns',
+      Array.from({ length: 50 }, (_, i) => campaign(i + 1)),
+    );
     const clean = await findInvalidStates(env.DB, entity('campaigns'));
     expect(clean.rowsRead).toBe(50);
     await plant('campaigns', [campaign(51, { status: 'deleted' })]);
@@ -311,7 +359,11 @@ describe('findInvalidStates', () => {
 describe('agedOutboxBacklog', () => {
   it('counts entries after the cursor changed before the cut-off, and the oldest', async () => {
     const outbox = (entityName: string, changedAt: string) =>
-      env.DB.prepare(`INSERT INTO sync_outbox (entity, row_id, op, changed_at) VALUES (?1, ?2, 'upsert', ?3)`).bind(entityName, uuid(), changedAt);
+      env.DB.prepare(`INSERT INTO sync_outbox (entity, row_id, op, changed_at) VALUES (?1, ?2, 'upsert', ?3)`).bind(
+        entityName,
+        uuid(),
+        changedAt,
+      );
     await env.DB.batch([
       outbox('emails', '2026-11-29T07:00:00.000000Z'), // confirmed (before the cursor)
       outbox('emails', '2026-11-29T08:00:00.000000Z'),
@@ -324,25 +376,57 @@ describe('agedOutboxBacklog', () => {
     const r = await agedOutboxBacklog(env.DB, entity('emails'), first, '2026-11-29T11:00:00.000000Z');
     expect(r).toMatchObject({ count: 3, oldestAt: '2026-11-29T08:00:00.000000Z' });
     expect(r.rowsRead).toBeGreaterThan(0);
-    expect(await agedOutboxBacklog(env.DB, entity('emails'), 0, '2026-11-29T11:00:00.000000Z'))
-      .toMatchObject({ count: 4, oldestAt: '2026-11-29T07:00:00.000000Z' });
-    expect(await agedOutboxBacklog(env.DB, entity('emails'), first, '2026-11-29T08:00:00.000000Z')).toMatchObject({ count: 0, oldestAt: null });
+    expect(await agedOutboxBacklog(env.DB, entity('emails'), 0, '2026-11-29T11:00:00.000000Z')).toMatchObject({
+      count: 4,
+      oldestAt: '2026-11-29T07:00:00.000000Z',
+    });
+    expect(await agedOutboxBacklog(env.DB, entity('emails'), first, '2026-11-29T08:00:00.000000Z')).toMatchObject({
+      count: 0,
+      oldestAt: null,
+    });
   });
 });
 
 const DRIFT: DriftSummary = {
-  missing: 2, extra: 1, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, quarantined: 0, found: 3, repaired: 3,
-  supabaseRequests: 2, d1RowsRead: 80,
+  missing: 2,
+  extra: 1,
+  olderInD1: 0,
+  newerInD1: 0,
+  sameVersionOtherContent: 0,
+  pendingPush: 0,
+  quarantined: 0,
+  found: 3,
+  repaired: 3,
+  supabaseRequests: 2,
+  d1RowsRead: 80,
 };
 
 function check(name: CheckResult['check'], entityName: string, severity: CheckResult['severity'], count = 0, fixed = 0): CheckResult {
-  return { check: name, entity: entityName, severity, count, summary: `${name} summary`, details: { n: count }, fixed, fix: fixed > 0 ? `fixed ${fixed}` : null };
+  return {
+    check: name,
+    entity: entityName,
+    severity,
+    count,
+    summary: `${name} summary`,
+    details: { n: count },
+    fixed,
+    fix: fixed > 0 ? `fixed ${fixed}` : null,
+  };
 }
 
 function run(runId: string, entityName: string, finishedAt: string, over: Partial<IntegrityRun> = {}): IntegrityRun {
   return {
-    runId, entity: entityName, startedAt: finishedAt, finishedAt, trigger: 'hourly', fix: false, reconciled: false, ok: true,
-    counts: { d1: 40, supabase: 40, difference: 0 }, drift: null, error: null,
+    runId,
+    entity: entityName,
+    startedAt: finishedAt,
+    finishedAt,
+    trigger: 'hourly',
+    fix: false,
+    reconciled: false,
+    ok: true,
+    counts: { d1: 40, supabase: 40, difference: 0 },
+    drift: null,
+    error: null,
     checks: [check('row_counts', entityName, 'ok'), check('invalid_states', entityName, 'ok')],
     ...over,
   };
@@ -352,15 +436,23 @@ const at = (minute: number): string => `2026-11-29T10:${String(minute).padStart(
 
 describe('integrity history', () => {
   it('writes one row per check with the run facts, counts on row_counts and drift on replica_drift', async () => {
-    await writeIntegrityRun(env.DB, run('r1', 'campaigns', at(1), {
-      trigger: 'daily', fix: true, reconciled: true, ok: false, drift: DRIFT, counts: { d1: 38, supabase: 40, difference: 2 },
-      checks: [
-        check('row_counts', 'campaigns', 'error', 2, 2),
-        check('replica_drift', 'campaigns', 'error', 3, 3),
-        check('invalid_states', 'campaigns', 'ok'),
-      ],
-    }));
-    const rows = (await env.DB.prepare('SELECT * FROM integrity_results ORDER BY id').all<Record<string, unknown>>()).results;
+    await writeIntegrityRun(
+      env.DB,
+      run('r1', 'campaigns', at(1), {
+        trigger: 'daily',
+        fix: true,
+        reconciled: true,
+        ok: false,
+        drift: DRIFT,
+        counts: { d1: 38, supabase: 40, difference: 2 },
+        checks: [
+          check('row_counts', 'campaigns', 'error', 2, 2),
+          check('replica_drift', 'campaigns', 'error', 3, 3),
+          check('invalid_states', 'campaigns', 'ok'),
+        ],
+      }),
+    );
+    const rows = (await env.DB.prepare('SELECT * FROM integrity_results ORDER BY id').all()).results;
     expect(rows.map((r) => [r['run_id'], r['checked_at'], r['check_name'], r['entity'], r['severity'], r['count'], r['fixed']])).toEqual([
       ['r1', at(1), 'row_counts', 'campaigns', 'error', 2, 2],
       ['r1', at(1), 'replica_drift', 'campaigns', 'error', 3, 3],
@@ -369,7 +461,11 @@ describe('integrity history', () => {
     const details = rows.map((r) => JSON.parse(String(r['details'])) as Record<string, unknown>);
     const runFacts = { trigger: 'daily', fix: true, reconciled: true, ok: false, startedAt: at(1), error: null };
     expect(details[0]).toEqual({
-      summary: 'row_counts summary', fix: 'fixed 2', details: { n: 2 }, run: runFacts, counts: { d1: 38, supabase: 40, difference: 2 },
+      summary: 'row_counts summary',
+      fix: 'fixed 2',
+      details: { n: 2 },
+      run: runFacts,
+      counts: { d1: 38, supabase: 40, difference: 2 },
     });
     expect(details[1]).toEqual({ summary: 'replica_drift summary', fix: 'fixed 3', details: { n: 3 }, run: runFacts, drift: DRIFT });
     expect(details[2]).toEqual({ summary: 'invalid_states summary', fix: null, details: { n: 0 }, run: runFacts });
@@ -380,26 +476,59 @@ describe('integrity history', () => {
     const rows = (await env.DB.prepare('SELECT check_name, severity, count FROM integrity_results').all()).results;
     expect(rows).toEqual([{ check_name: 'run', severity: 'error', count: 0 }]);
     const { runs } = await readIntegrityHistory(env.DB, { runs: 5 });
-    expect(runs).toEqual([{
-      runId: 'r-err', entity: 'emails', checkedAt: at(2), trigger: 'hourly', fix: false, reconciled: false, ok: false, problems: 0, fixed: 0,
-      error: 'Supabase unreachable', counts: null, drift: null, checks: [],
-    }]);
+    expect(runs).toEqual([
+      {
+        runId: 'r-err',
+        entity: 'emails',
+        checkedAt: at(2),
+        trigger: 'hourly',
+        fix: false,
+        reconciled: false,
+        ok: false,
+        problems: 0,
+        fixed: 0,
+        error: 'Supabase unreachable',
+        counts: null,
+        drift: null,
+        checks: [],
+      },
+    ]);
   });
 
   it('reads runs newest first with their checks, problems and fixed; per entity or overall', async () => {
     await writeIntegrityRun(env.DB, run('a1', 'campaigns', at(1)));
-    await writeIntegrityRun(env.DB, run('b1', 'emails', at(2), {
-      ok: false, fix: true, reconciled: true, drift: DRIFT,
-      checks: [check('row_counts', 'emails', 'warning', 1, 0), check('replica_drift', 'emails', 'error', 3, 3), check('push_backlog', 'emails', 'ok')],
-    }));
+    await writeIntegrityRun(
+      env.DB,
+      run('b1', 'emails', at(2), {
+        ok: false,
+        fix: true,
+        reconciled: true,
+        drift: DRIFT,
+        checks: [
+          check('row_counts', 'emails', 'warning', 1, 0),
+          check('replica_drift', 'emails', 'error', 3, 3),
+          check('push_backlog', 'emails', 'ok'),
+        ],
+      }),
+    );
     await writeIntegrityRun(env.DB, run('a2', 'campaigns', at(3)));
 
     const all = await readIntegrityHistory(env.DB, { runs: 10 });
     expect(all.runs.map((r) => `${r.entity}:${r.runId}`)).toEqual(['campaigns:a2', 'emails:b1', 'campaigns:a1']);
     expect(all.rowsRead).toBeGreaterThan(0);
     expect(all.runs[1]).toEqual({
-      runId: 'b1', entity: 'emails', checkedAt: at(2), trigger: 'hourly', fix: true, reconciled: true, ok: false, problems: 2, fixed: 3,
-      error: null, counts: { d1: 40, supabase: 40, difference: 0 }, drift: DRIFT,
+      runId: 'b1',
+      entity: 'emails',
+      checkedAt: at(2),
+      trigger: 'hourly',
+      fix: true,
+      reconciled: true,
+      ok: false,
+      problems: 2,
+      fixed: 3,
+      error: null,
+      counts: { d1: 40, supabase: 40, difference: 0 },
+      drift: DRIFT,
       checks: [
         { check: 'row_counts', severity: 'warning', count: 1, fixed: 0, summary: 'row_counts summary' },
         { check: 'replica_drift', severity: 'error', count: 3, fixed: 3, summary: 'replica_drift summary' },
@@ -428,7 +557,8 @@ describe('integrity history', () => {
 
   it('reads the history through the (entity, id) index', async () => {
     const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN SELECT id FROM integrity_results WHERE entity = ?1 ORDER BY id DESC`)
-      .bind('campaigns').all<{ detail: string }>();
+      .bind('campaigns')
+      .all<{ detail: string }>();
     expect(plan.results.map((p) => p.detail).join(' ')).toContain('integrity_results_entity_id');
   });
 });

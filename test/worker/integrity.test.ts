@@ -2,11 +2,24 @@
 // reconciliation under the lease, the zero-downtime full resync, held rows and alerts, against
 // the real stand-in (PGlite behind PostgREST), real D1 and real Durable Objects. Each test has its
 // own stand-in database and coordinator; D1 is shared within the file, so each starts empty.
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import type { SyncCoordinator } from '../../src/objects/sync-coordinator.ts';
 import type { CheckName, CheckResult, IntegrityRequestResult, IntegrityRun } from '../../src/types.ts';
-import { fireAlarm, insertEmails, sleep, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
+import { email as workerEmail } from '../shared/fixtures.ts';
+import {
+  fireAlarm,
+  insertEmails,
+  plantLease,
+  removeLease,
+  sleep,
+  testCoordinator,
+  testDatabase,
+  uniqueName,
+  wipeD1,
+  type TestDatabase,
+} from './helpers.ts';
 
 type Stub = DurableObjectStub<SyncCoordinator>;
 
@@ -24,7 +37,10 @@ function check(run: IntegrityRun, name: CheckName): CheckResult {
 }
 
 function problems(run: IntegrityRun): string[] {
-  return run.checks.filter((c) => c.severity !== 'ok').map((c) => c.check).sort();
+  return run.checks
+    .filter((c) => c.severity !== 'ok')
+    .map((c) => c.check)
+    .sort();
 }
 
 const CHECKS = { fix: false, reconcile: true, trigger: 'manual' } as const;
@@ -33,10 +49,14 @@ const FIX = { fix: true, reconcile: true, trigger: 'manual' } as const;
 /** Campaigns in Supabase, pulled into D1 by the coordinator: both sides equal. */
 async function syncedCampaigns(name: string, rows = 40): Promise<{ db: TestDatabase; stub: Stub; ids: string[] }> {
   const db = testDatabase(uniqueName(name));
-  const ids = (await db.sql<{ id: string }>(
-    `insert into campaigns (id, name, description, daily_limit) select gen_random_uuid(), 'campaign ' || i, 'd' || i, i
+  const ids = (
+    await db.sql<{ id: string }>(
+      `insert into campaigns (id, name, description, daily_limit) select gen_random_uuid(), 'campaign ' || i, 'd' || i, i
      from generate_series(1, ${rows}) i returning id::text`,
-  )).map((r) => r.id).sort();
+    )
+  )
+    .map((r) => r.id)
+    .sort();
   const stub = await testCoordinator('campaigns', db);
   const sync = await stub.syncNow('campaigns');
   expect(sync).toMatchObject({ ran: true, run: { outcome: 'caught-up' } });
@@ -48,7 +68,7 @@ async function d1Count(table: string): Promise<number> {
 }
 
 async function d1Value(table: string, id: string, column: string): Promise<unknown> {
-  const row = await env.DB.prepare(`SELECT * FROM ${table} WHERE id = ?1`).bind(id).first<Record<string, unknown>>();
+  const row = await env.DB.prepare(`SELECT * FROM ${table} WHERE id = ?1`).bind(id).first();
   return row === null ? undefined : row[column];
 }
 
@@ -69,7 +89,13 @@ describe('on a clean dataset every check reports nothing', () => {
     expect(run.ok).toBe(true);
     expect(run.counts).toEqual({ d1: 40, supabase: 40, difference: 0 });
     expect(run.drift).toMatchObject({ found: 0, repaired: 0, missing: 0, extra: 0 });
-    expect(run.checks.map((c) => c.check).sort()).toEqual(['invalid_states', 'quarantine_growth', 'replica_drift', 'row_counts', 'stale_entity']);
+    expect(run.checks.map((c) => c.check).sort()).toEqual([
+      'invalid_states',
+      'quarantine_growth',
+      'replica_drift',
+      'row_counts',
+      'stale_entity',
+    ]);
   });
 
   it('emails (push), with orphans, duplicates and backlog checked too', async () => {
@@ -81,7 +107,14 @@ describe('on a clean dataset every check reports nothing', () => {
     expect(problems(run)).toEqual([]);
     expect(run.counts).toEqual({ d1: 30, supabase: 30, difference: 0 });
     expect(run.checks.map((c) => c.check).sort()).toEqual([
-      'duplicate_message_ids', 'invalid_states', 'orphans', 'push_backlog', 'quarantine_growth', 'replica_drift', 'row_counts', 'stale_entity',
+      'duplicate_message_ids',
+      'invalid_states',
+      'orphans',
+      'push_backlog',
+      'quarantine_growth',
+      'replica_drift',
+      'row_counts',
+      'stale_entity',
     ]);
   });
 });
@@ -96,12 +129,24 @@ describe('every kind of drift is found, then repaired by the fix (pull-only repl
     await d1Silently(`UPDATE campaigns SET name = 'edited in D1' WHERE id = ?1`, inPlace);
     await d1Silently(`UPDATE campaigns SET name = 'edge', updated_at = '2099-01-01T00:00:00.000000Z' WHERE id = ?1`, newer);
     const extra = crypto.randomUUID();
-    await d1Silently(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`, extra, '2026-11-29T10:00:00.000000Z');
+    await d1Silently(
+      `INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`,
+      extra,
+      '2026-11-29T10:00:00.000000Z',
+    );
     await db.sql(`update campaigns set name = 'rewritten', updated_at = updated_at - interval '1 day' where id = $1`, [past]);
 
     const found = done(await stub.runIntegrity('campaigns', CHECKS));
     expect(problems(found)).toEqual(['replica_drift', 'row_counts']);
-    expect(found.drift).toMatchObject({ missing: 1, extra: 2, newerInD1: 2, sameVersionOtherContent: 1, olderInD1: 0, found: 6, repaired: 0 });
+    expect(found.drift).toMatchObject({
+      missing: 1,
+      extra: 2,
+      newerInD1: 2,
+      sameVersionOtherContent: 1,
+      olderInD1: 0,
+      found: 6,
+      repaired: 0,
+    });
     expect(check(found, 'replica_drift').details).toBeDefined();
     expect(found.counts).toEqual({ d1: 40, supabase: 39, difference: 1 });
     // Nothing was changed by a run without fix.
@@ -138,7 +183,11 @@ describe('every kind of drift is found, then repaired by the fix (pull-only repl
 
   it('a run without reconciliation (the hourly one) counts both sides and leaves replica_drift out', async () => {
     const { stub } = await syncedCampaigns('hourly');
-    await d1Silently(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`, crypto.randomUUID(), '2026-11-29T10:00:00.000000Z');
+    await d1Silently(
+      `INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`,
+      crypto.randomUUID(),
+      '2026-11-29T10:00:00.000000Z',
+    );
     const run = done(await stub.runIntegrity('campaigns', { fix: false, reconcile: false, trigger: 'hourly' }));
     expect(run.reconciled).toBe(false);
     expect(run.drift).toBeNull();
@@ -151,7 +200,9 @@ describe('two-way prospects', () => {
   it('a Supabase writer that set updated_at into the past leaves D1 on a newer version no pull re-reads; the fix makes D1 follow Supabase and pushes nothing (soak seed 499)', async () => {
     const db = testDatabase(uniqueName('prospects-past'));
     const stub = await testCoordinator('prospects', db);
-    const [row] = await db.sql<{ id: string }>(`insert into prospects (name, updated_at) values ('first', now() + interval '7 minutes') returning id::text as id`);
+    const [row] = await db.sql<{ id: string }>(
+      `insert into prospects (name, updated_at) values ('first', now() + interval '7 minutes') returning id::text as id`,
+    );
     const id = row?.id ?? '';
     await stub.syncNow('prospects');
     // The later Supabase write carries an explicit, older updated_at.
@@ -171,18 +222,18 @@ describe('two-way prospects', () => {
   });
 });
 
+/** The shared email, with a message_id no other test's email has (the duplicates check reads all of D1). */
 function email(i: number, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(), prospect_id: null, campaign_id: null, subject: `s${i}`, body: 'b', to_email: `to${i}@x.example`,
-    from_email: 'me@x.example', message_id: `<m${i}-${crypto.randomUUID()}@x>`, direction: 'outbound', status: 'sent', sent_at: null, ...over,
-  };
+  return workerEmail(i, { message_id: `<m${i}-${crypto.randomUUID()}@x>`, sent_at: null, ...over });
 }
 
 describe('emails: orphans, duplicate message_ids and held rows', () => {
   it('fetches a missing prospect from Supabase, holds an email whose prospect exists nowhere, and never deletes either', async () => {
     const db = testDatabase(uniqueName('orphans'));
     const stub = await testCoordinator('emails', db);
-    const [upstream] = await db.sql<{ id: string }>(`insert into prospects (id, name) values (gen_random_uuid(), 'only upstream') returning id::text`);
+    const [upstream] = await db.sql<{ id: string }>(
+      `insert into prospects (id, name) values (gen_random_uuid(), 'only upstream') returning id::text`,
+    );
     const nowhere = crypto.randomUUID();
     const withProspect = email(1, { prospect_id: upstream?.id });
     const lost = email(2, { prospect_id: nowhere });
@@ -277,7 +328,10 @@ describe('backlog and staleness', () => {
     const stub = await testCoordinator('campaigns', db);
     await runInDurableObject(stub, async (_i, state) => {
       await state.storage.deleteAlarm();
-      state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('last_success_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify('2026-01-01T00:00:00.000Z'));
+      state.storage.sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('last_success_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        JSON.stringify('2026-01-01T00:00:00.000Z'),
+      );
       state.storage.sql.exec(`DELETE FROM meta WHERE key = 'next_run_at'`);
     });
     const found = done(await stub.runIntegrity('campaigns', { fix: false, reconcile: false, trigger: 'manual' }));
@@ -295,7 +349,9 @@ describe('reconciliation under the lease, resumable across alarms', () => {
     const { db, stub, ids } = await syncedCampaigns('resumable', 200);
     // Sized as a 100,000-row table (4 key ranges), with a budget that fits one range per step.
     await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('integrity_rows', '100000') ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+      state.storage.sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('integrity_rows', '100000') ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      );
     });
     // Each digest request answers after 250 ms, past a 100 ms step budget: one range per step.
     await stub.configure('campaigns', { maxRunMs: 100 });
@@ -321,7 +377,7 @@ describe('reconciliation under the lease, resumable across alarms', () => {
     expect(await d1Count('campaigns')).toBe(200);
   });
 
-  it('a sync alarm that coalesces with an integrity run is not put off to the lease\'s end: the run sees no staleness and the sync follows it', async () => {
+  it("a sync alarm that coalesces with an integrity run is not put off to the lease's end: the run sees no staleness and the sync follows it", async () => {
     const { db, stub } = await syncedCampaigns('coalesced-alarm');
     const before = (await stub.status('campaigns')).lastRun?.runId;
     await db.faults({ responseDelayMs: 1_500, onlyPaths: 'sync_range_digests', count: 1 });
@@ -337,17 +393,12 @@ describe('reconciliation under the lease, resumable across alarms', () => {
 
   it('a check asked for while a sync run holds the lease is queued, then done by the next alarm', async () => {
     const { stub } = await syncedCampaigns('queued');
-    await runInDurableObject(stub, (_i, state) => {
-      const lease = { runId: 'planted', trigger: 'alarm', epoch: 1e15, startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 600_000).toISOString() };
-      state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(lease));
-    });
+    await plantLease(stub, { runId: 'planted', epoch: 1e15, expiresAt: Date.now() + 600_000 });
     const queued = await stub.runIntegrity('campaigns', CHECKS);
     expect(queued).toMatchObject({ status: 'queued', lease: { runId: 'planted' } });
     expect((await stub.status('campaigns')).jobs).toEqual([expect.objectContaining({ kind: 'integrity', phase: 'queued' })]);
     // The holder ends (planted: its lease expired); the next alarm does the check.
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
-    });
+    await removeLease(stub);
     await fireAlarm(stub);
     expect((await stub.status('campaigns')).jobs).toEqual([]);
     expect((await stub.integrity('campaigns')).latest).toMatchObject({ ok: true, reconciled: true });
@@ -365,15 +416,17 @@ describe('full resync without an empty window', () => {
     }
     expect(await d1Count('campaigns')).toBe(20000);
     // Deleted upstream with no tombstone left: only the resync's sweep can find them.
-    const gone = (await db.sql<{ id: string }>(`delete from campaigns where id in (select id from campaigns order by id limit 100) returning id::text`)).map((r) => r.id);
+    const gone = (
+      await db.sql<{ id: string }>(`delete from campaigns where id in (select id from campaigns order by id limit 100) returning id::text`)
+    ).map((r) => r.id);
     await db.sql('delete from sync_tombstones');
     await db.sql(`update campaigns set name = 'renamed' where daily_limit % 1000 = 0`);
 
     const seen = new Set<number>();
-    let reading = true;
+    const stopReading = new AbortController();
     const reader = (async () => {
       // A reader between the engine's writes (the pause lets the isolate's other events in).
-      while (reading) {
+      while (!stopReading.signal.aborted) {
         seen.add(await d1Count('campaigns'));
         await sleep(2);
       }
@@ -382,14 +435,14 @@ describe('full resync without an empty window', () => {
     expect(['reread', 'sweep']).toContain(job.phase);
     // Besides the reader racing the writes, one read between every two alarms: these cannot miss the
     // re-read (the racing reader may be scheduled only after a fast resync has ended).
-    const between: Array<{ phase: string; rows: number }> = [];
+    const between: { phase: string; rows: number }[] = [];
     for (let i = 0; i < 40; i++) {
       const jobs = (await stub.status('campaigns')).jobs;
       if (jobs.length === 0) break;
       between.push({ phase: jobs[0]?.phase ?? '', rows: await d1Count('campaigns') });
       await fireAlarm(stub);
     }
-    reading = false;
+    stopReading.abort();
     await reader;
 
     expect((await stub.status('campaigns')).jobs).toEqual([]);
@@ -399,17 +452,23 @@ describe('full resync without an empty window', () => {
     expect(reread.map((b) => b.rows)).toEqual(reread.map(() => 20000));
     expect([...seen, ...between.map((b) => b.rows)].filter((n) => n !== 20000 && n !== 19900)).toEqual([]);
     expect(await d1Count('campaigns')).toBe(19900);
-    expect(await env.DB.prepare('SELECT count(*) AS n FROM campaigns WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(gone)).first<{ n: number }>()).toEqual({ n: 0 });
+    expect(
+      await env.DB.prepare('SELECT count(*) AS n FROM campaigns WHERE id IN (SELECT value FROM json_each(?1))')
+        .bind(JSON.stringify(gone))
+        .first<{ n: number }>(),
+    ).toEqual({ n: 0 });
     // The renamed rows arrived (as many as Supabase still has: the 100 deleted may include some).
     const [renamed] = await db.sql<{ n: number }>(`select count(*)::int as n from campaigns where name = 'renamed'`);
     expect(renamed?.n).toBeGreaterThan(0);
-    expect(await env.DB.prepare(`SELECT count(*) AS n FROM campaigns WHERE name = 'renamed'`).first<{ n: number }>()).toEqual({ n: renamed?.n });
+    expect(await env.DB.prepare(`SELECT count(*) AS n FROM campaigns WHERE name = 'renamed'`).first<{ n: number }>()).toEqual({
+      n: renamed?.n,
+    });
     const { latest } = await stub.integrity('campaigns');
     expect(latest).toMatchObject({ trigger: 'resync', fix: true, reconciled: true, ok: true });
     expect(latest?.drift).toMatchObject({ extra: 100, repaired: 100 });
   });
 
-  it('a manual sync that completes a resync\'s re-read brings the sweep forward (no waiting for the next interval)', async () => {
+  it("a manual sync that completes a resync's re-read brings the sweep forward (no waiting for the next interval)", async () => {
     const { stub } = await syncedCampaigns('resync-manual');
     await stub.pause('campaigns');
     await stub.resync('campaigns');
@@ -422,14 +481,9 @@ describe('full resync without an empty window', () => {
 
   it('a resync asked for while a run holds the lease is remembered and started by the next alarm', async () => {
     const { stub } = await syncedCampaigns('resync-queued');
-    await runInDurableObject(stub, (_i, state) => {
-      const lease = { runId: 'planted', trigger: 'alarm', epoch: 1e15, startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 600_000).toISOString() };
-      state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, JSON.stringify(lease));
-    });
+    await plantLease(stub, { runId: 'planted', epoch: 1e15, expiresAt: Date.now() + 600_000 });
     expect(await stub.resync('campaigns')).toMatchObject({ kind: 'resync', phase: 'start' });
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec(`DELETE FROM meta WHERE key = 'lease'`);
-    });
+    await removeLease(stub);
     for (let i = 0; i < 10 && (await stub.status('campaigns')).jobs.length > 0; i++) await fireAlarm(stub);
     expect((await stub.status('campaigns')).jobs).toEqual([]);
     expect((await stub.integrity('campaigns')).latest).toMatchObject({ trigger: 'resync', ok: true });
@@ -446,18 +500,25 @@ interface Received {
 }
 
 async function received(): Promise<Received[]> {
-  return (await (await fetch(`${inject('alertReceiverUrl')}/received`)).json()) as Received[];
+  return await (await fetch(`${inject('alertReceiverUrl')}/received`)).json<Received[]>();
 }
 
 describe('alerts', () => {
   it('reach the webhook once per problem per hour, then "resolved" when it clears', async () => {
     await (await fetch(`${inject('alertReceiverUrl')}/received`, { method: 'DELETE' })).body?.cancel();
     const { stub } = await syncedCampaigns('alerts');
-    await d1Silently(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`, crypto.randomUUID(), '2026-11-29T10:00:00.000000Z');
+    await d1Silently(
+      `INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`,
+      crypto.randomUUID(),
+      '2026-11-29T10:00:00.000000Z',
+    );
 
     done(await stub.runIntegrity('campaigns', CHECKS));
     const firing = (await received()).filter((m) => m.entity === 'campaigns');
-    expect(firing.map((m) => [m.status, m.problem]).sort()).toEqual([['firing', 'replica_drift'], ['firing', 'row_counts']]);
+    expect(firing.map((m) => [m.status, m.problem]).sort()).toEqual([
+      ['firing', 'replica_drift'],
+      ['firing', 'row_counts'],
+    ]);
     expect(firing[0]?.text).toMatch(/campaigns/);
     expect(firing[0]).toHaveProperty('details');
     expect(firing[0]).toHaveProperty('dashboard');

@@ -1,12 +1,15 @@
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { ENTITIES } from '../../src/entities.ts';
+import { entity } from '../shared/fixtures.ts';
 import { applyPulledRows } from '../../src/stores/d1.ts';
 import { toD1Row } from '../../src/sync/rows.ts';
 import type { PullPosition } from '../../src/sync/run.ts';
-import { d1Rows, fireAlarm, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
+import { d1Rows, fireAlarm, plantLease, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
-type Id = { id: string };
+interface Id {
+  id: string;
+}
 
 async function ids(db: ReturnType<typeof testDatabase>, table: string): Promise<string[]> {
   return (await db.sql<Id>(`select id::text as id from ${table} order by id`)).map((r) => r.id);
@@ -69,8 +72,12 @@ describe('pull: keyset paging', () => {
     expect(run.run.stats.rowsApplied).toBe(7);
     const rows = await d1Rows('campaigns', await ids(db, 'campaigns'));
     expect(rows.map((r) => r.updated_at).sort()).toEqual([
-      '2026-01-01T00:00:00.000001Z', '2026-01-01T00:00:00.000002Z', '2026-01-01T00:00:00.000002Z',
-      '2026-01-01T00:00:00.000003Z', '2026-01-01T00:00:00.000004Z', '2026-01-01T00:00:00.000005Z',
+      '2026-01-01T00:00:00.000001Z',
+      '2026-01-01T00:00:00.000002Z',
+      '2026-01-01T00:00:00.000002Z',
+      '2026-01-01T00:00:00.000003Z',
+      '2026-01-01T00:00:00.000004Z',
+      '2026-01-01T00:00:00.000005Z',
       '2026-01-01T00:00:00.000005Z',
     ]);
     const status = await stub.status('campaigns');
@@ -167,7 +174,11 @@ describe('pull: conflicts with edge writes', () => {
     const stub = await testCoordinator('prospects', db);
     await stub.syncNow('prospects');
     // The edge write is pushed in the same run; park the push so only the pull meets the newer D1 row.
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec(`INSERT INTO meta (key, value) VALUES ('push_seq', '9007199254740991') ON CONFLICT (key) DO UPDATE SET value = excluded.value`));
+    await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('push_seq', '9007199254740991') ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
+    );
     await env.DB.prepare(`UPDATE prospects SET name = 'edge', updated_at = '2026-01-03T00:00:00.000000Z' WHERE id = ?1`).bind(id).run();
     await db.sql(`update prospects set name = 'supabase', updated_at = '2026-01-02T00:00:00Z' where id = $1`, [id]);
 
@@ -177,8 +188,11 @@ describe('pull: conflicts with edge writes', () => {
     expect((await d1Rows('prospects', [id]))[0]?.name).toBe('edge');
     const conflicts = await stub.conflicts('prospects');
     expect(conflicts[0]).toMatchObject({
-      rowId: id, direction: 'pull', winner: 'd1',
-      d1UpdatedAt: '2026-01-03T00:00:00.000000Z', supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
+      rowId: id,
+      direction: 'pull',
+      winner: 'd1',
+      d1UpdatedAt: '2026-01-03T00:00:00.000000Z',
+      supabaseUpdatedAt: '2026-01-02T00:00:00.000000Z',
     });
     // Re-reading the same versions does not record the same conflict twice.
     await stub.resetCursor('prospects', { scope: 'pull' });
@@ -187,38 +201,50 @@ describe('pull: conflicts with edge writes', () => {
   });
 
   it('a page whose rows partly lose to newer D1 versions reports exactly the losers, in every chunk of a large page', async () => {
-    const e = ENTITIES.prospects!;
+    const e = entity('prospects');
     // Five rows of about 400 KB: the page goes to D1 in three chunks (1 MB each at most), so the
     // conflicts read after each chunk's upsert must look at that upsert's count alone.
     const big = 'x'.repeat(400_000);
     const ids = Array.from({ length: 5 }, () => crypto.randomUUID());
+    const [id0, id1, id2, id3, id4] = ids as [string, string, string, string, string];
     const rowAt = (id: string, name: string, ts: string): Record<string, unknown> => {
       const raw: Record<string, unknown> = {};
       for (const [col, spec] of Object.entries(e.columns)) {
-        raw[col] = spec.nullable ? null : { uuid: id, text: 'new', integer: 0, boolean: false, timestamp: ts, date: '2026-01-01' }[spec.type];
+        raw[col] = spec.nullable
+          ? null
+          : { uuid: id, text: 'new', integer: 0, boolean: false, timestamp: ts, date: '2026-01-01' }[spec.type];
       }
       const checked = toD1Row(e, { ...raw, id, name, updated_at: ts, created_at: ts });
       if (!checked.ok) throw new Error(checked.reason);
       return checked.row;
     };
     // D1 holds a newer version of the first and the last row, an older one of the second.
-    for (const [i, ts] of [[0, '2026-01-03T00:00:00Z'], [1, '2026-01-01T00:00:00Z'], [4, '2026-01-03T00:00:00Z']] as const) {
-      await applyPulledRows(env.DB, e, [rowAt(ids[i]!, 'edge', ts)], { entity: e.name, epoch: Date.now() });
+    for (const [id, ts] of [
+      [id0, '2026-01-03T00:00:00Z'],
+      [id1, '2026-01-01T00:00:00Z'],
+      [id4, '2026-01-03T00:00:00Z'],
+    ] as const) {
+      await applyPulledRows(env.DB, e, [rowAt(id, 'edge', ts)], { entity: e.name, epoch: Date.now() });
     }
     const page = ids.map((id) => rowAt(id, big, '2026-01-02T00:00:00Z'));
     const result = await applyPulledRows(env.DB, e, page, { entity: e.name, epoch: Date.now() });
     expect(result.applied).toBe(3);
-    expect(result.conflicts.map((c) => c.id).sort()).toEqual([ids[0], ids[4]].sort());
+    expect(result.conflicts.map((c) => c.id).sort()).toEqual([id0, id4].sort());
     expect(result.conflicts[0]).toMatchObject({ d1Ts: '2026-01-03T00:00:00.000000Z', supabaseTs: '2026-01-02T00:00:00.000000Z' });
     const names = await env.DB.prepare(`SELECT id, length(name) AS n FROM prospects WHERE id IN (SELECT value FROM json_each(?1))`)
-      .bind(JSON.stringify(ids)).all<{ id: string; n: number }>();
+      .bind(JSON.stringify(ids))
+      .all<{ id: string; n: number }>();
     expect(Object.fromEntries(names.results.map((r) => [r.id, r.n]))).toEqual({
-      [ids[0]!]: 4, [ids[1]!]: 400_000, [ids[2]!]: 400_000, [ids[3]!]: 400_000, [ids[4]!]: 4,
+      [id0]: 4,
+      [id1]: 400_000,
+      [id2]: 400_000,
+      [id3]: 400_000,
+      [id4]: 4,
     });
     // The same page again: nothing written, nothing new lost, the same two reported.
     const again = await applyPulledRows(env.DB, e, page, { entity: e.name, epoch: Date.now() });
     expect(again.applied).toBe(0);
-    expect(again.conflicts.map((c) => c.id).sort()).toEqual([ids[0], ids[4]].sort());
+    expect(again.conflicts.map((c) => c.id).sort()).toEqual([id0, id4].sort());
   });
 
   it('a pull-only replica row given a newer updated_at in D1 is drift: Supabase wins, no conflict is recorded', async () => {
@@ -284,14 +310,18 @@ describe('pull: one run at a time', () => {
     expect(manual).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: lease?.runId } });
     expect(await alarmRun).toBe(true);
     await db.clearFaults();
-    const logged = await env.DB.prepare(`SELECT count(*) AS n FROM sync_log WHERE run_id = ?1`).bind(lease?.runId ?? '').first<{ n: number }>();
+    const logged = await env.DB.prepare(`SELECT count(*) AS n FROM sync_log WHERE run_id = ?1`)
+      .bind(lease?.runId ?? '')
+      .first<{ n: number }>();
     expect(logged?.n).toBe(1);
     expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(30);
   });
 
   it('lets the next run proceed once a lease left by a crashed instance expires, without skipping or regressing the cursor', async () => {
     const db = testDatabase(uniqueName('crash'));
-    await db.sql(`insert into campaigns (name, updated_at) select 'c' || g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' from generate_series(1, 20) g`);
+    await db.sql(
+      `insert into campaigns (name, updated_at) select 'c' || g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 second' from generate_series(1, 20) g`,
+    );
     const stub = await testCoordinator('campaigns', db, { pageSize: 5, maxPagesPerRun: 2 });
     // Paused: a run that ends 'more' chains an alarm 100 ms out, which on a loaded machine ran
     // the rest before the cursor below was read (manual runs still work while paused).
@@ -303,22 +333,18 @@ describe('pull: one run at a time', () => {
     expect(cursorBefore?.ts).toBe('2026-01-01T00:00:10+00:00');
 
     // A run that died mid-way: its lease is still in storage, the instance is gone.
-    const plantLease = (expiresAt: number) => runInDurableObject(stub, (_i, state) => {
-      const deadLease = { runId: 'dead-run', trigger: 'alarm', epoch: 1, startedAt: new Date().toISOString(), expiresAt: new Date(expiresAt).toISOString() };
-      state.storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('lease', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        JSON.stringify(deadLease),
-      );
-    });
-    await plantLease(Date.now() + 60_000);
+    const plantDeadLease = (expiresAt: number) => plantLease(stub, { runId: 'dead-run', expiresAt });
+    await plantDeadLease(Date.now() + 60_000);
     const blocked = await stub.syncNow('campaigns');
     expect(blocked).toMatchObject({ ran: false, reason: 'coalesced', lease: { runId: 'dead-run' } });
     // Its expiry comes (planted, not slept past).
-    await plantLease(Date.now() - 1);
+    await plantDeadLease(Date.now() - 1);
     const resumed = await stub.syncNow('campaigns');
     expect(resumed.ran).toBe(true);
-    const position = await runInDurableObject(stub, (_i, state) =>
-      JSON.parse(state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'pull'`).one().value) as PullPosition,
+    const position = await runInDurableObject(
+      stub,
+      (_i, state) =>
+        JSON.parse(state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'pull'`).one().value) as PullPosition,
     );
     expect(position.cursor?.ts).toBe('2026-01-01T00:00:20+00:00');
     expect((await d1Rows('campaigns', await ids(db, 'campaigns'))).length).toBe(20);

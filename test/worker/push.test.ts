@@ -1,39 +1,10 @@
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { insertEmails, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
+import { email } from '../shared/fixtures.ts';
+import { insertEmails, syncUntilCaughtUp, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
 beforeEach(wipeD1);
-
-function email(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    prospect_id: null,
-    campaign_id: null,
-    subject: `Subject ${i}`,
-    body: `Body ${i}`,
-    to_email: `p${i}@example.com`,
-    from_email: 'sales@example.com',
-    message_id: `<m${i}@example.com>`,
-    direction: 'outbound',
-    status: 'sent',
-    sent_at: '2026-11-29T06:00:00.000000Z',
-    ...extra,
-  };
-}
-
-async function syncUntilCaughtUp(stub: Awaited<ReturnType<typeof testCoordinator>>, entity: string, maxRuns = 20): Promise<number> {
-  for (let runs = 1; runs <= maxRuns; runs++) {
-    const r = await stub.syncNow(entity);
-    if (!r.ran) {
-      // An alarm run (armed by a reset, say) holds the lease: it does the work; wait for it.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    if (r.run.outcome === 'failed') throw new Error(r.run.error ?? 'failed');
-    if (r.run.outcome === 'caught-up') return runs;
-  }
-  throw new Error('not caught up');
-}
 
 async function count(db: TestDatabase, where = 'true'): Promise<number> {
   return (await db.sql<{ n: number }>(`select count(*)::int as n from emails where ${where}`))[0]?.n ?? -1;
@@ -48,7 +19,7 @@ describe('push: emails through the outbox', () => {
     expect((await stub.status('emails')).push?.pending).toBe(10_000);
 
     await db.resetStats();
-    const runs = await syncUntilCaughtUp(stub, 'emails');
+    const { runs } = await syncUntilCaughtUp(stub, 'emails');
     expect(runs).toBe(3); // 20 pages of 500 at 8 pages per run: 8, 8, 4
     const { requests } = (await db.stats()) as { requests: Record<string, number> };
     expect(requests).toEqual({ 'POST rpc/sync_apply_push': 20 }); // one request per page, nothing else
@@ -59,21 +30,35 @@ describe('push: emails through the outbox', () => {
 
     const opened = rows.slice(0, 300).map((r) => r.id as string);
     const removed = rows.slice(9_900).map((r) => r.id as string);
-    await env.DB.prepare(`UPDATE emails SET opened_at = '2026-11-29T07:00:00.000001Z', status = 'opened' WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(opened)).run();
-    await env.DB.prepare(`UPDATE emails SET replied_at = '2026-11-29T08:00:00.000000Z', status = 'replied' WHERE id = ?1`).bind(opened[0]).run();
+    await env.DB.prepare(
+      `UPDATE emails SET opened_at = '2026-11-29T07:00:00.000001Z', status = 'opened' WHERE id IN (SELECT value FROM json_each(?1))`,
+    )
+      .bind(JSON.stringify(opened))
+      .run();
+    await env.DB.prepare(`UPDATE emails SET replied_at = '2026-11-29T08:00:00.000000Z', status = 'replied' WHERE id = ?1`)
+      .bind(opened[0])
+      .run();
     await env.DB.prepare(`DELETE FROM emails WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(removed)).run();
-    expect((await stub.status('emails')).push?.pending).toBeGreaterThanOrEqual(400);
+    expect((await stub.status('emails')).push?.pending).toBe(401); // 300 opened, 1 replied, 100 deleted
 
     await syncUntilCaughtUp(stub, 'emails');
     expect(await count(db)).toBe(9_900);
     expect(await count(db, `opened_at = '2026-11-29T07:00:00.000001Z' and status in ('opened', 'replied')`)).toBe(300);
-    const replied = await db.sql<{ status: string; replied_at: string }>(`select status, to_json(replied_at) #>> '{}' as replied_at from emails where id = $1`, [opened[0]]);
+    const replied = await db.sql<{ status: string; replied_at: string }>(
+      `select status, to_json(replied_at) #>> '{}' as replied_at from emails where id = $1`,
+      [opened[0]],
+    );
     expect(replied[0]).toEqual({ status: 'replied', replied_at: '2026-11-29T08:00:00+00:00' });
     // Pushed rows keep the edge write's own updated_at, to the microsecond.
     const d1 = await env.DB.prepare(`SELECT updated_at FROM emails WHERE id = ?1`).bind(opened[1]).first<{ updated_at: string }>();
-    const sb = await db.sql<{ updated_at: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as updated_at from emails where id = $1`, [opened[1]]);
+    const sb = await db.sql<{ updated_at: string }>(
+      `select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as updated_at from emails where id = $1`,
+      [opened[1]],
+    );
     expect(sb[0]?.updated_at).toBe(d1?.updated_at);
-    expect((await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails'`).first<{ n: number }>())?.n).toBeLessThanOrEqual(401);
+    expect(
+      (await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'emails'`).first<{ n: number }>())?.n,
+    ).toBeLessThanOrEqual(401);
   });
 
   it('re-sends after a crash between the Supabase write and the cursor save, without duplicates or loss', async () => {
@@ -118,7 +103,9 @@ describe('push: the outbox', () => {
     const row = email(1);
     await insertEmails([row]);
     await env.DB.prepare(`UPDATE emails SET status = 'opened' WHERE id = ?1`).bind(row.id).run();
-    await env.DB.prepare(`UPDATE emails SET status = 'clicked', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = ?1`).bind(row.id).run();
+    await env.DB.prepare(`UPDATE emails SET status = 'clicked', updated_at = '2030-01-01T00:00:00.000000Z' WHERE id = ?1`)
+      .bind(row.id)
+      .run();
     await env.DB.prepare(`DELETE FROM emails WHERE id = ?1`).bind(row.id).run();
     const entries = await env.DB.prepare(`SELECT op FROM sync_outbox WHERE row_id = ?1 ORDER BY seq`).bind(row.id).all<{ op: string }>();
     expect(entries.results.map((e) => e.op)).toEqual(['upsert', 'upsert', 'upsert', 'delete']);
@@ -189,7 +176,7 @@ describe('push: conflicts', () => {
     expect(conflict).toMatchObject({ rowId: row.id, direction: 'push', winner: 'd1' });
     expect((conflict?.supabaseUpdatedAt ?? '') > (conflict?.d1UpdatedAt ?? '')).toBe(true);
     const [sb] = await db.sql<{ subject: string; status: string }>(`select subject, status from emails where id = $1`, [row.id]);
-    expect(sb).toEqual({ subject: 'Subject 1', status: 'opened' });
+    expect(sb).toEqual({ subject: 'Quick question about Hotel 1', status: 'opened' });
   });
 });
 
@@ -199,7 +186,9 @@ describe('status', () => {
     await insertEmails([email(1), email(2), email(3)]);
     const stub = await testCoordinator('emails', db);
     // The changes were made five seconds ago (planted rather than slept through).
-    await env.DB.prepare(`UPDATE sync_outbox SET changed_at = ?1 WHERE entity = 'emails'`).bind(new Date(Date.now() - 5_000).toISOString().replace('Z', '000Z')).run();
+    await env.DB.prepare(`UPDATE sync_outbox SET changed_at = ?1 WHERE entity = 'emails'`)
+      .bind(new Date(Date.now() - 5_000).toISOString().replace('Z', '000Z'))
+      .run();
     const status = await stub.status('emails');
     expect(status.push?.pending).toBe(3);
     expect(status.push?.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(5);

@@ -2,9 +2,10 @@
 // real D1: each kind of drift incremental sync cannot see is found by comparing range digests,
 // and repaired by the entity's policy, touching only the rows that differ. Each test has its
 // own stand-in database; D1 is shared within the file, so every test starts from empty tables.
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { findEntity, type EntityDefinition, type Row } from '../../src/entities.ts';
+import type { EntityDefinition, Row } from '../../src/entities.ts';
+import { entity } from '../shared/fixtures.ts';
 import { isClean, reconcileEntity, repairDrift, type ReconcileReport } from '../../src/integrity/reconcile.ts';
 import type { Fence } from '../../src/stores/d1-contract.ts';
 import { applyPulledRows } from '../../src/stores/d1.ts';
@@ -15,12 +16,6 @@ import { insertEmails, testDatabase, uniqueName, wipeD1, type TestDatabase } fro
 type Table = 'campaigns' | 'mailboxes' | 'prospects' | 'emails';
 
 beforeEach(() => wipeD1({ fences: true }));
-
-function entity(name: Table): EntityDefinition {
-  const e = findEntity(name);
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const fence = (e: EntityDefinition): Fence => ({ entity: e.name, epoch: 1 });
 
@@ -55,7 +50,11 @@ async function supabaseRowAsD1(db: TestDatabase, e: EntityDefinition, id: string
 }
 
 async function outboxAfter(seq: number): Promise<{ entity: string; row_id: string }[]> {
-  return (await env.DB.prepare('SELECT entity, row_id FROM sync_outbox WHERE seq > ?1 ORDER BY seq').bind(seq).all<{ entity: string; row_id: string }>()).results;
+  return (
+    await env.DB.prepare('SELECT entity, row_id FROM sync_outbox WHERE seq > ?1 ORDER BY seq')
+      .bind(seq)
+      .all<{ entity: string; row_id: string }>()
+  ).results;
 }
 
 async function maxOutboxSeq(): Promise<number> {
@@ -64,7 +63,13 @@ async function maxOutboxSeq(): Promise<number> {
 
 /** The drift lists of a report, for one readable assertion. */
 function found(r: ReconcileReport) {
-  return { missing: r.missing, extra: r.extra, olderInD1: r.olderInD1, newerInD1: r.newerInD1, sameVersionOtherContent: r.sameVersionOtherContent };
+  return {
+    missing: r.missing,
+    extra: r.extra,
+    olderInD1: r.olderInD1,
+    newerInD1: r.newerInD1,
+    sameVersionOtherContent: r.sameVersionOtherContent,
+  };
 }
 
 const NONE = { missing: [], extra: [], olderInD1: [], newerInD1: [], sameVersionOtherContent: [] };
@@ -110,7 +115,7 @@ describe('reconciliation finds and repairs each kind of drift (pull-only replica
     expect(isClean(await reconcileEntity(env.DB, supabase, e))).toBe(true);
   });
 
-  it('a replica row edited in place keeping updated_at is found as the same version with other content, and gets Supabase\'s content back', async () => {
+  it("a replica row edited in place keeping updated_at is found as the same version with other content, and gets Supabase's content back", async () => {
     const { db, e, supabase, id } = await syncedCampaigns('in-place');
     await env.DB.prepare(`UPDATE campaigns SET name = 'edited in D1', description = NULL WHERE id = ?1`).bind(id).run();
     const report = await reconcileEntity(env.DB, supabase, e);
@@ -119,7 +124,7 @@ describe('reconciliation finds and repairs each kind of drift (pull-only replica
     expect(await d1Row('campaigns', id)).toEqual(await supabaseRowAsD1(db, e, id));
   });
 
-  it('a replica row given a newer updated_at is found newer in D1, and Supabase\'s version replaces it', async () => {
+  it("a replica row given a newer updated_at is found newer in D1, and Supabase's version replaces it", async () => {
     const { db, e, supabase, id } = await syncedCampaigns('newer');
     await env.DB.prepare(`UPDATE campaigns SET name = 'edge', updated_at = '2099-01-01T00:00:00.000000Z' WHERE id = ?1`).bind(id).run();
     const report = await reconcileEntity(env.DB, supabase, e);
@@ -134,14 +139,15 @@ describe('reconciliation finds and repairs each kind of drift (pull-only replica
     const { e, supabase } = await syncedCampaigns('extra');
     const stray = crypto.randomUUID();
     await env.DB.prepare(`INSERT INTO campaigns (id, name, created_at, updated_at) VALUES (?1, 'stray', ?2, ?2)`)
-      .bind(stray, '2026-11-29T10:00:00.000000Z').run();
+      .bind(stray, '2026-11-29T10:00:00.000000Z')
+      .run();
     const report = await reconcileEntity(env.DB, supabase, e);
     expect(found(report)).toEqual({ ...NONE, extra: [stray] });
     expect(await repairDrift(env.DB, supabase, e, report, { fence: fence(e) })).toMatchObject({ deleted: 1 });
     expect(await d1Row('campaigns', stray)).toBeNull();
   });
 
-  it('a Supabase writer that set updated_at into the past (which the keyset cursor never re-reads) is found newer in D1, and Supabase\'s row wins', async () => {
+  it("a Supabase writer that set updated_at into the past (which the keyset cursor never re-reads) is found newer in D1, and Supabase's row wins", async () => {
     const { db, e, supabase, id } = await syncedCampaigns('past');
     await db.sql(`update campaigns set name = 'rewritten', updated_at = updated_at - interval '1 day' where id = $1`, [id]);
     const report = await reconcileEntity(env.DB, supabase, e);
@@ -182,7 +188,9 @@ describe('reconciliation finds and repairs each kind of drift (pull-only replica
     const { db, e, supabase, id } = await syncedCampaigns('fenced');
     await db.sql(`update campaigns set name = 'changed upstream' where id = $1`, [id]);
     const report = await reconcileEntity(env.DB, supabase, e);
-    await env.DB.prepare(`INSERT INTO sync_fence (entity, epoch) VALUES ('campaigns', 5) ON CONFLICT (entity) DO UPDATE SET epoch = 5`).run();
+    await env.DB.prepare(
+      `INSERT INTO sync_fence (entity, epoch) VALUES ('campaigns', 5) ON CONFLICT (entity) DO UPDATE SET epoch = 5`,
+    ).run();
     await expect(repairDrift(env.DB, supabase, e, report, { fence: { entity: 'campaigns', epoch: 4 } })).rejects.toThrow(/newer run/);
     expect((await d1Row('campaigns', id))?.['name']).not.toBe('changed upstream');
   });
@@ -192,9 +200,13 @@ describe('reconciliation of two-way prospects', () => {
   it('leaves rows with pending outbox entries to the push and makes every other row follow Supabase, a newer D1 version with no pending entry too', async () => {
     const db = testDatabase(uniqueName('prospects'));
     const e = entity('prospects');
-    const ids = (await db.sql<{ id: string }>(
-      `insert into prospects (id, name, score, email_bounced) select gen_random_uuid(), 'p' || i, i - 10, i % 2 = 0 from generate_series(1, 30) i returning id::text`,
-    )).map((r) => r.id).sort();
+    const ids = (
+      await db.sql<{ id: string }>(
+        `insert into prospects (id, name, score, email_bounced) select gen_random_uuid(), 'p' || i, i - 10, i % 2 = 0 from generate_series(1, 30) i returning id::text`,
+      )
+    )
+      .map((r) => r.id)
+      .sort();
     const [pushed, pending, older, deleted] = ids as [string, string, string, string];
     await mirror(db, e);
     const supabase = store(db);
@@ -234,10 +246,18 @@ describe('reconciliation of emails (D1 is the truth)', () => {
     const db = testDatabase(uniqueName('emails'));
     const e = entity('emails');
     const ids = Array.from({ length: 12 }, () => crypto.randomUUID()).sort();
-    await insertEmails(ids.map((id, i) => ({
-      id, to_email: `to${i}@example.com`, from_email: 'me@example.com', direction: 'outbound', status: 'sent',
-      subject: i % 2 ? `Hello "${i}"` : null, body: 'line\nbreak', sent_at: '2026-11-29T10:00:00.123456Z',
-    })));
+    await insertEmails(
+      ids.map((id, i) => ({
+        id,
+        to_email: `to${i}@example.com`,
+        from_email: 'me@example.com',
+        direction: 'outbound',
+        status: 'sent',
+        subject: i % 2 ? `Hello "${i}"` : null,
+        body: 'line\nbreak',
+        sent_at: '2026-11-29T10:00:00.123456Z',
+      })),
+    );
     // As if the push had sent them: the same rows in Supabase, the push cursor past their entries.
     const rows = (await env.DB.prepare('SELECT * FROM emails').all<Row>()).results;
     await db.sql(`insert into emails select * from jsonb_populate_recordset(null::emails, $1::jsonb)`, [JSON.stringify(rows)]);
@@ -249,14 +269,27 @@ describe('reconciliation of emails (D1 is the truth)', () => {
     await db.sql(`update emails set status = 'bounced' where id = $1`, [editedUpstream]);
     await db.sql(`delete from emails where id = $1`, [deletedUpstream]);
     const onlyUpstream = crypto.randomUUID();
-    await db.sql(`insert into emails (id, to_email, from_email, direction) values ($1, 'x@example.com', 'y@example.com', 'inbound')`, [onlyUpstream]);
+    await db.sql(`insert into emails (id, to_email, from_email, direction) values ($1, 'x@example.com', 'y@example.com', 'inbound')`, [
+      onlyUpstream,
+    ]);
     await env.DB.prepare(`UPDATE emails SET status = 'opened' WHERE id = ?1`).bind(pending).run();
 
     const report = await reconcileEntity(env.DB, supabase, e, { pushCursor });
-    expect(found(report)).toEqual({ ...NONE, missing: [onlyUpstream], extra: [deletedUpstream], olderInD1: [editedUpstream], newerInD1: [pending] });
+    expect(found(report)).toEqual({
+      ...NONE,
+      missing: [onlyUpstream],
+      extra: [deletedUpstream],
+      olderInD1: [editedUpstream],
+      newerInD1: [pending],
+    });
     const repair = await repairDrift(env.DB, supabase, e, report, { fence: fence(e), pushCursor });
     expect(repair).toMatchObject({
-      requeued: [editedUpstream, deletedUpstream].sort(), supabaseOnly: [onlyUpstream], leftPending: [pending], applied: 0, deleted: 0, supabaseRequests: 0,
+      requeued: [editedUpstream, deletedUpstream].sort(),
+      supabaseOnly: [onlyUpstream],
+      leftPending: [pending],
+      applied: 0,
+      deleted: 0,
+      supabaseRequests: 0,
     });
     expect((await outboxAfter(pushCursor)).map((o) => o.row_id).sort()).toEqual([editedUpstream, deletedUpstream, pending].sort());
     expect((await db.sql(`select count(*)::int as n from emails where id = $1`, [onlyUpstream]))[0]).toEqual({ n: 1 });
@@ -279,7 +312,17 @@ describe('a clean dataset', () => {
         select gen_random_uuid(), 'p' || i, -i, i % 2 = 0, i % 3 = 0, case when i % 4 = 0 then '' end from generate_series(1, 50) i;
     `);
     for (const name of ['campaigns', 'mailboxes', 'prospects'] as const) await mirror(db, entity(name));
-    await insertEmails([{ id: crypto.randomUUID(), to_email: 'é@example.com', from_email: 'me@example.com', direction: 'outbound', status: 'sent', body: '', subject: null }]);
+    await insertEmails([
+      {
+        id: crypto.randomUUID(),
+        to_email: 'é@example.com',
+        from_email: 'me@example.com',
+        direction: 'outbound',
+        status: 'sent',
+        body: '',
+        subject: null,
+      },
+    ]);
     const emails = (await env.DB.prepare('SELECT * FROM emails').all<Row>()).results;
     await db.sql(`insert into emails select * from jsonb_populate_recordset(null::emails, $1::jsonb)`, [JSON.stringify(emails)]);
     const supabase = store(db);
@@ -315,7 +358,16 @@ describe('cost', () => {
     const report = await reconcileEntity(env.DB, store(db), e);
     const ms = Date.now() - started;
     const stats = (await db.stats()) as { total: number; requests: Record<string, number> };
-    console.log(JSON.stringify({ event: 'reconcile_clean_20k', ms, supabaseRequests: stats.total, d1RowsRead: report.d1RowsRead, prefixLength: report.prefixLength, buckets: report.bucketsCompared }));
+    console.log(
+      JSON.stringify({
+        event: 'reconcile_clean_20k',
+        ms,
+        supabaseRequests: stats.total,
+        d1RowsRead: report.d1RowsRead,
+        prefixLength: report.prefixLength,
+        buckets: report.bucketsCompared,
+      }),
+    );
     expect(isClean(report)).toBe(true);
     expect(stats.total).toBeLessThanOrEqual(5);
     expect(stats.total).toBe(report.supabaseRequests);
@@ -330,13 +382,17 @@ describe('cost', () => {
     // 200 rows drift: 50 changed upstream, 50 deleted upstream without a tombstone, 50 deleted in D1, 50 edited in place in D1.
     const ids = (await db.sql<{ id: string }>(`select id::text from prospects order by md5(id::text) limit 200`)).map((r) => r.id);
     const [up, gone, lost, edited] = [ids.slice(0, 50), ids.slice(50, 100), ids.slice(100, 150), ids.slice(150, 200)];
-    await db.sql(`update prospects set score = score + 1 where id::text in (select jsonb_array_elements_text($1::jsonb))`, [JSON.stringify(up)]);
+    await db.sql(`update prospects set score = score + 1 where id::text in (select jsonb_array_elements_text($1::jsonb))`, [
+      JSON.stringify(up),
+    ]);
     await db.sql(`delete from prospects where id::text in (select jsonb_array_elements_text($1::jsonb))`, [JSON.stringify(gone)]);
     await db.sql('delete from sync_tombstones');
     await env.DB.batch([
       env.DB.prepare('UPDATE sync_apply_guard SET applying = 1'),
       env.DB.prepare('DELETE FROM prospects WHERE id IN (SELECT value FROM json_each(?1))').bind(JSON.stringify(lost)),
-      env.DB.prepare(`UPDATE prospects SET city = 'edited in place' WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(edited)),
+      env.DB.prepare(`UPDATE prospects SET city = 'edited in place' WHERE id IN (SELECT value FROM json_each(?1))`).bind(
+        JSON.stringify(edited),
+      ),
       env.DB.prepare('UPDATE sync_apply_guard SET applying = 0'),
     ]);
     const supabase = store(db);
@@ -345,7 +401,11 @@ describe('cost', () => {
     const report = await reconcileEntity(env.DB, supabase, e);
     const reportMs = Date.now() - started;
     expect(found(report)).toEqual({
-      missing: [...lost].sort(), extra: [...gone].sort(), olderInD1: [...up].sort(), newerInD1: [], sameVersionOtherContent: [...edited].sort(),
+      missing: [...lost].sort(),
+      extra: [...gone].sort(),
+      olderInD1: [...up].sort(),
+      newerInD1: [],
+      sameVersionOtherContent: [...edited].sort(),
     });
     expect(report.supabaseRequests).toBeLessThanOrEqual(5);
     const repairStarted = Date.now();
@@ -353,10 +413,18 @@ describe('cost', () => {
     const repairMs = Date.now() - repairStarted;
     expect(repair).toMatchObject({ applied: 150, deleted: 50, requeued: [], leftPending: [] });
     const stats = (await db.stats()) as { total: number };
-    console.log(JSON.stringify({
-      event: 'reconcile_drift_20k', reportMs, repairMs, supabaseRequests: stats.total, reportRequests: report.supabaseRequests,
-      d1RowsRead: report.d1RowsRead, bucketsDiffering: report.bucketsDiffering, buckets: report.bucketsCompared,
-    }));
+    console.log(
+      JSON.stringify({
+        event: 'reconcile_drift_20k',
+        reportMs,
+        repairMs,
+        supabaseRequests: stats.total,
+        reportRequests: report.supabaseRequests,
+        d1RowsRead: report.d1RowsRead,
+        bucketsDiffering: report.bucketsDiffering,
+        buckets: report.bucketsCompared,
+      }),
+    );
     expect(isClean(await reconcileEntity(env.DB, supabase, e))).toBe(true);
   });
 });

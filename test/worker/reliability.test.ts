@@ -1,6 +1,7 @@
 // Regression tests for the loss paths found in review (issue "Reliability"): each test is named
 // after the timeline that used to lose, resurrect or wedge data.
-import { env, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Lease } from '../../src/types.ts';
 import { canonicalFromMillis } from '../../src/timestamps.ts';
@@ -42,7 +43,10 @@ async function expireLease(stub: Stub): Promise<void> {
     const row = state.storage.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'lease'`).toArray()[0];
     if (!row) throw new Error('no lease to expire');
     const lease = JSON.parse(row.value) as Lease;
-    state.storage.sql.exec(`UPDATE meta SET value = ? WHERE key = 'lease'`, JSON.stringify({ ...lease, expiresAt: new Date(0).toISOString() }));
+    state.storage.sql.exec(
+      `UPDATE meta SET value = ? WHERE key = 'lease'`,
+      JSON.stringify({ ...lease, expiresAt: new Date(0).toISOString() }),
+    );
   });
 }
 
@@ -62,10 +66,13 @@ describe('pull: the commit horizon belongs to the cycle', () => {
   it('a cycle spread over two runs never commits past a row whose transaction was still open, so a late commit behind the frontier is still pulled', async () => {
     const db = testDatabase(uniqueName('horizon'));
     const [a, b, c, late] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
-    await db.sql(
-      `insert into campaigns (id, name, updated_at) values ($1, 'a', $4), ($2, 'b', $4), ($3, 'c', $5)`,
-      [a, b, c, iso(-600_000), iso(-10_000)],
-    );
+    await db.sql(`insert into campaigns (id, name, updated_at) values ($1, 'a', $4), ($2, 'b', $4), ($3, 'c', $5)`, [
+      a,
+      b,
+      c,
+      iso(-600_000),
+      iso(-10_000),
+    ]);
     // Pages of two, one page per run: the cycle needs two runs. Lag one minute. Paused, so no
     // alarm runs the second run before the test has moved time on.
     const stub = await testCoordinator('campaigns', db, { pageSize: 2, maxPagesPerRun: 1, safetyLagMs: 60_000 });
@@ -113,7 +120,10 @@ describe('push: deletes made in Supabase win over older edge writes', () => {
     const reset = await stub.resetCursor('prospects', { scope: 'all' });
     expect(reset.ok).toBe(true);
     await caughtUp(stub, 'prospects');
-    expect((await db.sql(`select id from prospects where id::text in (select jsonb_array_elements_text($1::jsonb))`, [JSON.stringify(ids)])).length).toBe(20);
+    expect(
+      (await db.sql(`select id from prospects where id::text in (select jsonb_array_elements_text($1::jsonb))`, [JSON.stringify(ids)]))
+        .length,
+    ).toBe(20);
     expect(await d1Rows('prospects', ids)).toHaveLength(20);
     expect(await d1Rows('prospects', gone)).toHaveLength(0);
   });
@@ -229,11 +239,17 @@ describe('versions: re-sending a version changes nothing', () => {
     await stub.pause('emails');
     await caughtUp(stub, 'emails');
     const d1 = (await d1Rows('emails', [id]))[0]?.updated_at;
-    const first = await db.sql<{ ts: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts from emails where id = $1`, [id]);
+    const first = await db.sql<{ ts: string }>(
+      `select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts from emails where id = $1`,
+      [id],
+    );
     expect(first[0]?.ts).toBe(d1);
     await stub.resetCursor('emails', { scope: 'requeue' }); // re-sends every row, as a crash re-send does
     await caughtUp(stub, 'emails');
-    const again = await db.sql<{ ts: string }>(`select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts from emails where id = $1`, [id]);
+    const again = await db.sql<{ ts: string }>(
+      `select to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ts from emails where id = $1`,
+      [id],
+    );
     expect(again[0]?.ts).toBe(d1);
   });
 });
@@ -296,18 +312,26 @@ describe('versions: a write on top of a version is always newer', () => {
 describe('keys and timestamps outside the canonical range', () => {
   it('refuses an upper-case key at write time with a clear error, in every synced table', async () => {
     const upper = crypto.randomUUID().toUpperCase();
-    await expect(env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x', 'b@x', 'outbound')`).bind(upper).run())
-      .rejects.toThrow(/emails\.id must be lower case/);
-    await expect(env.DB.prepare(`INSERT INTO prospects (id, name) VALUES (?1, 'x')`).bind(upper).run()).rejects.toThrow(/prospects\.id must be lower case/);
+    await expect(
+      env.DB.prepare(`INSERT INTO emails (id, to_email, from_email, direction) VALUES (?1, 'a@x', 'b@x', 'outbound')`).bind(upper).run(),
+    ).rejects.toThrow(/emails\.id must be lower case/);
+    await expect(env.DB.prepare(`INSERT INTO prospects (id, name) VALUES (?1, 'x')`).bind(upper).run()).rejects.toThrow(
+      /prospects\.id must be lower case/,
+    );
     const lower = crypto.randomUUID();
     await env.DB.prepare(`INSERT INTO prospects (id, name) VALUES (?1, 'x')`).bind(lower).run();
-    await expect(env.DB.prepare(`UPDATE prospects SET id = upper(id) WHERE id = ?1`).bind(lower).run()).rejects.toThrow(/must be lower case/);
+    await expect(env.DB.prepare(`UPDATE prospects SET id = upper(id) WHERE id = ?1`).bind(lower).run()).rejects.toThrow(
+      /must be lower case/,
+    );
   });
 
   it('quarantines a row with updated_at = infinity, keeps it visible, and every other row, earlier or later, stays equal', async () => {
     const db = testDatabase(uniqueName('infinity'));
     const [before, inf, after] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
-    await db.sql(`insert into campaigns (id, name, updated_at) values ($1, 'before', now() - interval '1 hour'), ($2, 'forever', 'infinity')`, [before, inf]);
+    await db.sql(
+      `insert into campaigns (id, name, updated_at) values ($1, 'before', now() - interval '1 hour'), ($2, 'forever', 'infinity')`,
+      [before, inf],
+    );
     const stub = await testCoordinator('campaigns', db);
     await caughtUp(stub, 'campaigns');
     await db.sql(`insert into campaigns (id, name) values ($1, 'after')`, [after]);
@@ -346,8 +370,15 @@ describe('lease fencing', () => {
     const status = await stub.status('campaigns');
     expect(status.pull).toEqual(positionAfterSecond);
     expect(status.lastRun?.runId).toBe(second.runId);
-    const ledger = await env.DB.prepare(`SELECT run_id, outcome FROM sync_log WHERE run_id IN (?1, ?2)`).bind(late.run.runId, second.runId).all();
-    expect(ledger.results).toEqual(expect.arrayContaining([{ run_id: late.run.runId, outcome: 'fenced' }, { run_id: second.runId, outcome: 'caught-up' }]));
+    const ledger = await env.DB.prepare(`SELECT run_id, outcome FROM sync_log WHERE run_id IN (?1, ?2)`)
+      .bind(late.run.runId, second.runId)
+      .all();
+    expect(ledger.results).toEqual(
+      expect.arrayContaining([
+        { run_id: late.run.runId, outcome: 'fenced' },
+        { run_id: second.runId, outcome: 'caught-up' },
+      ]),
+    );
   });
 
   it('Supabase refuses a push page from a run whose epoch is older than one that already pushed', async () => {
@@ -449,7 +480,10 @@ describe('versions: a re-insert is a write on top of the deletion', () => {
     const stub = await testCoordinator('prospects', db);
     await stub.pause('prospects');
     await caughtUp(stub, 'prospects');
-    await db.sql(`with gone as (delete from prospects where id = $1 returning id) insert into prospects (id, name) select $1, 'again' from gone`, [id]);
+    await db.sql(
+      `with gone as (delete from prospects where id = $1 returning id) insert into prospects (id, name) select $1, 'again' from gone`,
+      [id],
+    );
     expect(await db.sql(`select 1 from sync_tombstones where row_id = $1`, [id])).toHaveLength(0);
     await caughtUp(stub, 'prospects');
     expect((await d1Rows('prospects', [id]))[0]?.name).toBe('again');

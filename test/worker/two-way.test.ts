@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { d1Rows, testCoordinator, testDatabase, uniqueName, wipeD1, type TestDatabase } from './helpers.ts';
 
@@ -38,7 +38,9 @@ describe('prospects both ways', () => {
     await env.DB.prepare('DELETE FROM prospects WHERE id = ?1').bind(id).run();
     await edgeInsert(id, 'reinserted at the edge');
     const [stored] = await d1Rows('prospects', [id]);
-    const deleteStamp = await env.DB.prepare(`SELECT changed_at FROM sync_outbox WHERE row_id = ?1 AND op = 'delete'`).bind(id).first<{ changed_at: string }>();
+    const deleteStamp = await env.DB.prepare(`SELECT changed_at FROM sync_outbox WHERE row_id = ?1 AND op = 'delete'`)
+      .bind(id)
+      .first<{ changed_at: string }>();
     expect(String(stored?.updated_at) > String(deleteStamp?.changed_at)).toBe(true);
     await sync(stub);
     await sync(stub);
@@ -96,7 +98,9 @@ describe('prospects both ways', () => {
     await db.resetStats();
     for (let i = 0; i < 4; i++) await sync(stub);
     const counts = await requests(db);
-    const writes = Object.entries(counts).filter(([k]) => WRITE.test(k)).reduce((n, [, v]) => n + v, 0);
+    const writes = Object.entries(counts)
+      .filter(([k]) => WRITE.test(k))
+      .reduce((n, [, v]) => n + v, 0);
     expect(writes).toBe(1);
     const outbox = await env.DB.prepare(`SELECT count(*) AS n FROM sync_outbox WHERE entity = 'prospects' AND seq > ?1`)
       .bind((await stub.status('prospects')).push?.confirmedSeq ?? 0)

@@ -20,9 +20,7 @@ export interface ApiError {
 }
 
 /** An answer: the data of a 2xx, or the error of anything else. */
-export type ApiResponse<T> =
-  | { ok: true; status: number; data: T }
-  | { ok: false; status: number; error: ApiError | null; text: string };
+export type ApiResponse<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError | null; text: string };
 
 /** The signed-in token and what to do when the server rejects it. */
 export interface Session {
@@ -67,7 +65,7 @@ export async function api<T>(session: Session, method: 'GET' | 'POST', path: str
   }
   const res = await fetch(path, init);
   const text = await res.text();
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? (JSON.parse(text) as unknown) : null;
   } catch {
@@ -90,7 +88,7 @@ export function errorText(res: { status: number; error: ApiError | null; text: s
     if (Array.isArray(err.details)) {
       const issues = (err.details as unknown[]).map((d) => {
         const issue = typeof d === 'object' && d !== null ? (d as { path?: unknown; message?: unknown }) : {};
-        return `${typeof issue.path === 'string' && issue.path ? `${issue.path}: ` : ''}${String(issue.message ?? '')}`;
+        return `${typeof issue.path === 'string' && issue.path ? `${issue.path}: ` : ''}${typeof issue.message === 'string' ? issue.message : ''}`;
       });
       line += ` (${issues.join('; ')})`;
     }

@@ -27,8 +27,12 @@ const FIELDS = [
 type Field = (typeof FIELDS)[number][0];
 
 const STATS = [
-  ['rowsRead', 'Read'], ['rowsApplied', 'Applied'], ['rowsDeleted', 'Deleted'],
-  ['rowsSkipped', 'Skipped'], ['rowsQuarantined', 'Quarantined'], ['conflicts', 'Conflicts'],
+  ['rowsRead', 'Read'],
+  ['rowsApplied', 'Applied'],
+  ['rowsDeleted', 'Deleted'],
+  ['rowsSkipped', 'Skipped'],
+  ['rowsQuarantined', 'Quarantined'],
+  ['conflicts', 'Conflicts'],
 ] as const;
 
 type Stat = (typeof STATS)[number][0];
@@ -100,12 +104,22 @@ export function createCard(name: string, actions: CardActions): Card {
   card.pauseButton.addEventListener('click', () => actions.togglePause(card));
   card.resetButton.addEventListener('click', () => actions.reset(card));
   card.root = el('article', { className: 'card', attrs: { 'aria-labelledby': `${id}-title`, 'data-entity': name } }, [
-    el('div', { className: 'card-head' }, [el('h3', { text: name, attrs: { id: `${id}-title` } }), card.direction, card.health, card.paused, card.running]),
+    el('div', { className: 'card-head' }, [
+      el('h3', { text: name, attrs: { id: `${id}-title` } }),
+      card.direction,
+      card.health,
+      card.paused,
+      card.running,
+    ]),
     card.problems,
     fieldList,
     el('div', {}, [card.statsCaption, statList]),
     card.result,
-    el('div', { className: 'button-row', attrs: { role: 'group', 'aria-label': `Actions for ${name}` } }, [card.syncButton, card.pauseButton, card.resetButton]),
+    el('div', { className: 'button-row', attrs: { role: 'group', 'aria-label': `Actions for ${name}` } }, [
+      card.syncButton,
+      card.pauseButton,
+      card.resetButton,
+    ]),
   ]);
   return card;
 }
@@ -118,19 +132,37 @@ function freshness(s: EntityStatus): Child[] {
   const parts: Child[] = [];
   if (s.pull) {
     const lag = s.pull.lastLag;
-    parts.push(lag
-      ? el('span', {
-        attrs: { 'data-freshness': 'pull', 'data-lag-ms': String(lag.lagMs) },
-        title: `updated_at ${lag.newestAppliedAt} in Supabase; applied by run ${lag.runId}`,
-      }, ['Pull: ', el('strong', { text: duration(lag.lagMs) }), ' from Supabase to D1 (newest change, applied ', timeEl(lag.finishedAt), ')'])
-      : el('span', { className: 'muted', attrs: { 'data-freshness': 'pull' }, text: 'Pull: no change applied yet' }));
+    parts.push(
+      lag
+        ? el(
+            'span',
+            {
+              attrs: { 'data-freshness': 'pull', 'data-lag-ms': String(lag.lagMs) },
+              title: `updated_at ${lag.newestAppliedAt} in Supabase; applied by run ${lag.runId}`,
+            },
+            [
+              'Pull: ',
+              el('strong', { text: duration(lag.lagMs) }),
+              ' from Supabase to D1 (newest change, applied ',
+              timeEl(lag.finishedAt),
+              ')',
+            ],
+          )
+        : el('span', { className: 'muted', attrs: { 'data-freshness': 'pull' }, text: 'Pull: no change applied yet' }),
+    );
   }
   if (s.push) {
     if (parts.length > 0) parts.push(el('br'));
     const age = s.push.oldestPendingAgeSeconds;
-    parts.push(s.push.pending > 0 && age !== null
-      ? el('span', { attrs: { 'data-freshness': 'push', 'data-age-seconds': String(age) } }, ['Push: oldest unsent change ', el('strong', { text: seconds(age) }), ' old'])
-      : el('span', { className: 'muted', attrs: { 'data-freshness': 'push' }, text: 'Push: nothing waiting' }));
+    parts.push(
+      s.push.pending > 0 && age !== null
+        ? el('span', { attrs: { 'data-freshness': 'push', 'data-age-seconds': String(age) } }, [
+            'Push: oldest unsent change ',
+            el('strong', { text: seconds(age) }),
+            ' old',
+          ])
+        : el('span', { className: 'muted', attrs: { 'data-freshness': 'push' }, text: 'Push: nothing waiting' }),
+    );
   }
   return parts;
 }
@@ -144,21 +176,30 @@ export function updateCard(card: Card, s: EntityStatus): void {
   card.health.className = `badge ${s.healthy ? 'ok' : 'bad'}`;
   card.paused.hidden = !s.paused;
   card.running.hidden = !s.lease;
-  setChildren(card.problems, s.problems.map((p) => el('li', { text: briefError(p), title: p })));
+  setChildren(
+    card.problems,
+    s.problems.map((p) => el('li', { text: briefError(p), title: p })),
+  );
   setButtonLabel(card.pauseButton, s.paused ? 'Resume' : 'Pause');
   card.pauseButton.setAttribute('data-action', s.paused ? 'resume' : 'pause');
 
   const f = card.fields;
-  setChildren(f.lastSync, s.lastSuccessAt
-    ? [timeEl(s.lastSuccessAt), el('span', { className: 'muted', text: ` \u00b7 ${shortTime(s.lastSuccessAt, now)}` })]
-    : [el('span', { className: 'muted', text: 'never succeeded' })]);
+  setChildren(
+    f.lastSync,
+    s.lastSuccessAt
+      ? [timeEl(s.lastSuccessAt), el('span', { className: 'muted', text: ` \u00b7 ${shortTime(s.lastSuccessAt, now)}` })]
+      : [el('span', { className: 'muted', text: 'never succeeded' })],
+  );
 
   const run = s.lastRun;
   if (run) {
     const took = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
     setChildren(f.lastRun, [
-      badge(run.outcome, outcomeTone(run.outcome)), ' ',
-      `${run.trigger}, `, timeEl(run.finishedAt), `, took ${duration(took)} \u00b7 `,
+      badge(run.outcome, outcomeTone(run.outcome)),
+      ' ',
+      `${run.trigger}, `,
+      timeEl(run.finishedAt),
+      `, took ${duration(took)} \u00b7 `,
       el('span', { className: 'mono', text: `run ${shortId(run.runId)}`, title: run.runId }),
       run.error ? el('span', { className: 'error-text', text: `Error: ${briefError(run.error)}`, title: run.error }) : null,
     ]);
@@ -175,20 +216,28 @@ export function updateCard(card: Card, s: EntityStatus): void {
   const pending: string[] = [];
   if (s.push) {
     pending.push(`${plural(s.push.pending, 'change')} to push`);
-    if (s.push.oldestPendingAgeSeconds !== null && s.push.pending > 0) pending.push(`oldest ${seconds(s.push.oldestPendingAgeSeconds)} old`);
+    if (s.push.oldestPendingAgeSeconds !== null && s.push.pending > 0)
+      pending.push(`oldest ${seconds(s.push.oldestPendingAgeSeconds)} old`);
   }
   if (s.pull) pending.push(s.pull.backlog ? 'pull backlog: draining over chained runs' : 'pull: no backlog');
   f.pending.textContent = pending.join(' \u00b7 ');
 
-  if (s.nextAlarmAt) setChildren(f.nextRun, [timeEl(s.nextAlarmAt), el('span', { className: 'muted', text: ` \u00b7 ${shortTime(s.nextAlarmAt, now)}` })]);
+  if (s.nextAlarmAt)
+    setChildren(f.nextRun, [timeEl(s.nextAlarmAt), el('span', { className: 'muted', text: ` \u00b7 ${shortTime(s.nextAlarmAt, now)}` })]);
   else setChildren(f.nextRun, [el('span', { className: 'muted', text: s.paused ? 'not scheduled (paused)' : 'not scheduled' })]);
 
-  setChildren(f.errorStreak, [s.errorStreak > 0 ? badge(`${plural(s.errorStreak, 'failed run')} in a row`, 'bad') : el('span', { text: '0' })]);
+  setChildren(f.errorStreak, [
+    s.errorStreak > 0 ? badge(`${plural(s.errorStreak, 'failed run')} in a row`, 'bad') : el('span', { text: '0' }),
+  ]);
 
   const cursor: Child[] = [];
   if (s.pull) {
     if (s.pull.cursor) {
-      cursor.push(el('span', { className: 'mono', text: `pull ts ${s.pull.cursor.ts}` }), el('br'), el('span', { className: 'mono', text: `pull id ${s.pull.cursor.id}` }));
+      cursor.push(
+        el('span', { className: 'mono', text: `pull ts ${s.pull.cursor.ts}` }),
+        el('br'),
+        el('span', { className: 'mono', text: `pull id ${s.pull.cursor.id}` }),
+      );
     } else {
       cursor.push(el('span', { text: 'pull: from the beginning' }));
     }
@@ -199,9 +248,16 @@ export function updateCard(card: Card, s: EntityStatus): void {
   }
   setChildren(f.cursor, cursor);
 
-  setChildren(f.lease, s.lease
-    ? [el('span', { className: 'mono', text: `run ${shortId(s.lease.runId)}`, title: s.lease.runId }), ` (${s.lease.trigger}), expires `, timeEl(s.lease.expiresAt)]
-    : [el('span', { className: 'muted', text: 'free (no run in progress)' })]);
+  setChildren(
+    f.lease,
+    s.lease
+      ? [
+          el('span', { className: 'mono', text: `run ${shortId(s.lease.runId)}`, title: s.lease.runId }),
+          ` (${s.lease.trigger}), expires `,
+          timeEl(s.lease.expiresAt),
+        ]
+      : [el('span', { className: 'muted', text: 'free (no run in progress)' })],
+  );
 
   setChildren(f.flagged, [
     s.conflicts > 0 ? badge(plural(s.conflicts, 'conflict'), 'warn') : plural(s.conflicts, 'conflict'),

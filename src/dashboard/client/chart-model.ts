@@ -68,7 +68,16 @@ export function chartModel(runs: readonly SyncLogRun[], slots: number): ChartMod
     if (failed) height = Math.max(height, plot * 0.2);
     const x = offset + i * slot + gap / 2;
     const width = slot - gap;
-    return { run, moved, failed, x: round(x), y: round(CHART.height - CHART.bottom - height), width: round(width), height: round(height), cx: round(x + width / 2) };
+    return {
+      run,
+      moved,
+      failed,
+      x: round(x),
+      y: round(CHART.height - CHART.bottom - height),
+      width: round(width),
+      height: round(height),
+      cx: round(x + width / 2),
+    };
   });
   const lag = bars.flatMap((b): LagPoint[] => {
     const lagMs = b.run.pullLag?.lagMs;
@@ -77,7 +86,10 @@ export function chartModel(runs: readonly SyncLogRun[], slots: number): ChartMod
     return [{ run: b.run, lagMs, x: b.cx, y: round(y) }];
   });
   return {
-    bars, lag, maxMoved, maxLagMs,
+    bars,
+    lag,
+    maxMoved,
+    maxLagMs,
     totalMoved: bars.reduce((n, b) => n + b.moved, 0),
     failed: bars.filter((b) => b.failed).length,
   };

@@ -16,10 +16,14 @@ export interface Props {
 }
 
 /** The element with this id; the page's markup has every id the client uses. */
-export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+export function byId(id: string): HTMLElement;
+/** The element with this id, checked to be of the given kind (an input, a dialog, …). */
+export function byId<T extends HTMLElement>(id: string, kind: abstract new () => T): T;
+/** Looks the element up and checks its kind; a missing or different element is a bug in the page. */
+export function byId(id: string, kind: abstract new () => HTMLElement = HTMLElement): HTMLElement {
   const node = document.getElementById(id);
-  if (node === null) throw new Error(`the page has no #${id}`);
-  return node as T;
+  if (!(node instanceof kind)) throw new Error(`the page has no ${kind.name} #${id}`);
+  return node;
 }
 
 function toNodes(children: readonly Child[]): Node[] {
@@ -27,7 +31,11 @@ function toNodes(children: readonly Child[]): Node[] {
 }
 
 /** Creates an element with text, attributes and children. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, children: readonly Child[] = []): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  children: readonly Child[] = [],
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (props.className) node.className = props.className;
   if (props.text !== undefined && props.text !== null) node.textContent = String(props.text);
@@ -40,7 +48,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props =
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** Creates an SVG element with attributes and children. */
-export function svgEl<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, children: readonly Child[] = []): SVGElementTagNameMap[K] {
+export function svgEl<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  children: readonly Child[] = [],
+): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
   node.append(...toNodes(children));
@@ -66,7 +78,8 @@ export function timeEl(iso: string | null, style: 'relative' | 'absolute' = 'rel
 
 /** A table cell: text ("–" for nothing) or nodes. */
 export function cell(content: readonly Child[] | string | number | null | undefined, className?: string): HTMLTableCellElement {
-  const children = Array.isArray(content) ? content : [content === null || content === undefined ? '\u2013' : String(content)];
+  const children: readonly Child[] =
+    typeof content === 'string' || typeof content === 'number' ? [String(content)] : (content ?? ['\u2013']);
   return el('td', className === undefined ? {} : { className }, children);
 }
 

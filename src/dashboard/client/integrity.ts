@@ -1,5 +1,14 @@
 /** "Consistency checks": alerts, one card per entity, held rows, and the recent checks. */
-import type { CheckName, CheckResult, DriftSummary, EntityIntegrity, IntegrityHistoryEntry, IntegrityJobStatus, IntegrityRequestResult, IntegrityRun } from '../../types.ts';
+import type {
+  CheckName,
+  CheckResult,
+  DriftSummary,
+  EntityIntegrity,
+  IntegrityHistoryEntry,
+  IntegrityJobStatus,
+  IntegrityRequestResult,
+  IntegrityRun,
+} from '../../types.ts';
 import { actionButton, badge, byId, cell, el, emptyRow, findKeyed, keyed, setBusy, setChildren, timeEl, type Child } from './dom.ts';
 import { briefError, duration, plural, shortId } from './format.ts';
 import { idPart } from './cards.ts';
@@ -82,11 +91,13 @@ function describeIntegrityRun(run: IntegrityRun): string {
 
 /** POST /api/integrity/run's answer, one part per entity. */
 export function describeIntegrityResult(d: { runs: (IntegrityRequestResult & { entity: string })[] }): string {
-  return d.runs.map((r) => {
-    if (r.status === 'done') return `${r.entity}: ${describeIntegrityRun(r.run)}`;
-    if (r.status === 'running') return `${r.entity}: running (${r.job.progress}), continues in the background`;
-    return `${r.entity}: queued behind sync run ${shortId(r.lease.runId)}, starts when it ends`;
-  }).join(' \u00b7 ');
+  return d.runs
+    .map((r) => {
+      if (r.status === 'done') return `${r.entity}: ${describeIntegrityRun(r.run)}`;
+      if (r.status === 'running') return `${r.entity}: running (${r.job.progress}), continues in the background`;
+      return `${r.entity}: queued behind sync run ${shortId(r.lease.runId)}, starts when it ends`;
+    })
+    .join(' \u00b7 ');
 }
 
 function statBox(label: string, value: string | number | null, tone: 'ok' | 'bad' | null = null): HTMLElement {
@@ -98,10 +109,16 @@ function statBox(label: string, value: string | number | null, tone: 'ok' | 'bad
 function checkItem(c: CheckResult): HTMLElement {
   const fixedAll = settled(c);
   const item = el('li', { attrs: { 'data-check': c.check } }, [
-    fixedAll ? badge('repaired', 'ok') : badge(c.severity, c.severity === 'error' ? 'bad' : 'warn'), ' ',
-    el('strong', { text: checkLabel(c.check) }), ': ', el('span', { text: c.summary }),
+    fixedAll ? badge('repaired', 'ok') : badge(c.severity, c.severity === 'error' ? 'bad' : 'warn'),
+    ' ',
+    el('strong', { text: checkLabel(c.check) }),
+    ': ',
+    el('span', { text: c.summary }),
   ]);
-  if (c.fix) item.append(el('div', { className: `fix-text${fixedAll ? '' : ' partial'}`, text: `Fix: ${c.fix} (${c.fixed} of ${c.count} repaired)` }));
+  if (c.fix)
+    item.append(
+      el('div', { className: `fix-text${fixedAll ? '' : ' partial'}`, text: `Fix: ${c.fix} (${c.fixed} of ${c.count} repaired)` }),
+    );
   return item;
 }
 
@@ -109,9 +126,12 @@ function jobLine(job: IntegrityJobStatus): HTMLElement {
   const what = job.kind === 'resync' ? 'Full resync' : 'Integrity run';
   const progress = job.kind === 'resync' ? `phase ${job.phase} \u00b7 ${job.progress}` : job.progress;
   return el('p', { className: 'job' }, [
-    badge('In progress', 'info'), ' ',
+    badge('In progress', 'info'),
+    ' ',
     `${what} (${job.trigger}${job.fix ? ', with fix' : ', report only'}): `,
-    el('strong', { text: progress }), ' \u00b7 asked ', timeEl(job.requestedAt),
+    el('strong', { text: progress }),
+    ' \u00b7 asked ',
+    timeEl(job.requestedAt),
   ]);
 }
 
@@ -136,7 +156,13 @@ function heldBlock(e: EntityIntegrity, actions: IntegrityActions): HTMLElement {
     el('p', { className: 'help', text: 'Set aside by a fix: not pushed and not retried until released (queued again) or deleted.' }),
     el('div', { className: 'table-wrap', attrs: { role: 'region', 'aria-label': `Held rows of ${e.entity}`, tabindex: '0' } }, [
       el('table', {}, [
-        el('thead', {}, [el('tr', {}, ['Row id', 'Check', 'Reason', 'Held', 'Actions'].map((t) => el('th', { text: t, attrs: { scope: 'col' } })))]),
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['Row id', 'Check', 'Reason', 'Held', 'Actions'].map((t) => el('th', { text: t, attrs: { scope: 'col' } })),
+          ),
+        ]),
         el('tbody', {}, rows),
       ]),
     ]),
@@ -163,43 +189,67 @@ function integrityCard(e: EntityIntegrity, history: readonly IntegrityHistoryEnt
 
   if (run) {
     const took = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
-    parts.push(el('dl', { className: 'fields' }, [
-      el('dt', { text: 'Checked' }),
-      el('dd', {}, [timeEl(run.finishedAt), ` \u00b7 ${run.trigger}, ${run.fix ? 'with fix' : 'report only'}, ${run.reconciled ? 'every row compared' : 'counts only'}, took ${duration(took)}`]),
-      el('dt', { text: 'Run' }),
-      el('dd', {}, [el('span', { className: 'mono', text: shortId(run.runId), title: run.runId })]),
-    ]));
-    const c = run.counts;
-    parts.push(el('div', {}, [
-      el('p', { className: 'stats-caption', text: 'Rows on each side' }),
-      el('dl', { className: 'stats', attrs: { 'data-part': 'counts' } }, [
-        statBox('D1', c ? c.d1 : null), statBox('Supabase', c ? c.supabase : null),
-        statBox('Difference', c ? c.difference : null, c && c.difference > 0 ? 'bad' : null),
+    parts.push(
+      el('dl', { className: 'fields' }, [
+        el('dt', { text: 'Checked' }),
+        el('dd', {}, [
+          timeEl(run.finishedAt),
+          ` \u00b7 ${run.trigger}, ${run.fix ? 'with fix' : 'report only'}, ${run.reconciled ? 'every row compared' : 'counts only'}, took ${duration(took)}`,
+        ]),
+        el('dt', { text: 'Run' }),
+        el('dd', {}, [el('span', { className: 'mono', text: shortId(run.runId), title: run.runId })]),
       ]),
-    ]));
+    );
+    const c = run.counts;
+    parts.push(
+      el('div', {}, [
+        el('p', { className: 'stats-caption', text: 'Rows on each side' }),
+        el('dl', { className: 'stats', attrs: { 'data-part': 'counts' } }, [
+          statBox('D1', c ? c.d1 : null),
+          statBox('Supabase', c ? c.supabase : null),
+          statBox('Difference', c ? c.difference : null, c && c.difference > 0 ? 'bad' : null),
+        ]),
+      ]),
+    );
     const d = run.drift;
     if (d) {
-      parts.push(el('div', {}, [
-        el('p', { className: 'stats-caption', text: 'Drift (rows that differ)' }),
-        el('dl', { className: 'stats', attrs: { 'data-part': 'drift' } }, [
-          statBox('Found', d.found, d.found > 0 ? 'bad' : null),
-          statBox('Repaired', run.fix ? d.repaired : 'not asked', run.fix && d.repaired > 0 ? 'ok' : null),
-          statBox('D1 reads', d.d1RowsRead),
+      parts.push(
+        el('div', {}, [
+          el('p', { className: 'stats-caption', text: 'Drift (rows that differ)' }),
+          el('dl', { className: 'stats', attrs: { 'data-part': 'drift' } }, [
+            statBox('Found', d.found, d.found > 0 ? 'bad' : null),
+            statBox('Repaired', run.fix ? d.repaired : 'not asked', run.fix && d.repaired > 0 ? 'ok' : null),
+            statBox('D1 reads', d.d1RowsRead),
+          ]),
+          el('p', { className: 'drift-kinds', text: `${driftKindsText(d)} \u00b7 ${plural(d.supabaseRequests, 'Supabase request')}` }),
         ]),
-        el('p', { className: 'drift-kinds', text: `${driftKindsText(d)} \u00b7 ${plural(d.supabaseRequests, 'Supabase request')}` }),
-      ]));
+      );
     } else {
       // Hourly runs only count: say what the last run that compared rows found.
       const compared = lastCompared(history, e.entity);
-      parts.push(el('p', { className: 'muted' }, compared
-        ? ['Drift: not compared in this run (counts only). Last compared ', timeEl(compared.checkedAt),
-          `: ${plural(compared.drift.found, 'row')} differed (${driftKindsText(compared.drift)})${compared.fix ? `, ${compared.drift.repaired} repaired.` : '.'}`]
-        : ['Drift: not compared in this run (counts only), nor in the recent history.']));
+      parts.push(
+        el(
+          'p',
+          { className: 'muted' },
+          compared
+            ? [
+                'Drift: not compared in this run (counts only). Last compared ',
+                timeEl(compared.checkedAt),
+                `: ${plural(compared.drift.found, 'row')} differed (${driftKindsText(compared.drift)})${compared.fix ? `, ${compared.drift.repaired} repaired.` : '.'}`,
+              ]
+            : ['Drift: not compared in this run (counts only), nor in the recent history.'],
+        ),
+      );
     }
     const problems = run.checks.filter((ch) => ch.severity !== 'ok');
-    parts.push(problems.length > 0
-      ? el('ul', { className: 'check-list', attrs: { 'aria-label': 'Checks not ok' } }, problems.map(checkItem))
-      : el('p', { className: 'all-ok', text: `All ${run.checks.length} checks ok: ${run.checks.map((ch) => checkLabel(ch.check)).join(', ')}.` }));
+    parts.push(
+      problems.length > 0
+        ? el('ul', { className: 'check-list', attrs: { 'aria-label': 'Checks not ok' } }, problems.map(checkItem))
+        : el('p', {
+            className: 'all-ok',
+            text: `All ${run.checks.length} checks ok: ${run.checks.map((ch) => checkLabel(ch.check)).join(', ')}.`,
+          }),
+    );
     if (run.error) parts.push(el('p', { className: 'error-text', text: `Run failed: ${briefError(run.error)}`, title: run.error }));
   } else {
     parts.push(el('p', { className: 'muted', text: 'No integrity run recorded yet.' }));
@@ -212,7 +262,9 @@ function integrityCard(e: EntityIntegrity, history: readonly IntegrityHistoryEnt
   const fix = keyed(actionButton('Check and fix', e.entity, ''), `fix:${e.entity}`);
   check.addEventListener('click', () => actions.runChecks(false, [e.entity]));
   fix.addEventListener('click', () => actions.runChecks(true, [e.entity]));
-  parts.push(el('div', { className: 'button-row', attrs: { role: 'group', 'aria-label': `Consistency actions for ${e.entity}` } }, [check, fix]));
+  parts.push(
+    el('div', { className: 'button-row', attrs: { role: 'group', 'aria-label': `Consistency actions for ${e.entity}` } }, [check, fix]),
+  );
 
   const attrs: Record<string, string> = { 'aria-labelledby': `${id}-title`, 'data-integrity-entity': e.entity };
   if (run) {
@@ -226,20 +278,31 @@ function alertsBlock(entities: readonly EntityIntegrity[]): Child[] {
   const alerts = entities.flatMap((e) => e.alerts).sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : 0));
   const title = el('h3', { className: 'subhead', text: 'Active alerts', attrs: { id: 'integrity-alerts-title' } });
   if (alerts.length === 0) return [title, el('p', { className: 'muted', text: 'No active alerts.' })];
-  const rows = alerts.map((a) => el('tr', {}, [
-    el('th', { attrs: { scope: 'row' }, text: a.entity }),
-    cell([badge(checkLabel(a.check), 'bad')]),
-    cell(a.summary),
-    cell([timeEl(a.since)], 'nowrap'),
-    cell(a.lastSentAt ? [timeEl(a.lastSentAt)] : [el('span', { className: 'muted', text: 'logged only' })], 'nowrap'),
-  ]));
-  return [title, el('div', { className: 'table-wrap', attrs: { role: 'region', 'aria-labelledby': 'integrity-alerts-title', tabindex: '0' } }, [
-    el('table', {}, [
-      el('caption', { text: 'Problems the latest runs still see; a "resolved" message follows when one clears.' }),
-      el('thead', {}, [el('tr', {}, ['Entity', 'Check', 'Summary', 'Since', 'Last sent'].map((t) => el('th', { text: t, attrs: { scope: 'col' } })))]),
-      el('tbody', {}, rows),
+  const rows = alerts.map((a) =>
+    el('tr', {}, [
+      el('th', { attrs: { scope: 'row' }, text: a.entity }),
+      cell([badge(checkLabel(a.check), 'bad')]),
+      cell(a.summary),
+      cell([timeEl(a.since)], 'nowrap'),
+      cell(a.lastSentAt ? [timeEl(a.lastSentAt)] : [el('span', { className: 'muted', text: 'logged only' })], 'nowrap'),
     ]),
-  ])];
+  );
+  return [
+    title,
+    el('div', { className: 'table-wrap', attrs: { role: 'region', 'aria-labelledby': 'integrity-alerts-title', tabindex: '0' } }, [
+      el('table', {}, [
+        el('caption', { text: 'Problems the latest runs still see; a "resolved" message follows when one clears.' }),
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['Entity', 'Check', 'Summary', 'Since', 'Last sent'].map((t) => el('th', { text: t, attrs: { scope: 'col' } })),
+          ),
+        ]),
+        el('tbody', {}, rows),
+      ]),
+    ]),
+  ];
 }
 
 function historyResult(h: IntegrityHistoryEntry): HTMLElement {
@@ -250,16 +313,25 @@ function historyResult(h: IntegrityHistoryEntry): HTMLElement {
 
 function renderHistory(history: readonly IntegrityHistoryEntry[]): void {
   const rows = history.map((h) => {
-    const notOk = h.checks.filter((c) => c.severity !== 'ok').map((c) => `${checkLabel(c.check)}: ${c.summary}${c.fixed > 0 ? ` (${c.fixed} fixed)` : ''}`);
+    const notOk = h.checks
+      .filter((c) => c.severity !== 'ok')
+      .map((c) => `${checkLabel(c.check)}: ${c.summary}${c.fixed > 0 ? ` (${c.fixed} fixed)` : ''}`);
     if (h.error) notOk.unshift(`Run failed: ${briefError(h.error)}`);
     return el('tr', {}, [
       el('th', { attrs: { scope: 'row' }, className: 'nowrap' }, [timeEl(h.checkedAt)]),
-      cell(h.entity), cell(h.trigger), cell(h.fix ? 'yes' : 'no'),
+      cell(h.entity),
+      cell(h.trigger),
+      cell(h.fix ? 'yes' : 'no'),
       cell([historyResult(h)]),
-      cell(h.problems, 'num'), cell(h.fixed, 'num'),
-      cell(h.counts ? h.counts.d1 : null, 'num'), cell(h.counts ? h.counts.supabase : null, 'num'),
-      cell(h.drift ? h.drift.found : null, 'num'), cell(h.drift && h.fix ? h.drift.repaired : null, 'num'),
-      notOk.length > 0 ? el('td', { className: 'details-cell', text: notOk.join(' \u00b7 ') }) : cell([el('span', { className: 'muted', text: 'all checks ok' })]),
+      cell(h.problems, 'num'),
+      cell(h.fixed, 'num'),
+      cell(h.counts ? h.counts.d1 : null, 'num'),
+      cell(h.counts ? h.counts.supabase : null, 'num'),
+      cell(h.drift ? h.drift.found : null, 'num'),
+      cell(h.drift && h.fix ? h.drift.repaired : null, 'num'),
+      notOk.length > 0
+        ? el('td', { className: 'details-cell', text: notOk.join(' \u00b7 ') })
+        : cell([el('span', { className: 'muted', text: 'all checks ok' })]),
     ]);
   });
   setChildren(byId('integrity-history-body'), rows.length > 0 ? rows : [emptyRow(12, 'No integrity runs recorded yet.')]);
@@ -272,7 +344,10 @@ export function renderIntegrity(data: { entities: EntityIntegrity[]; history: In
   const focusKey = active && box.contains(active) ? active.getAttribute('data-key') : null;
 
   setChildren(byId('integrity-alerts'), alertsBlock(data.entities));
-  setChildren(byId('integrity-entities'), data.entities.map((e) => integrityCard(e, data.history, actions)));
+  setChildren(
+    byId('integrity-entities'),
+    data.entities.map((e) => integrityCard(e, data.history, actions)),
+  );
   renderHistory(data.history);
   showIntegrityBusy();
 
@@ -293,7 +368,11 @@ export function clearIntegrity(): void {
 export function showIntegrityBusy(): void {
   const busy = integrityState.inFlight !== null;
   const entities = byId('integrity-entities');
-  const buttons = [byId('integrity-run'), byId('integrity-fix'), ...Array.from(entities.querySelectorAll('[data-key^="check:"], [data-key^="fix:"]'))];
+  const buttons = [
+    byId('integrity-run'),
+    byId('integrity-fix'),
+    ...Array.from(entities.querySelectorAll('[data-key^="check:"], [data-key^="fix:"]')),
+  ];
   for (const b of buttons) setBusy(b, busy);
   for (const key of integrityState.heldBusy) {
     const b = findKeyed(entities, key);

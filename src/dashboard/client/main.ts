@@ -42,7 +42,7 @@ function showLogin(message: string): void {
   byId('forget-token').hidden = true;
   byId('login').hidden = false;
   byId('token-error').textContent = message;
-  byId<HTMLInputElement>('token').value = '';
+  byId('token', HTMLInputElement).value = '';
   setRefreshState('idle', 'Not signed in');
   byId('token').focus();
 }
@@ -84,7 +84,8 @@ function showRefreshState(): void {
   if (!session.token) return;
   const last = state.lastRefreshAt === null ? 'never' : new Date(state.lastRefreshAt).toLocaleTimeString();
   const every = `every ${DASHBOARD.refreshSeconds} s`;
-  if (state.lastFailure) setRefreshState('failed', `Refresh failed: ${state.lastFailure} \u00b7 last good ${last} \u00b7 retrying ${every}`);
+  if (state.lastFailure)
+    setRefreshState('failed', `Refresh failed: ${state.lastFailure} \u00b7 last good ${last} \u00b7 retrying ${every}`);
   else setRefreshState('ok', `Updated ${last} \u00b7 refreshes ${every}`);
 }
 
@@ -97,10 +98,16 @@ function renderEntities(statuses: readonly EntityStatus[]): void {
     state.entityNames = names;
     const cards = new Map(names.map((n) => [n, state.cards.get(n) ?? createCard(n, actions)]));
     state.cards = cards;
-    setChildren(byId('entities'), names.map((n) => cards.get(n)?.root));
-    const select = byId<HTMLSelectElement>('runs-entity');
+    setChildren(
+      byId('entities'),
+      names.map((n) => cards.get(n)?.root),
+    );
+    const select = byId('runs-entity', HTMLSelectElement);
     const chosen = select.value;
-    setChildren(select, [el('option', { text: 'All entities', attrs: { value: '' } }), ...names.map((n) => el('option', { text: n, attrs: { value: n } }))]);
+    setChildren(select, [
+      el('option', { text: 'All entities', attrs: { value: '' } }),
+      ...names.map((n) => el('option', { text: n, attrs: { value: n } })),
+    ]);
     select.value = names.includes(chosen) ? chosen : '';
   }
   state.statuses.clear();
@@ -123,7 +130,10 @@ function part<T>(value: DashboardPart<T>, errorId: string, render: (data: T) => 
 
 /** What the runs controls ask for. */
 function runsQuery(): { entity: string; idle: IdleRuns } {
-  return { entity: byId<HTMLSelectElement>('runs-entity').value, idle: byId<HTMLInputElement>('runs-idle').checked ? 'include' : 'exclude' };
+  return {
+    entity: byId('runs-entity', HTMLSelectElement).value,
+    idle: byId('runs-idle', HTMLInputElement).checked ? 'include' : 'exclude',
+  };
 }
 
 function render(data: DashboardData): void {
@@ -131,7 +141,9 @@ function render(data: DashboardData): void {
   renderEntities(data.status.entities);
   const { entity } = runsQuery();
   part(data.runs, 'runs-error', (r) => renderRuns(r.runs, r.idle));
-  part(data.charts, 'charts-error', (c) => renderCharts(c, state.entityNames, entity, data.runs.ok ? data.runs.data.idle : runsQuery().idle));
+  part(data.charts, 'charts-error', (c) =>
+    renderCharts(c, state.entityNames, entity, data.runs.ok ? data.runs.data.idle : runsQuery().idle),
+  );
   part(data.conflicts, 'conflicts-error', renderConflicts);
   part(data.quarantine, 'quarantine-error', renderQuarantine);
   part(data.integrity, 'integrity-error', (i) => renderIntegrity(i, actions));
@@ -182,7 +194,7 @@ async function refresh(): Promise<void> {
 
 byId('login-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  const token = byId<HTMLInputElement>('token').value.trim();
+  const token = byId('token', HTMLInputElement).value.trim();
   if (!token) {
     byId('token-error').textContent = 'Enter the admin token.';
     byId('token').focus();

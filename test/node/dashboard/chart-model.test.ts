@@ -6,9 +6,23 @@ let nextId = 1;
 function run(over: { applied?: number; deleted?: number; outcome?: SyncLogRun['outcome']; lagMs?: number }): SyncLogRun {
   const id = nextId++;
   return {
-    id, runId: `run-${id}`, entity: 'campaigns', direction: 'pull', trigger: 'alarm',
-    startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', outcome: over.outcome ?? 'caught-up',
-    stats: { pages: 1, rowsRead: 0, rowsApplied: over.applied ?? 0, rowsDeleted: over.deleted ?? 0, rowsSkipped: 0, rowsQuarantined: 0, conflicts: 0 },
+    id,
+    runId: `run-${id}`,
+    entity: 'campaigns',
+    direction: 'pull',
+    trigger: 'alarm',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:01.000Z',
+    outcome: over.outcome ?? 'caught-up',
+    stats: {
+      pages: 1,
+      rowsRead: 0,
+      rowsApplied: over.applied ?? 0,
+      rowsDeleted: over.deleted ?? 0,
+      rowsSkipped: 0,
+      rowsQuarantined: 0,
+      conflicts: 0,
+    },
     error: over.outcome === 'failed' ? 'boom' : null,
     pullLag: over.lagMs === undefined ? null : { newestAppliedAt: '2025-12-31T23:59:59.000000Z', lagMs: over.lagMs },
   };

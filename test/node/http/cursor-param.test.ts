@@ -19,8 +19,19 @@ describe('checkResetCursor', () => {
   });
 
   it.each([
-    'garbage', 'infinity', '-infinity', 'now', 'epoch', '2026-02-30T00:00:00Z', '2026-01-01T23:59:60Z', '2026-01-01',
-    '10000-01-01T00:00:00Z', '9999-12-31T23:59:59-01:00', '2026-01-01T00:00:00+16:00', '2026-01-01T00:00:00+01:60', '2026-01-01T00:00:00Z\u0000',
+    'garbage',
+    'infinity',
+    '-infinity',
+    'now',
+    'epoch',
+    '2026-02-30T00:00:00Z',
+    '2026-01-01T23:59:60Z',
+    '2026-01-01',
+    '10000-01-01T00:00:00Z',
+    '9999-12-31T23:59:59-01:00',
+    '2026-01-01T00:00:00+16:00',
+    '2026-01-01T00:00:00+01:60',
+    '2026-01-01T00:00:00Z\u0000',
   ])('refuses the timestamp %j, naming the field it came in', (ts) => {
     const viaTs = checkResetCursor({ ts, id: UUID }, prospects);
     expect(viaTs.ok).toBe(false);
@@ -40,7 +51,9 @@ describe('checkResetCursor', () => {
   it('wants a canonical lower-case uuid for uuid keys, and says which form to use', () => {
     const upper = checkResetCursor({ ts: '2026-01-01T00:00:00Z', id: UUID.toUpperCase() }, prospects);
     expect(upper.ok).toBe(false);
-    expect(!upper.ok && upper.issues).toEqual([{ path: 'cursor.id', message: expect.stringContaining(`lower case, as Postgres returns it: "${UUID}"`) }]);
+    expect(!upper.ok && upper.issues).toEqual([
+      { path: 'cursor.id', message: expect.stringContaining(`lower case, as Postgres returns it: "${UUID}"`) },
+    ]);
     for (const id of ['x', `{${UUID}}`, UUID.replace(/-/g, ''), ` ${UUID}`, `${UUID}\u0000`, 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz']) {
       const r = checkResetCursor({ ts: '2026-01-01T00:00:00Z', id }, prospects);
       expect(!r.ok && r.issues.map((i) => i.path), id).toEqual(['cursor.id']);

@@ -19,7 +19,9 @@ async function receiver(respond: (res: ServerResponse) => void): Promise<{ serve
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({
-        method: req.method, path: req.url, contentType: req.headers['content-type'],
+        method: req.method,
+        path: req.url,
+        contentType: req.headers['content-type'],
         body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
       });
       respond(res);
@@ -36,10 +38,20 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-const payload: AlertPayload = alertPayload({
-  status: 'firing', key: 'emails:orphans', entity: 'emails', check: 'orphans', severity: 'warning',
-  summary: '2 emails point to missing prospects', count: 2, details: { ids: ['detail-id-1', 'detail-id-2'] }, since: '2026-11-29T10:00:00.000Z',
-}, 'https://sync.example.com/');
+const payload: AlertPayload = alertPayload(
+  {
+    status: 'firing',
+    key: 'emails:orphans',
+    entity: 'emails',
+    check: 'orphans',
+    severity: 'warning',
+    summary: '2 emails point to missing prospects',
+    count: 2,
+    details: { ids: ['detail-id-1', 'detail-id-2'] },
+    since: '2026-11-29T10:00:00.000Z',
+  },
+  'https://sync.example.com/',
+);
 
 let servers: Server[] = [];
 let log: MockInstance<typeof console.log>;
@@ -67,10 +79,19 @@ describe('deliverAlert posts to the webhook', () => {
     const r = await receiver((res) => res.writeHead(200).end('ok'));
     servers.push(r.server);
     await expect(deliverAlert(r.url, payload)).resolves.toEqual({ delivered: true, error: null });
-    expect(r.received).toEqual([{ method: 'POST', path: '/services/T000/B000/SECRET-TOKEN', contentType: 'application/json', body: payload }]);
-    expect(logLines()).toEqual([expect.objectContaining({
-      event: 'alert', status: 'firing', entity: 'emails', problem: 'orphans', delivered: true, error: null,
-    })]);
+    expect(r.received).toEqual([
+      { method: 'POST', path: '/services/T000/B000/SECRET-TOKEN', contentType: 'application/json', body: payload },
+    ]);
+    expect(logLines()).toEqual([
+      expect.objectContaining({
+        event: 'alert',
+        status: 'firing',
+        entity: 'emails',
+        problem: 'orphans',
+        delivered: true,
+        error: null,
+      }),
+    ]);
   });
 
   it('reports a non-2xx answer as not delivered', async () => {
@@ -117,7 +138,15 @@ describe('deliverAlert without ALERT_WEBHOOK_URL', () => {
     await expect(deliverAlert('', payload, { fetch: spyFetch })).resolves.toEqual({ delivered: false, error: null });
     expect(calls).toEqual([]);
     expect(logLines()).toEqual([
-      expect.objectContaining({ event: 'alert', status: 'firing', entity: 'emails', problem: 'orphans', summary: payload.summary, delivered: false, error: null }),
+      expect.objectContaining({
+        event: 'alert',
+        status: 'firing',
+        entity: 'emails',
+        problem: 'orphans',
+        summary: payload.summary,
+        delivered: false,
+        error: null,
+      }),
       expect.objectContaining({ delivered: false, error: null }),
     ]);
   });

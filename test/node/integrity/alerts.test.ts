@@ -1,19 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ALERT_DETAILS_MAX_CHARS, alertKey, alertPayload, planAlerts, type AlertMessage,
-} from '../../../src/integrity/alerts.ts';
+import { ALERT_DETAILS_MAX_CHARS, alertKey, alertPayload, planAlerts, type AlertMessage } from '../../../src/integrity/alerts.ts';
 import type { ActiveAlert, CheckName, CheckResult, CheckSeverity } from '../../../src/types.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-11-29T10:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function result(entity: string, check: CheckName, severity: CheckSeverity, summary = `${check} summary`, count = severity === 'ok' ? 0 : 3): CheckResult {
+function result(
+  entity: string,
+  check: CheckName,
+  severity: CheckSeverity,
+  summary = `${check} summary`,
+  count = severity === 'ok' ? 0 : 3,
+): CheckResult {
   return { check, entity, severity, count, summary, details: { sample: ['a'] }, fixed: 0, fix: null };
 }
 
 function alert(entity: string, check: CheckName, since: number, lastSentAt: number | null, summary = 'old summary'): ActiveAlert {
-  return { key: alertKey(entity, check), entity, check, summary, since: iso(since), lastSentAt: lastSentAt === null ? null : iso(lastSentAt) };
+  return {
+    key: alertKey(entity, check),
+    entity,
+    check,
+    summary,
+    since: iso(since),
+    lastSentAt: lastSentAt === null ? null : iso(lastSentAt),
+  };
 }
 
 describe('alertKey', () => {
@@ -25,13 +36,27 @@ describe('alertKey', () => {
 describe('planAlerts sends a problem once per hour, then resolved', () => {
   it('fires a new problem and records it with since = lastSentAt = now', () => {
     const plan = planAlerts({}, [result('emails', 'duplicate_message_ids', 'error', '3 rows share a message_id')], T0);
-    expect(plan.messages).toEqual([{
-      status: 'firing', key: 'emails:duplicate_message_ids', entity: 'emails', check: 'duplicate_message_ids', severity: 'error',
-      summary: '3 rows share a message_id', count: 3, details: { sample: ['a'] }, since: iso(T0),
-    } satisfies AlertMessage]);
+    expect(plan.messages).toEqual([
+      {
+        status: 'firing',
+        key: 'emails:duplicate_message_ids',
+        entity: 'emails',
+        check: 'duplicate_message_ids',
+        severity: 'error',
+        summary: '3 rows share a message_id',
+        count: 3,
+        details: { sample: ['a'] },
+        since: iso(T0),
+      } satisfies AlertMessage,
+    ]);
     expect(plan.active).toEqual({
       'emails:duplicate_message_ids': {
-        key: 'emails:duplicate_message_ids', entity: 'emails', check: 'duplicate_message_ids', summary: '3 rows share a message_id', since: iso(T0), lastSentAt: iso(T0),
+        key: 'emails:duplicate_message_ids',
+        entity: 'emails',
+        check: 'duplicate_message_ids',
+        summary: '3 rows share a message_id',
+        since: iso(T0),
+        lastSentAt: iso(T0),
       },
     });
   });
@@ -51,7 +76,9 @@ describe('planAlerts sends a problem once per hour, then resolved', () => {
   it('reminds once the hour has passed, keeping since and moving lastSentAt', () => {
     const active = { 'emails:orphans': alert('emails', 'orphans', T0, T0) };
     const plan = planAlerts(active, [result('emails', 'orphans', 'warning', '4 orphans')], T0 + HOUR);
-    expect(plan.messages).toMatchObject([{ status: 'firing', key: 'emails:orphans', severity: 'warning', summary: '4 orphans', since: iso(T0) }]);
+    expect(plan.messages).toMatchObject([
+      { status: 'firing', key: 'emails:orphans', severity: 'warning', summary: '4 orphans', since: iso(T0) },
+    ]);
     expect(plan.active['emails:orphans']).toMatchObject({ since: iso(T0), lastSentAt: iso(T0 + HOUR) });
   });
 
@@ -71,10 +98,19 @@ describe('planAlerts sends a problem once per hour, then resolved', () => {
   it('resolves a cleared problem with what it was, and forgets it', () => {
     const active = { 'emails:orphans': alert('emails', 'orphans', T0, T0, '4 orphans') };
     const plan = planAlerts(active, [result('emails', 'orphans', 'ok', 'no orphans')], T0 + 10);
-    expect(plan.messages).toEqual([{
-      status: 'resolved', key: 'emails:orphans', entity: 'emails', check: 'orphans', severity: 'ok',
-      summary: '4 orphans', count: 0, details: { sample: ['a'] }, since: iso(T0),
-    } satisfies AlertMessage]);
+    expect(plan.messages).toEqual([
+      {
+        status: 'resolved',
+        key: 'emails:orphans',
+        entity: 'emails',
+        check: 'orphans',
+        severity: 'ok',
+        summary: '4 orphans',
+        count: 0,
+        details: { sample: ['a'] },
+        since: iso(T0),
+      } satisfies AlertMessage,
+    ]);
     expect(plan.active).toEqual({});
   });
 
@@ -97,7 +133,15 @@ describe('planAlerts sends a problem once per hour, then resolved', () => {
   });
 
   it('counts a check reported twice in one run once, at its worst severity', () => {
-    const plan = planAlerts({}, [result('emails', 'invalid_states', 'warning'), result('emails', 'invalid_states', 'error'), result('emails', 'invalid_states', 'ok')], T0);
+    const plan = planAlerts(
+      {},
+      [
+        result('emails', 'invalid_states', 'warning'),
+        result('emails', 'invalid_states', 'error'),
+        result('emails', 'invalid_states', 'ok'),
+      ],
+      T0,
+    );
     expect(plan.messages).toMatchObject([{ status: 'firing', severity: 'error' }]);
   });
 
@@ -117,21 +161,37 @@ describe('planAlerts sends a problem once per hour, then resolved', () => {
 
 describe('alertPayload', () => {
   const firing: AlertMessage = {
-    status: 'firing', key: 'emails:duplicate_message_ids', entity: 'emails', check: 'duplicate_message_ids', severity: 'error',
-    summary: '3 rows share a message_id', count: 3, details: { ids: ['x'] }, since: '2026-11-29T10:00:00.000Z',
+    status: 'firing',
+    key: 'emails:duplicate_message_ids',
+    entity: 'emails',
+    check: 'duplicate_message_ids',
+    severity: 'error',
+    summary: '3 rows share a message_id',
+    count: 3,
+    details: { ids: ['x'] },
+    since: '2026-11-29T10:00:00.000Z',
   };
 
   it('carries a Slack-readable text and the structured fields', () => {
     expect(alertPayload(firing, 'https://sync.example.com/')).toEqual({
       text: '[sync] emails: duplicate_message_ids — 3 rows share a message_id (error, firing since 2026-11-29T10:00:00.000Z) <https://sync.example.com/>',
-      status: 'firing', problem: 'duplicate_message_ids', entity: 'emails', severity: 'error', summary: '3 rows share a message_id',
-      count: 3, details: { ids: ['x'] }, since: '2026-11-29T10:00:00.000Z', dashboard: 'https://sync.example.com/',
+      status: 'firing',
+      problem: 'duplicate_message_ids',
+      entity: 'emails',
+      severity: 'error',
+      summary: '3 rows share a message_id',
+      count: 3,
+      details: { ids: ['x'] },
+      since: '2026-11-29T10:00:00.000Z',
+      dashboard: 'https://sync.example.com/',
     });
   });
 
   it('marks resolved messages and omits the link without a dashboard URL', () => {
     const payload = alertPayload({ ...firing, status: 'resolved', severity: 'ok', count: 0 }, null);
-    expect(payload.text).toBe('[sync] RESOLVED emails: duplicate_message_ids — 3 rows share a message_id (was firing since 2026-11-29T10:00:00.000Z)');
+    expect(payload.text).toBe(
+      '[sync] RESOLVED emails: duplicate_message_ids — 3 rows share a message_id (was firing since 2026-11-29T10:00:00.000Z)',
+    );
     expect(payload).toMatchObject({ status: 'resolved', dashboard: null });
   });
 

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import {
-  backlogCheck, checksFor, driftCheck, duplicatesCheck, invalidStatesCheck, orphansCheck, quarantineGrowthCheck,
-  rowCountsCheck, SAMPLE_LIMIT, staleCheck, withFix, type StaleFacts,
+  backlogCheck,
+  checksFor,
+  driftCheck,
+  duplicatesCheck,
+  invalidStatesCheck,
+  orphansCheck,
+  quarantineGrowthCheck,
+  rowCountsCheck,
+  SAMPLE_LIMIT,
+  staleCheck,
+  withFix,
+  type StaleFacts,
 } from '../../../src/integrity/checks.ts';
 import type { DriftSummary } from '../../../src/types.ts';
-
-function entity(name: string): EntityDefinition {
-  const e = ENTITIES[name];
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const ids = (n: number, prefix = 'r'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const HOUR = 3_600_000;
@@ -21,9 +25,23 @@ const canonicalAgo = (ms: number): string => `${new Date(NOW - ms).toISOString()
 describe('checksFor: which checks apply to which entity', () => {
   it('orphans and duplicate message_ids only for emails; push backlog only for pushed entities', () => {
     expect(checksFor(entity('emails'))).toEqual([
-      'row_counts', 'replica_drift', 'orphans', 'duplicate_message_ids', 'invalid_states', 'push_backlog', 'stale_entity', 'quarantine_growth',
+      'row_counts',
+      'replica_drift',
+      'orphans',
+      'duplicate_message_ids',
+      'invalid_states',
+      'push_backlog',
+      'stale_entity',
+      'quarantine_growth',
     ]);
-    expect(checksFor(entity('prospects'))).toEqual(['row_counts', 'replica_drift', 'invalid_states', 'push_backlog', 'stale_entity', 'quarantine_growth']);
+    expect(checksFor(entity('prospects'))).toEqual([
+      'row_counts',
+      'replica_drift',
+      'invalid_states',
+      'push_backlog',
+      'stale_entity',
+      'quarantine_growth',
+    ]);
     for (const name of ['campaigns', 'mailboxes']) {
       expect(checksFor(entity(name))).toEqual(['row_counts', 'replica_drift', 'invalid_states', 'stale_entity', 'quarantine_growth']);
     }
@@ -77,14 +95,24 @@ describe('rowCountsCheck', () => {
   });
 
   it('says which side has more', () => {
-    expect(rowCountsCheck('c', { d1: 1_002, supabase: 1_000 }, 1, 0).result.summary)
-      .toBe('D1 has 1 row more than Supabase (1,002 vs 1,000; 1 pending push or quarantined not counted; tolerance 0)');
+    expect(rowCountsCheck('c', { d1: 1_002, supabase: 1_000 }, 1, 0).result.summary).toBe(
+      'D1 has 1 row more than Supabase (1,002 vs 1,000; 1 pending push or quarantined not counted; tolerance 0)',
+    );
   });
 });
 
 const CLEAN: DriftSummary = {
-  missing: 0, extra: 0, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, quarantined: 0, found: 0, repaired: 0,
-  supabaseRequests: 1, d1RowsRead: 40,
+  missing: 0,
+  extra: 0,
+  olderInD1: 0,
+  newerInD1: 0,
+  sameVersionOtherContent: 0,
+  pendingPush: 0,
+  quarantined: 0,
+  found: 0,
+  repaired: 0,
+  supabaseRequests: 1,
+  d1RowsRead: 40,
 };
 
 describe('driftCheck', () => {
@@ -98,8 +126,19 @@ describe('driftCheck', () => {
     const drift = { ...CLEAN, missing: 2, extra: 1, newerInD1: 1, sameVersionOtherContent: 1, pendingPush: 1, found: 5, repaired: 4 };
     const r = driftCheck('prospects', drift, ['a', 'b', 'c', 'd', 'e']);
     expect(r).toMatchObject({ severity: 'error', count: 4, fixed: 0, fix: null });
-    expect(r.details).toMatchObject({ missing: 2, extra: 1, olderInD1: 0, newerInD1: 1, sameVersionOtherContent: 1, pendingPush: 1, found: 5, repaired: 4 });
-    expect(r.summary).toBe('5 rows differ: 2 missing in D1, 1 extra in D1, 1 newer in D1, 1 same updated_at with other content; 1 pending push');
+    expect(r.details).toMatchObject({
+      missing: 2,
+      extra: 1,
+      olderInD1: 0,
+      newerInD1: 1,
+      sameVersionOtherContent: 1,
+      pendingPush: 1,
+      found: 5,
+      repaired: 4,
+    });
+    expect(r.summary).toBe(
+      '5 rows differ: 2 missing in D1, 1 extra in D1, 1 newer in D1, 1 same updated_at with other content; 1 pending push',
+    );
   });
 
   it('raises nothing when every differing row is pending push or in quarantine, and says so', () => {
@@ -124,7 +163,9 @@ describe('orphansCheck', () => {
     const r = orphansCheck('emails', { count: 30, sample });
     expect(r).toMatchObject({ severity: 'warning', count: 30, summary: '30 outbound emails reference a prospect missing in D1' });
     expect(r.details['sample']).toEqual(sample.slice(0, 20));
-    expect(orphansCheck('emails', { count: 1, sample: sample.slice(0, 1) }).summary).toBe('1 outbound email references a prospect missing in D1');
+    expect(orphansCheck('emails', { count: 1, sample: sample.slice(0, 1) }).summary).toBe(
+      '1 outbound email references a prospect missing in D1',
+    );
   });
 });
 
@@ -135,10 +176,18 @@ describe('duplicatesCheck', () => {
   });
 
   it('counts the rows beyond the first of each group, as an error', () => {
-    const r = duplicatesCheck('emails', [{ messageId: 'm1', ids: ['a', 'b'] }, { messageId: 'm2', ids: ['c', 'd', 'e'] }]);
+    const r = duplicatesCheck('emails', [
+      { messageId: 'm1', ids: ['a', 'b'] },
+      { messageId: 'm2', ids: ['c', 'd', 'e'] },
+    ]);
     expect(r).toMatchObject({ severity: 'error', count: 3, summary: '2 message_ids on more than one row (3 extra rows)' });
     expect(r.details).toEqual({
-      groups: 2, rows: 3, sample: [{ messageId: 'm1', ids: ['a', 'b'] }, { messageId: 'm2', ids: ['c', 'd', 'e'] }],
+      groups: 2,
+      rows: 3,
+      sample: [
+        { messageId: 'm1', ids: ['a', 'b'] },
+        { messageId: 'm2', ids: ['c', 'd', 'e'] },
+      ],
     });
   });
 
@@ -156,8 +205,10 @@ describe('duplicatesCheck', () => {
 describe('invalidStatesCheck', () => {
   it('is ok without findings (or with empty ones)', () => {
     expect(invalidStatesCheck('prospects', [])).toMatchObject({ check: 'invalid_states', severity: 'ok', count: 0 });
-    expect(invalidStatesCheck('prospects', [{ column: 'stage', kind: 'value', count: 0, sample: [] }]))
-      .toMatchObject({ severity: 'ok', details: { findings: [] } });
+    expect(invalidStatesCheck('prospects', [{ column: 'stage', kind: 'value', count: 0, sample: [] }])).toMatchObject({
+      severity: 'ok',
+      details: { findings: [] },
+    });
   });
 
   it('is an error naming each column and kind, samples bounded', () => {
@@ -167,7 +218,9 @@ describe('invalidStatesCheck', () => {
       { column: 'id', kind: 'key', count: 1, sample: ['ABC'] },
     ]);
     expect(r).toMatchObject({ severity: 'error', count: 28 });
-    expect(r.summary).toBe('28 invalid values: status 25 outside the allowed values, sent_at 2 not canonical timestamps, id 1 not lower-case uuids');
+    expect(r.summary).toBe(
+      '28 invalid values: status 25 outside the allowed values, sent_at 2 not canonical timestamps, id 1 not lower-case uuids',
+    );
     expect(r.details['findings']).toEqual([
       { column: 'status', kind: 'value', count: 25, sample: ids(20) },
       { column: 'sent_at', kind: 'timestamp', count: 2, sample: ['x', 'y'] },
@@ -178,8 +231,12 @@ describe('invalidStatesCheck', () => {
 
 describe('backlogCheck', () => {
   it('is ok with nothing older than an hour', () => {
-    expect(backlogCheck('emails', { count: 0, oldestAt: null }, 0, NOW))
-      .toMatchObject({ check: 'push_backlog', severity: 'ok', count: 0, summary: 'no outbox entry older than an hour' });
+    expect(backlogCheck('emails', { count: 0, oldestAt: null }, 0, NOW)).toMatchObject({
+      check: 'push_backlog',
+      severity: 'ok',
+      count: 0,
+      summary: 'no outbox entry older than an hour',
+    });
   });
 
   it('threshold 0: any aged entry is a warning', () => {
@@ -190,7 +247,10 @@ describe('backlogCheck', () => {
 
   it('threshold boundary: ok up to it, a warning beyond', () => {
     expect(backlogCheck('emails', { count: 50, oldestAt: canonicalAgo(2 * HOUR) }, 50, NOW)).toMatchObject({ severity: 'ok', count: 0 });
-    expect(backlogCheck('emails', { count: 51, oldestAt: canonicalAgo(2 * HOUR) }, 50, NOW)).toMatchObject({ severity: 'warning', count: 51 });
+    expect(backlogCheck('emails', { count: 51, oldestAt: canonicalAgo(2 * HOUR) }, 50, NOW)).toMatchObject({
+      severity: 'warning',
+      count: 51,
+    });
   });
 
   it('24 h boundary: an error once the oldest is older than a day, whatever the threshold', () => {
@@ -210,8 +270,13 @@ describe('staleCheck', () => {
   const INTERVAL = 60_000;
   const MAX_RUN = 25_000;
   const fresh: StaleFacts = {
-    paused: false, lastSuccessAt: canonicalAgo(INTERVAL), nextAlarmAt: canonicalAgo(-INTERVAL), leaseHeld: false,
-    intervalMs: INTERVAL, maxRunMs: MAX_RUN, now: NOW,
+    paused: false,
+    lastSuccessAt: canonicalAgo(INTERVAL),
+    nextAlarmAt: canonicalAgo(-INTERVAL),
+    leaseHeld: false,
+    intervalMs: INTERVAL,
+    maxRunMs: MAX_RUN,
+    now: NOW,
   };
 
   it('is ok for an entity running on schedule', () => {
@@ -229,7 +294,10 @@ describe('staleCheck', () => {
   it('alarm boundary: one due within one interval plus maxRunMs; an overdue alarm counts as due', () => {
     const limit = INTERVAL + MAX_RUN;
     expect(staleCheck('c', { ...fresh, nextAlarmAt: canonicalAgo(-limit) }).severity).toBe('ok');
-    expect(staleCheck('c', { ...fresh, nextAlarmAt: canonicalAgo(-limit - 1) })).toMatchObject({ severity: 'error', summary: 'next alarm only in 1 min' });
+    expect(staleCheck('c', { ...fresh, nextAlarmAt: canonicalAgo(-limit - 1) })).toMatchObject({
+      severity: 'error',
+      summary: 'next alarm only in 1 min',
+    });
     expect(staleCheck('c', { ...fresh, nextAlarmAt: canonicalAgo(5_000) }).severity).toBe('ok');
     expect(staleCheck('c', { ...fresh, nextAlarmAt: null })).toMatchObject({ severity: 'error', summary: 'no alarm set' });
   });
@@ -253,19 +321,34 @@ describe('staleCheck', () => {
   });
 
   it('reports the ages it judged by', () => {
-    expect(staleCheck('c', fresh).details).toMatchObject({ lastSuccessAgeSeconds: 60, nextAlarmInSeconds: 60, intervalMs: INTERVAL, maxRunMs: MAX_RUN });
+    expect(staleCheck('c', fresh).details).toMatchObject({
+      lastSuccessAgeSeconds: 60,
+      nextAlarmInSeconds: 60,
+      intervalMs: INTERVAL,
+      maxRunMs: MAX_RUN,
+    });
   });
 });
 
 describe('quarantineGrowthCheck', () => {
   it('is ok on the first run (nothing to compare with), when unchanged or when it shrank', () => {
-    expect(quarantineGrowthCheck('emails', 5, null)).toMatchObject({ check: 'quarantine_growth', severity: 'ok', count: 0, details: { now: 5, previous: null } });
+    expect(quarantineGrowthCheck('emails', 5, null)).toMatchObject({
+      check: 'quarantine_growth',
+      severity: 'ok',
+      count: 0,
+      details: { now: 5, previous: null },
+    });
     expect(quarantineGrowthCheck('emails', 5, 5).severity).toBe('ok');
     expect(quarantineGrowthCheck('emails', 2, 5).severity).toBe('ok');
   });
 
   it('is a warning when it grew, counting the growth', () => {
     const r = quarantineGrowthCheck('emails', 7, 5);
-    expect(r).toMatchObject({ severity: 'warning', count: 2, summary: 'quarantine grew by 2 to 7 since the previous check', details: { now: 7, previous: 5 } });
+    expect(r).toMatchObject({
+      severity: 'warning',
+      count: 2,
+      summary: 'quarantine grew by 2 to 7 since the previous check',
+      details: { now: 7, previous: 5 },
+    });
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  addRow, bucketOf, differingBuckets, parseDigest, planDescent, prefixLengthFor, prefixRange, rollUp, scanRanges, type Digest,
+  addRow,
+  bucketOf,
+  differingBuckets,
+  parseDigest,
+  planDescent,
+  prefixLengthFor,
+  prefixRange,
+  rollUp,
+  scanRanges,
+  type Digest,
 } from '../../../src/integrity/digest.ts';
 
 const inRange = (key: string, r: { from: string | null; to: string | null }): boolean =>
@@ -16,8 +25,8 @@ describe('bucket digests', () => {
 
   it('merge: rolling up fine buckets gives the digests of hashing at the coarse length directly', () => {
     const rows = Array.from({ length: 500 }, (_, i) => ({
-      key: (i * 2654435761 >>> 0).toString(16).padStart(8, '0'),
-      hash: (i * 40503 >>> 0).toString(16).padStart(8, '0') + (i * 977 >>> 0).toString(16).padStart(8, '0'),
+      key: ((i * 2654435761) >>> 0).toString(16).padStart(8, '0'),
+      hash: ((i * 40503) >>> 0).toString(16).padStart(8, '0') + ((i * 977) >>> 0).toString(16).padStart(8, '0'),
     }));
     const fine = new Map<string, Digest>();
     const coarse = new Map<string, Digest>();
@@ -43,8 +52,18 @@ describe('bucket digests', () => {
   });
 
   it('differ when a bucket is on one side only, or its count or sum differs; equal buckets do not', () => {
-    const d1 = new Map<string, Digest>([['0', { count: 1, sum: 5n }], ['1', { count: 2, sum: 5n }], ['2', { count: 1, sum: 5n }], ['3', { count: 1, sum: 1n }]]);
-    const sb = new Map<string, Digest>([['0', { count: 1, sum: 5n }], ['1', { count: 1, sum: 5n }], ['2', { count: 1, sum: 6n }], ['4', { count: 1, sum: 1n }]]);
+    const d1 = new Map<string, Digest>([
+      ['0', { count: 1, sum: 5n }],
+      ['1', { count: 2, sum: 5n }],
+      ['2', { count: 1, sum: 5n }],
+      ['3', { count: 1, sum: 1n }],
+    ]);
+    const sb = new Map<string, Digest>([
+      ['0', { count: 1, sum: 5n }],
+      ['1', { count: 1, sum: 5n }],
+      ['2', { count: 1, sum: 6n }],
+      ['4', { count: 1, sum: 1n }],
+    ]);
     expect(differingBuckets(d1, sb)).toEqual(['1', '2', '3', '4']);
   });
 });
@@ -67,8 +86,27 @@ describe('the descent plan', () => {
   });
 
   it('full-scan ranges hold every key exactly once, upper-case and non-uuid keys included', () => {
-    const keys = ['', '0', '00000000-0000-0000-0000-000000000000', '0fff', '1', '9z', 'a', 'ABC', 'f', 'ffffffff-ffff', 'zzz', '~', 'é', '😀'];
-    for (const key of keys) expect(scanRanges().filter((r) => inRange(key, r)), key).toHaveLength(1);
+    const keys = [
+      '',
+      '0',
+      '00000000-0000-0000-0000-000000000000',
+      '0fff',
+      '1',
+      '9z',
+      'a',
+      'ABC',
+      'f',
+      'ffffffff-ffff',
+      'zzz',
+      '~',
+      'é',
+      '😀',
+    ];
+    for (const key of keys)
+      expect(
+        scanRanges().filter((r) => inRange(key, r)),
+        key,
+      ).toHaveLength(1);
   });
 
   it('a prefix range holds exactly the keys that start with the prefix', () => {

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import { diffRows, planRepair, type RowDrift, type RowVersion } from '../../../src/integrity/drift.ts';
-
-function entity(name: string): EntityDefinition {
-  const e = ENTITIES[name];
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
 
 const T1 = '2026-11-29T10:00:00.000000Z';
 const T2 = '2026-11-29T10:00:00.000001Z';
@@ -19,44 +13,72 @@ describe('diffRows classifies each differing row', () => {
 
   it('missing, extra, older, newer, same version with other content; equal rows are only counted', () => {
     expect(drift).toMatchObject({
-      missing: ['missing'], extra: ['extra'], olderInD1: ['older'], newerInD1: ['newer'], sameVersionOtherContent: ['edited'], same: 1,
+      missing: ['missing'],
+      extra: ['extra'],
+      olderInD1: ['older'],
+      newerInD1: ['newer'],
+      sameVersionOtherContent: ['edited'],
+      same: 1,
     });
   });
 
   it('keeps both versions of every differing row, null for the side without it', () => {
     expect(drift.versions).toEqual({
-      missing: { d1: null, supabase: T1 }, extra: { d1: T1, supabase: null }, older: { d1: T1, supabase: T2 },
-      newer: { d1: T2, supabase: T1 }, edited: { d1: T1, supabase: T1 },
+      missing: { d1: null, supabase: T1 },
+      extra: { d1: T1, supabase: null },
+      older: { d1: T1, supabase: T2 },
+      newer: { d1: T2, supabase: T1 },
+      edited: { d1: T1, supabase: T1 },
     });
     expect(drift.versions['same']).toBeUndefined();
   });
 
   it('reports nothing for identical sides', () => {
-    expect(diffRows(supabase, supabase)).toMatchObject({ missing: [], extra: [], olderInD1: [], newerInD1: [], sameVersionOtherContent: [], same: 5 });
+    expect(diffRows(supabase, supabase)).toMatchObject({
+      missing: [],
+      extra: [],
+      olderInD1: [],
+      newerInD1: [],
+      sameVersionOtherContent: [],
+      same: 5,
+    });
   });
 });
 
-describe('planRepair follows the entity\'s policy', () => {
+describe("planRepair follows the entity's policy", () => {
   const drift: RowDrift = {
-    missing: ['m'], extra: ['x'], olderInD1: ['o'], newerInD1: ['n', 'np'], sameVersionOtherContent: ['s'],
+    missing: ['m'],
+    extra: ['x'],
+    olderInD1: ['o'],
+    newerInD1: ['n', 'np'],
+    sameVersionOtherContent: ['s'],
     versions: {},
   };
 
   it('pull-only replicas: Supabase wins every row, pending or not', () => {
     expect(planRepair(entity('campaigns'), drift, new Set(['np']))).toEqual({
-      takeFromSupabase: ['m', 'n', 'np', 'o', 's', 'x'], requeue: [], leftPending: [], supabaseOnly: [],
+      takeFromSupabase: ['m', 'n', 'np', 'o', 's', 'x'],
+      requeue: [],
+      leftPending: [],
+      supabaseOnly: [],
     });
   });
 
   it('two-way prospects: pending rows are left to the push, every other row follows Supabase, a newer D1 version too (soak seed 499: a Supabase writer set updated_at into the past)', () => {
     expect(planRepair(entity('prospects'), drift, new Set(['np', 'o']))).toEqual({
-      takeFromSupabase: ['m', 'n', 's', 'x'], requeue: [], leftPending: ['np', 'o'], supabaseOnly: [],
+      takeFromSupabase: ['m', 'n', 's', 'x'],
+      requeue: [],
+      leftPending: ['np', 'o'],
+      supabaseOnly: [],
     });
   });
 
   it('emails (D1 is the truth): every row D1 holds is re-queued, rows only in Supabase are reported, pending rows left alone', () => {
     expect(planRepair(entity('emails'), drift, new Set(['np']))).toEqual({
-      takeFromSupabase: [], requeue: ['n', 'o', 's', 'x'], leftPending: ['np'], supabaseOnly: ['m'],
+      takeFromSupabase: [],
+      requeue: ['n', 'o', 's', 'x'],
+      leftPending: ['np'],
+      supabaseOnly: ['m'],
     });
   });
 });

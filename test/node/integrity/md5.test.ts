@@ -9,8 +9,9 @@ describe('md5 in plain JavaScript', () => {
     const enc = new TextEncoder();
     expect(hex(md5(enc.encode('')))).toBe('d41d8cd98f00b204e9800998ecf8427e');
     expect(hex(md5(enc.encode('abc')))).toBe('900150983cd24fb0d6963f7d28e17f72');
-    expect(hex(md5(enc.encode('12345678901234567890123456789012345678901234567890123456789012345678901234567890'))))
-      .toBe('57edf4a22be3c955ac49da2e2107b67a');
+    expect(hex(md5(enc.encode('12345678901234567890123456789012345678901234567890123456789012345678901234567890')))).toBe(
+      '57edf4a22be3c955ac49da2e2107b67a',
+    );
   });
 
   it('matches node:crypto at every length around the 64-byte block and padding boundaries, and on random bytes', () => {

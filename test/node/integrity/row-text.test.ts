@@ -6,25 +6,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTITIES, type EntityDefinition, type Row } from '../../../src/entities.ts';
+import type { EntityDefinition, Row } from '../../../src/entities.ts';
+import { entity } from '../../shared/fixtures.ts';
 import { addRow, bucketOf, type Digest } from '../../../src/integrity/digest.ts';
 import { canonicalRowText, d1ValueText, rowHash } from '../../../src/integrity/row-text.ts';
 import { toD1Row } from '../../../src/sync/rows.ts';
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'supabase', 'migrations');
 
-function entity(name: string): EntityDefinition {
-  const e = ENTITIES[name];
-  if (!e) throw new Error(`no entity ${name}`);
-  return e;
-}
-
-const columnsOf = (e: EntityDefinition): string => JSON.stringify(Object.entries(e.columns).map(([name, spec]) => ({ name, type: spec.type })));
+const columnsOf = (e: EntityDefinition): string =>
+  JSON.stringify(Object.entries(e.columns).map(([name, spec]) => ({ name, type: spec.type })));
 
 describe('the canonical row text format', () => {
   const tiny: EntityDefinition = {
-    name: 'tiny', table: 'tiny', key: 'id', cursorColumn: 'updated_at', direction: 'pull', pageSize: 10,
-    conflictPolicy: 'last-write-wins', tombstones: false,
+    name: 'tiny',
+    table: 'tiny',
+    key: 'id',
+    cursorColumn: 'updated_at',
+    direction: 'pull',
+    pageSize: 10,
+    conflictPolicy: 'last-write-wins',
+    tombstones: false,
     columns: { id: { type: 'uuid' }, note: { type: 'text', nullable: true }, n: { type: 'integer' }, flag: { type: 'boolean' } },
   };
 
@@ -63,7 +65,9 @@ describe('the same text and digests in Postgres (supabase/migrations on PGlite)'
 
   beforeAll(async () => {
     pg = new PGlite();
-    for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const file of readdirSync(MIGRATIONS)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       await pg.exec(readFileSync(join(MIGRATIONS, file), 'utf8'));
     }
     await pg.exec(`
@@ -102,8 +106,15 @@ describe('the same text and digests in Postgres (supabase/migrations on PGlite)'
   for (const name of ['campaigns', 'mailboxes', 'prospects', 'emails']) {
     it(`${name}: Postgres' row text is byte-identical to the Worker's over the D1 row the pull writes`, async () => {
       const e = entity(name);
-      const expr = (await pg.query<{ sql: string }>(`select sync_private.row_text_sql($1::regclass, $2::jsonb) as sql`, [`public.${e.table}`, columnsOf(e)])).rows[0]?.sql;
-      const fromSql = await pg.query<{ id: string; text: string }>(`select t.id::text as id, ${expr ?? ''} as text from public.${e.table} t`);
+      const expr = (
+        await pg.query<{ sql: string }>(`select sync_private.row_text_sql($1::regclass, $2::jsonb) as sql`, [
+          `public.${e.table}`,
+          columnsOf(e),
+        ])
+      ).rows[0]?.sql;
+      const fromSql = await pg.query<{ id: string; text: string }>(
+        `select t.id::text as id, ${expr ?? ''} as text from public.${e.table} t`,
+      );
       const sqlText = new Map(fromSql.rows.map((r) => [r.id, r.text]));
       const rows = await d1Rows(e);
       expect(rows.length).toBeGreaterThan(0);
@@ -111,9 +122,12 @@ describe('the same text and digests in Postgres (supabase/migrations on PGlite)'
     });
   }
 
-  it('sync_range_rows hashes and versions match the Worker\'s', async () => {
+  it("sync_range_rows hashes and versions match the Worker's", async () => {
     const e = entity('campaigns');
-    const r = await pg.query<{ r: [string, string, string][] }>(`select public.sync_range_rows('campaigns', $1::jsonb, 'updated_at', '["0"]') as r`, [columnsOf(e)]);
+    const r = await pg.query<{ r: [string, string, string][] }>(
+      `select public.sync_range_rows('campaigns', $1::jsonb, 'updated_at', '["0"]') as r`,
+      [columnsOf(e)],
+    );
     const fromSql = new Map((r.rows[0]?.r ?? []).map(([id, version, hash]) => [id, { version, hash }]));
     const rows = await d1Rows(e);
     expect(fromSql.size).toBe(rows.length);
@@ -127,7 +141,9 @@ describe('the same text and digests in Postgres (supabase/migrations on PGlite)'
     const rows = await d1Rows(e);
     for (const len of [1, 2, 4, 8]) {
       const r = await pg.query<{ r: { total: number; buckets: [string, number, string][] } }>(
-        `select public.sync_range_digests('mailboxes', $1::jsonb, $2, null) as r`, [columnsOf(e), len]);
+        `select public.sync_range_digests('mailboxes', $1::jsonb, $2, null) as r`,
+        [columnsOf(e), len],
+      );
       const mine = new Map<string, Digest>();
       for (const row of rows) addRow(mine, bucketOf(String(row['id']), len), rowHash(canonicalRowText(e, row)));
       const theirs = new Map((r.rows[0]?.r.buckets ?? []).map(([p, n, s]) => [p, { count: n, sum: BigInt(s) }]));
@@ -146,7 +162,9 @@ describe('the same text and digests in Postgres (supabase/migrations on PGlite)'
     await expect(call('campaigns', '[]')).rejects.toThrow(/non-empty JSON array/);
     // A prefix is data: one that cannot start a uuid selects nothing.
     const r = await pg.query<{ r: { total: number } }>(
-      `select public.sync_range_digests('campaigns', '[{"name":"id","type":"uuid"}]', 1, $1::jsonb) as r`, [JSON.stringify(["0') or true --", 'Z'])]);
+      `select public.sync_range_digests('campaigns', '[{"name":"id","type":"uuid"}]', 1, $1::jsonb) as r`,
+      [JSON.stringify(["0') or true --", 'Z'])],
+    );
     expect(r.rows[0]?.r.total).toBe(0);
     expect((await pg.query(`select count(*)::int as n from campaigns`)).rows[0]).toEqual({ n: 4 });
   });

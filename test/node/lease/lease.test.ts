@@ -10,7 +10,13 @@ describe('lease: take', () => {
     const r = take(null);
     expect(r.taken).toBe(true);
     if (!r.taken) return;
-    expect(r.lease).toMatchObject({ runId: `run-${T0}`, trigger: 'alarm', epoch: T0, startedAt: '2026-11-29T10:00:00.000Z', expiresAt: '2026-11-29T10:01:00.000Z' });
+    expect(r.lease).toMatchObject({
+      runId: `run-${T0}`,
+      trigger: 'alarm',
+      epoch: T0,
+      startedAt: '2026-11-29T10:00:00.000Z',
+      expiresAt: '2026-11-29T10:01:00.000Z',
+    });
   });
 
   it('coalesces with a live lease and reports the holder', () => {

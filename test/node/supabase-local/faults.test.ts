@@ -23,14 +23,20 @@ beforeEach(async () => {
   await raw(server, OTHER, '/_dev/stats', { method: 'DELETE' });
 });
 
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
 describe('faults', () => {
   it('are off by default and can be shown and cleared', async () => {
     const shown = await (await raw(server, DB, '/_dev/faults')).json();
     expect(shown).toEqual({ active: false, config: null, remaining: null });
     await setFaults(DB, { errorRate: 1, count: 2 });
-    expect(await (await raw(server, DB, '/_dev/faults')).json()).toEqual({ active: true, config: { errorRate: 1, count: 2 }, remaining: 2 });
+    expect(await (await raw(server, DB, '/_dev/faults')).json()).toEqual({
+      active: true,
+      config: { errorRate: 1, count: 2 },
+      remaining: 2,
+    });
     await raw(server, DB, '/_dev/faults', { method: 'DELETE' });
     expect((await raw(server, DB, '/rest/v1/sl_items?limit=1')).status).toBe(200);
   });
@@ -54,7 +60,10 @@ describe('faults', () => {
     await setFaults(DB, { errorRate: 1, onlyPaths: 'rpc/' });
     expect((await raw(server, OTHER, '/rest/v1/sl_items')).status).toBe(200);
     expect((await raw(server, DB, '/rest/v1/sl_items?limit=1')).status).toBe(200);
-    expect((await raw(server, DB, '/rest/v1/rpc/sl_add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' })).status).toBe(503);
+    expect(
+      (await raw(server, DB, '/rest/v1/rpc/sl_add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' }))
+        .status,
+    ).toBe(503);
     // _dev endpoints are never faulted
     expect((await raw(server, DB, '/_dev/stats')).status).toBe(200);
   });
@@ -66,7 +75,7 @@ describe('faults', () => {
     expect(res.headers.get('retry-after')).toBe('30');
     const sb = await client(server, DB).from('sl_items').insert({ id: 1000, name: 'x' });
     expect(sb.status).toBe(429);
-    expect((await sql(server, DB, 'select count(*)::int as n from sl_items where id = 1000'))).toEqual([{ n: 0 }]);
+    expect(await sql(server, DB, 'select count(*)::int as n from sl_items where id = 1000')).toEqual([{ n: 0 }]);
   });
 
   it('latencyMs delays the response', async () => {
@@ -79,7 +88,11 @@ describe('faults', () => {
 
   it('dropRate runs the request but cuts the connection mid-response', async () => {
     await setFaults(DB, { dropRate: 1, count: 1 });
-    const res = await raw(server, DB, '/rest/v1/sl_items', { method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' }, body: '{"id": 2000, "name": "dropped"}' });
+    const res = await raw(server, DB, '/rest/v1/sl_items', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' },
+      body: '{"id": 2000, "name": "dropped"}',
+    });
     expect(res.status).toBe(201); // the headers arrived ...
     await expect(res.text()).rejects.toThrow(); // ... the body did not
     // the write happened: a client retrying must be idempotent
@@ -99,7 +112,12 @@ describe('faults', () => {
 describe('stats', () => {
   it('counts requests per method and table, and resets', async () => {
     const sb = client(server, DB);
-    for (let offset = 0; offset < 200; offset += 100) await sb.from('sl_items').select('id').order('id').range(offset, offset + 99);
+    for (let offset = 0; offset < 200; offset += 100)
+      await sb
+        .from('sl_items')
+        .select('id')
+        .order('id')
+        .range(offset, offset + 99);
     await sb.rpc('sl_add', { a: 1 });
     await sb.from('sl_items').update({ qty: 1 }).eq('id', 1);
     const stats = (await (await raw(server, DB, '/_dev/stats')).json()) as { total: number; requests: Record<string, number> };

@@ -1,7 +1,7 @@
 // Shared helpers for the local Supabase stand-in conformance tests.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { SupabaseClient } from '@supabase/supabase-js';
 import { startLocalSupabase, type LocalSupabase, type LocalSupabaseOptions } from '../../../dev/supabase-local/server.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -16,7 +16,10 @@ export const FIXTURE_SEED = join(here, 'fixtures', 'seed.sql');
 export function startFixtureServer(options: LocalSupabaseOptions = {}): Promise<LocalSupabase> {
   const pgUrl = process.env['SUPABASE_LOCAL_TEST_PG_URL'];
   return startLocalSupabase({
-    port: 0, migrationsDir: FIXTURE_MIGRATIONS, seedFile: FIXTURE_SEED, quiet: true,
+    port: 0,
+    migrationsDir: FIXTURE_MIGRATIONS,
+    seedFile: FIXTURE_SEED,
+    quiet: true,
     ...(pgUrl !== undefined && pgUrl !== '' ? { databaseUrl: pgUrl } : {}),
     ...options,
   });
@@ -25,7 +28,8 @@ export function startFixtureServer(options: LocalSupabaseOptions = {}): Promise<
 /** supabase-js client for the default database (db = null) or a named one. */
 export function client(server: LocalSupabase, db: string | null = null): SupabaseClient {
   const url = db === null ? server.url : `${server.url}/db/${db}`;
-  return createClient(url, server.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } });
+  // The class rather than createClient: createClient infers its schema as `any`.
+  return new SupabaseClient(url, server.serviceRoleKey, { auth: { persistSession: false, autoRefreshToken: false } });
 }
 
 export function base(server: LocalSupabase, db: string | null = null): string {
@@ -40,7 +44,12 @@ export function raw(server: LocalSupabase, db: string | null, path: string, init
 }
 
 /** Runs SQL through POST /_dev/sql and returns the rows. */
-export async function sql<T = Record<string, unknown>>(server: LocalSupabase, db: string | null, text: string, params?: unknown[]): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  server: LocalSupabase,
+  db: string | null,
+  text: string,
+  params?: unknown[],
+): Promise<T[]> {
   const res = await raw(server, db, '/_dev/sql', { method: 'POST', body: JSON.stringify({ sql: text, params }) });
   const body = (await res.json()) as { rows?: T[]; message?: string };
   if (!res.ok) throw new Error(`_dev/sql ${res.status}: ${body.message ?? ''}`);

@@ -8,7 +8,9 @@ import { startLocalSupabase } from '../../../dev/supabase-local/server.ts';
 import { FIXTURE_MIGRATIONS, FIXTURE_SEED, client, sql } from './helpers.ts';
 
 const temps: string[] = [];
-afterAll(async () => { await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))); });
+afterAll(async () => {
+  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 describe('file-backed databases', () => {
   it('keep data and migration bookkeeping across a restart; only new files are applied', async () => {
@@ -22,7 +24,9 @@ describe('file-backed databases', () => {
 
     const first = await startLocalSupabase(options);
     try {
-      const { error } = await client(first, 'persist').from('sl_items').insert({ id: 1, name: 'kept', updated_at: '2026-07-01T00:00:00.000007+00:00' });
+      const { error } = await client(first, 'persist')
+        .from('sl_items')
+        .insert({ id: 1, name: 'kept', updated_at: '2026-07-01T00:00:00.000007+00:00' });
       expect(error).toBeNull();
       await client(first).from('sl_items').insert({ id: 2, name: 'default db' });
     } finally {
@@ -35,7 +39,11 @@ describe('file-backed databases', () => {
       const kept = await client(second, 'persist').from('sl_items').select('id,name,updated_at');
       expect(kept.data).toEqual([{ id: 1, name: 'kept', updated_at: '2026-07-01T00:00:00.000007+00:00' }]);
       expect((await client(second).from('sl_items').select('name')).data).toEqual([{ name: 'default db' }]);
-      const applied = await sql<{ version: string }>(second, 'persist', 'select version from supabase_migrations.schema_migrations order by version');
+      const applied = await sql<{ version: string }>(
+        second,
+        'persist',
+        'select version from supabase_migrations.schema_migrations order by version',
+      );
       expect(applied.map((r) => r.version)).toEqual(['20260101000000_schema', '20260102000000_view']);
       // the seed ran once (a second run would have failed on the primary key or duplicated rows)
       expect(await sql(second, 'persist', 'select count(*)::int as n from sl_owners')).toEqual([{ n: 3 }]);
@@ -47,7 +55,11 @@ describe('file-backed databases', () => {
   }, 90_000); // two file-backed initdb runs: ~20 s alone, past 30 s when the whole suite shares two cores
 
   it('tolerates a missing migrations directory', async () => {
-    const s = await startLocalSupabase({ port: 0, migrationsDir: join(tmpdir(), 'definitely-missing-dir-for-supabase-local'), quiet: true });
+    const s = await startLocalSupabase({
+      port: 0,
+      migrationsDir: join(tmpdir(), 'definitely-missing-dir-for-supabase-local'),
+      quiet: true,
+    });
     try {
       expect(await sql(s, 'empty', 'select count(*)::int as n from supabase_migrations.schema_migrations')).toEqual([{ n: 0 }]);
       const res = await client(s, 'empty').from('anything').select('*');
@@ -81,9 +93,17 @@ describe.skipIf(TEST_DATABASE_URL === undefined || TEST_DATABASE_URL === '')('Po
     try {
       const sb = client(s, name);
       const ts = '2026-01-01T00:00:00.000001+00:00';
-      const { error } = await sb.from('sl_items').insert([{ id: 1, name: 'a', updated_at: ts }, { id: 2, name: 'b', updated_at: ts }]);
+      const { error } = await sb.from('sl_items').insert([
+        { id: 1, name: 'a', updated_at: ts },
+        { id: 2, name: 'b', updated_at: ts },
+      ]);
       expect(error).toBeNull();
-      const page = await sb.from('sl_items').select('id,updated_at').or(`updated_at.gt."${ts}",and(updated_at.eq."${ts}",id.gt.1)`).order('updated_at').order('id');
+      const page = await sb
+        .from('sl_items')
+        .select('id,updated_at')
+        .or(`updated_at.gt."${ts}",and(updated_at.eq."${ts}",id.gt.1)`)
+        .order('updated_at')
+        .order('id');
       expect(page.data).toEqual([{ id: 2, updated_at: ts }]);
       expect((await sb.rpc('sl_add', { a: 2, b: 3 })).data).toBe(5);
       expect((await sb.from('sl_items').insert({ id: 1, name: 'dup' })).status).toBe(409);

@@ -19,7 +19,9 @@ beforeAll(async () => {
   await Promise.all([sql(server, DB, 'select 1'), sql(small, SMALL_DB, 'select 1')]); // databases made in the hook, not a test
 });
 
-afterAll(async () => { await Promise.all([server.close(), small.close()]); });
+afterAll(async () => {
+  await Promise.all([server.close(), small.close()]);
+});
 
 /** A GET whose request target (path + query) is exactly `bytes` long. */
 function targetOf(bytes: number, db = DB): string {

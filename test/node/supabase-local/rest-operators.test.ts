@@ -16,17 +16,23 @@ let sb: SupabaseClient;
 beforeAll(async () => {
   server = await startFixtureServer();
   sb = client(server, DB);
-  await sql(server, DB, `
+  await sql(
+    server,
+    DB,
+    `
     insert into sl_docs (id, title, tags, nums, span, body, meta) values
       (1, 'Fox',   '{a,b}', '{1,2,3}', '[1,5)',   'The quick brown fox jumps',  '{"k": "v", "n": 1, "list": ["x"]}'),
       (2, 'Dogs',  '{b,c}', '{3,4}',   '[5,10)',  'Lazy dogs sleeping all day', '{"k": "w", "n": 2}'),
       (3, 'Both',  '{}',    null,      '[20,30)', 'a fox and a dog',            null),
-      (4, 'Empty', null,    '{}',      null,      null,                         '{}');`);
+      (4, 'Empty', null,    '{}',      null,      null,                         '{}');`,
+  );
 });
 
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
-const ids = (data: Array<{ id: number }> | null): number[] => (data ?? []).map((r) => r.id);
+const ids = (data: { id: number }[] | null): number[] => (data ?? []).map((r) => r.id);
 
 describe('arrays and jsonb: cs, cd, ov', () => {
   it('contains / containedBy / overlaps on text[] and int[]', async () => {
@@ -40,8 +46,20 @@ describe('arrays and jsonb: cs, cd, ov', () => {
 
   it('contains / containedBy on jsonb', async () => {
     expect(ids((await sb.from('sl_docs').select('id').contains('meta', { k: 'v' }).order('id')).data)).toEqual([1]);
-    expect(ids((await sb.from('sl_docs').select('id').contains('meta', { list: ['x'] }).order('id')).data)).toEqual([1]);
-    expect(ids((await sb.from('sl_docs').select('id').containedBy('meta', { k: 'w', n: 2, extra: true }).order('id')).data)).toEqual([2, 4]);
+    expect(
+      ids(
+        (
+          await sb
+            .from('sl_docs')
+            .select('id')
+            .contains('meta', { list: ['x'] })
+            .order('id')
+        ).data,
+      ),
+    ).toEqual([1]);
+    expect(ids((await sb.from('sl_docs').select('id').containedBy('meta', { k: 'w', n: 2, extra: true }).order('id')).data)).toEqual([
+      2, 4,
+    ]);
   });
 
   it('not.cs and a bad array literal (22P02 → 400)', async () => {
@@ -64,10 +82,17 @@ describe('ranges: ov, sl, sr, nxl, nxr, adj', () => {
   });
 
   it('raw operators and their wire form', async () => {
-    for (const [qs, expected] of [['span=sl.[5,6)', [1]], ['span=sr.[5,6)', [3]], ['span=nxl.[5,6)', [2, 3]], ['span=nxr.[5,10)', [1, 2]], ['span=adj.[10,20)', [2, 3]], ['span=not.ov.[3,6)', [3]]] as const) {
+    for (const [qs, expected] of [
+      ['span=sl.[5,6)', [1]],
+      ['span=sr.[5,6)', [3]],
+      ['span=nxl.[5,6)', [2, 3]],
+      ['span=nxr.[5,10)', [1, 2]],
+      ['span=adj.[10,20)', [2, 3]],
+      ['span=not.ov.[3,6)', [3]],
+    ] as const) {
       const res = await raw(server, DB, `/rest/v1/sl_docs?select=id&${qs}&order=id`);
       expect(res.status, qs).toBe(200);
-      expect(ids(await res.json() as Array<{ id: number }>), qs).toEqual(expected);
+      expect(ids((await res.json()) as { id: number }[]), qs).toEqual(expected);
     }
   });
 });
@@ -75,11 +100,23 @@ describe('ranges: ov, sl, sr, nxl, nxr, adj', () => {
 describe('full-text search with a config', () => {
   it('textSearch: fts, plfts, phfts, wfts on a tsvector column', async () => {
     expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', 'fox', { config: 'english' }).order('id')).data)).toEqual([1, 3]);
-    expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', "'dog' & 'fox'", { config: 'english' }).order('id')).data)).toEqual([3]);
-    expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', 'sleeping dogs', { type: 'plain', config: 'english' }).order('id')).data)).toEqual([2]);
-    expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', 'quick brown', { type: 'phrase', config: 'english' }).order('id')).data)).toEqual([1]);
-    expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', 'brown quick', { type: 'phrase', config: 'english' }).order('id')).data)).toEqual([]);
-    expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', 'fox -dog', { type: 'websearch', config: 'english' }).order('id')).data)).toEqual([1]);
+    expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', "'dog' & 'fox'", { config: 'english' }).order('id')).data)).toEqual(
+      [3],
+    );
+    expect(
+      ids(
+        (await sb.from('sl_docs').select('id').textSearch('fts', 'sleeping dogs', { type: 'plain', config: 'english' }).order('id')).data,
+      ),
+    ).toEqual([2]);
+    expect(
+      ids((await sb.from('sl_docs').select('id').textSearch('fts', 'quick brown', { type: 'phrase', config: 'english' }).order('id')).data),
+    ).toEqual([1]);
+    expect(
+      ids((await sb.from('sl_docs').select('id').textSearch('fts', 'brown quick', { type: 'phrase', config: 'english' }).order('id')).data),
+    ).toEqual([]);
+    expect(
+      ids((await sb.from('sl_docs').select('id').textSearch('fts', 'fox -dog', { type: 'websearch', config: 'english' }).order('id')).data),
+    ).toEqual([1]);
     // without a config: to_tsquery(text) with the server's default_text_search_config
     expect(ids((await sb.from('sl_docs').select('id').textSearch('fts', 'fox').order('id')).data)).toEqual([1, 3]);
   });
@@ -106,7 +143,11 @@ describe('quantified like/ilike, match/imatch, isdistinct', () => {
     expect(await any.json()).toEqual([{ id: 1 }, { id: 3 }]);
     const all = await raw(server, DB, '/rest/v1/sl_docs?select=id&id=gt(all).{1,2}&order=id');
     expect(await all.json()).toEqual([{ id: 3 }, { id: 4 }]);
-    const tree = await raw(server, DB, `/rest/v1/sl_docs?select=id&or=${encodeURIComponent('(title.like(any).{F*,E*},tags.cs.{c})')}&order=id`);
+    const tree = await raw(
+      server,
+      DB,
+      `/rest/v1/sl_docs?select=id&or=${encodeURIComponent('(title.like(any).{F*,E*},tags.cs.{c})')}&order=id`,
+    );
     expect(await tree.json()).toEqual([{ id: 1 }, { id: 2 }, { id: 4 }]);
     const notQuantifiable = await raw(server, DB, '/rest/v1/sl_docs?select=id&tags=cs(any).{a}');
     expect([notQuantifiable.status, ((await notQuantifiable.json()) as { code: string }).code]).toEqual([400, 'PGRST100']);
@@ -127,7 +168,9 @@ describe('quantified like/ilike, match/imatch, isdistinct', () => {
 
 describe('combinations as supabase-js builds them', () => {
   it('or() with nested and(), not, cs and quoted values, plus top-level filters', async () => {
-    const { data, error } = await sb.from('sl_docs').select('id')
+    const { data, error } = await sb
+      .from('sl_docs')
+      .select('id')
       .or('and(tags.cs.{b},nums.cs.{4}),title.eq.Empty,fts.phfts(english)."a dog"')
       .not('id', 'eq', 4)
       .order('id');

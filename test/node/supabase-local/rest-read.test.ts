@@ -16,7 +16,10 @@ let sb: SupabaseClient;
 beforeAll(async () => {
   server = await startFixtureServer({ maxRows: 50 });
   sb = client(server, DB);
-  await sql(server, DB, `
+  await sql(
+    server,
+    DB,
+    `
     insert into sl_items (id, name, qty, active, updated_at, meta, price, owner_id, code) values
       (1, 'apple',  5,    true,  '${T1}', '{"color":"red"}', 1.50, 1, 'A1'),
       (2, 'Banana', null, true,  '${T1}', null,              0.25, 1, 'B,2'),
@@ -24,12 +27,15 @@ beforeAll(async () => {
       (4, 'date',   7,    true,  '${T2}', null,              null, 2, null),
       (5, 'elder',  null, true,  '${T3}', null,              3,    null, null),
       (6, 'fig',    1,    true,  '${T3}', '[1,2]',           4.10, 3, 'F"6');
-    insert into sl_auto (label) select 'row ' || g from generate_series(1, 60) g;`);
+    insert into sl_auto (label) select 'row ' || g from generate_series(1, 60) g;`,
+  );
 });
 
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
-const ids = (data: Array<{ id: number }> | null): number[] => (data ?? []).map((r) => r.id);
+const ids = (data: { id: number }[] | null): number[] => (data ?? []).map((r) => r.id);
 
 describe('select and value formatting', () => {
   it('returns the selected columns only', async () => {
@@ -102,13 +108,26 @@ describe('filters', () => {
   });
 
   it('keyset page: or=(updated_at.gt."T",and(updated_at.eq."T",id.gt.N)) keeps microseconds', async () => {
-    const { data, error } = await sb.from('sl_items').select('id,updated_at')
+    const { data, error } = await sb
+      .from('sl_items')
+      .select('id,updated_at')
       .or(`updated_at.gt."${T1}",and(updated_at.eq."${T1}",id.gt.2)`)
-      .order('updated_at').order('id').limit(3);
+      .order('updated_at')
+      .order('id')
+      .limit(3);
     expect(error).toBeNull();
-    expect(data).toEqual([{ id: 3, updated_at: T1 }, { id: 4, updated_at: T2 }, { id: 5, updated_at: T3 }]);
+    expect(data).toEqual([
+      { id: 3, updated_at: T1 },
+      { id: 4, updated_at: T2 },
+      { id: 5, updated_at: T3 },
+    ]);
     // T2 is one microsecond after T1: a millisecond-truncated cursor would not tell them apart.
-    const next = await sb.from('sl_items').select('id').or(`updated_at.gt."${T2}",and(updated_at.eq."${T2}",id.gt.4)`).order('updated_at').order('id');
+    const next = await sb
+      .from('sl_items')
+      .select('id')
+      .or(`updated_at.gt."${T2}",and(updated_at.eq."${T2}",id.gt.4)`)
+      .order('updated_at')
+      .order('id');
     expect(ids(next.data)).toEqual([5, 6]);
   });
 
@@ -116,14 +135,32 @@ describe('filters', () => {
     expect(ids((await sb.from('sl_items').select('id').or('and(active.is.true,qty.gt.6),id.eq.5').order('id')).data)).toEqual([4, 5]);
     const notOr = await raw(server, DB, '/rest/v1/sl_items?select=id&not.or=(qty.is.null,active.is.false)&order=id');
     expect(await notOr.json()).toEqual([{ id: 1 }, { id: 4 }, { id: 6 }]);
-    const escaped = await raw(server, DB, `/rest/v1/sl_items?select=id&or=${encodeURIComponent('(code.eq."F\\"6",code.eq."B,2",and(id.eq.3,code.eq."C(3)"))')}&order=id`);
+    const escaped = await raw(
+      server,
+      DB,
+      `/rest/v1/sl_items?select=id&or=${encodeURIComponent('(code.eq."F\\"6",code.eq."B,2",and(id.eq.3,code.eq."C(3)"))')}&order=id`,
+    );
     expect(await escaped.json()).toEqual([{ id: 2 }, { id: 3 }, { id: 6 }]);
-    const inside = await raw(server, DB, `/rest/v1/sl_items?select=id&and=${encodeURIComponent('(id.not.in.(1,2),or(name.ilike.*E*,qty.is.null))')}&order=id`);
+    const inside = await raw(
+      server,
+      DB,
+      `/rest/v1/sl_items?select=id&and=${encodeURIComponent('(id.not.in.(1,2),or(name.ilike.*E*,qty.is.null))')}&order=id`,
+    );
     expect(await inside.json()).toEqual([{ id: 3 }, { id: 4 }, { id: 5 }]);
   });
 
   it('malformed filters and unknown operators are PGRST100', async () => {
-    for (const qs of ['id=eqq.1', 'id=1', 'or=(id.eq.1', 'or=id.eq.1', 'or=(id.eq."1)', 'order=id.sideways', 'limit=-1', 'id=between.1', 'id=neq(any).{1}']) {
+    for (const qs of [
+      'id=eqq.1',
+      'id=1',
+      'or=(id.eq.1',
+      'or=id.eq.1',
+      'or=(id.eq."1)',
+      'order=id.sideways',
+      'limit=-1',
+      'id=between.1',
+      'id=neq(any).{1}',
+    ]) {
       const res = await raw(server, DB, `/rest/v1/sl_items?${qs}`);
       expect(res.status, qs).toBe(400);
       expect(((await res.json()) as { code: string }).code, qs).toBe('PGRST100');
@@ -133,8 +170,12 @@ describe('filters', () => {
 
 describe('order, limit, offset, Range', () => {
   it('orders on several columns with nulls first/last', async () => {
-    expect(ids((await sb.from('sl_items').select('id').order('qty', { ascending: false, nullsFirst: false }).order('id')).data)).toEqual([3, 4, 1, 6, 2, 5]);
-    expect(ids((await sb.from('sl_items').select('id').order('qty', { ascending: true, nullsFirst: true }).order('id')).data)).toEqual([2, 5, 6, 1, 4, 3]);
+    expect(ids((await sb.from('sl_items').select('id').order('qty', { ascending: false, nullsFirst: false }).order('id')).data)).toEqual([
+      3, 4, 1, 6, 2, 5,
+    ]);
+    expect(ids((await sb.from('sl_items').select('id').order('qty', { ascending: true, nullsFirst: true }).order('id')).data)).toEqual([
+      2, 5, 6, 1, 4, 3,
+    ]);
     // PostgreSQL default: DESC puts nulls first
     const res = await raw(server, DB, '/rest/v1/sl_items?select=id&order=qty.desc,id.desc');
     expect(await res.json()).toEqual([{ id: 5 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 1 }, { id: 6 }]);

@@ -20,7 +20,9 @@ beforeAll(async () => {
   await sql(server, DB, "insert into sl_items (id, name, owner_id) select g, 'i' || g, 1 + g % 2 from generate_series(1, 7) g");
 });
 
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
 const call = (method: string, path: string, prefer: string | null, body?: unknown, extra: Record<string, string> = {}): Promise<Response> =>
   raw(server, DB, `/rest/v1/rpc/${path}`, {
@@ -45,14 +47,23 @@ describe('count=exact on set-returning functions', () => {
 
   it('raw: Content-Range, 206 for a partial page, Range only honoured on GET/HEAD', async () => {
     const partial = await call('POST', 'sl_items_by_owner?select=id&limit=1&offset=1', 'count=exact', { p_owner: 2 });
-    expect([partial.status, partial.headers.get('content-range'), partial.headers.get('preference-applied')]).toEqual([206, '1-1/4', 'count=exact']);
+    expect([partial.status, partial.headers.get('content-range'), partial.headers.get('preference-applied')]).toEqual([
+      206,
+      '1-1/4',
+      'count=exact',
+    ]);
     expect(await partial.json()).toEqual([{ id: 3 }]);
     const ranged = await call('GET', 'sl_items_by_owner?p_owner=2&select=id', 'count=exact', undefined, { Range: '1-1' });
     expect([ranged.status, ranged.headers.get('content-range')]).toEqual([206, '1-1/4']);
     const ignored = await call('POST', 'sl_items_by_owner?select=id', 'count=exact', { p_owner: 2 }, { Range: '1-1' });
     expect([ignored.status, ignored.headers.get('content-range')]).toEqual([200, '0-3/4']);
     const head = await call('HEAD', 'sl_series?n=3', 'count=exact');
-    expect([head.status, head.headers.get('content-range'), head.headers.get('content-type'), await head.text()]).toEqual([200, '0-2/3', 'application/json; charset=utf-8', '']);
+    expect([head.status, head.headers.get('content-range'), head.headers.get('content-type'), await head.text()]).toEqual([
+      200,
+      '0-2/3',
+      'application/json; charset=utf-8',
+      '',
+    ]);
     const uncounted = await call('GET', 'sl_series?n=3', null);
     expect(uncounted.headers.get('content-range')).toBe('0-2/*');
     const empty = await call('POST', 'sl_items_by_owner', 'count=exact', { p_owner: 9 });
@@ -90,7 +101,10 @@ describe('access mode ("Transactions" > Access Mode on Functions)', () => {
     const post = await call('POST', 'sl_bump', null, { p_id: 1 });
     expect([post.status, await post.text()]).toEqual([200, '1']);
     const get = await call('GET', 'sl_bump?p_id=1', null);
-    expect([get.status, await get.json()]).toEqual([405, { code: '25006', message: 'cannot execute UPDATE in a read-only transaction', details: null, hint: null }]);
+    expect([get.status, await get.json()]).toEqual([
+      405,
+      { code: '25006', message: 'cannot execute UPDATE in a read-only transaction', details: null, hint: null },
+    ]);
     expect(await sql(server, DB, 'select qty from sl_items where id = 1')).toEqual([{ qty: 1 }]);
   });
 

@@ -32,9 +32,11 @@ beforeAll(async () => {
   await Promise.all([sql(server, DB, SEED), sql(aggregating, AGG_DB, SEED)]);
 });
 
-afterAll(async () => { await Promise.all([server.close(), aggregating.close()]); });
+afterAll(async () => {
+  await Promise.all([server.close(), aggregating.close()]);
+});
 
-const ids = (data: Array<{ id: number }> | null): number[] => (data ?? []).map((r) => r.id);
+const ids = (data: { id: number }[] | null): number[] => (data ?? []).map((r) => r.id);
 
 describe('renaming and casting (Vertical Filtering)', () => {
   it('alias:column renames; col::type casts and keeps the column name', async () => {
@@ -69,7 +71,9 @@ describe('JSON columns (JSON paths in select, filters and order)', () => {
   });
 
   it('orders on JSON paths and on a jsonb column itself', async () => {
-    expect(ids((await sb.from('sl_docs').select('id').order('meta->n', { ascending: false, nullsFirst: false }).order('id')).data)).toEqual([2, 1, 3, 4]);
+    expect(ids((await sb.from('sl_docs').select('id').order('meta->n', { ascending: false, nullsFirst: false }).order('id')).data)).toEqual(
+      [2, 1, 3, 4],
+    );
     expect(ids((await sb.from('sl_docs').select('id').order('meta->>k').order('id')).data)).toEqual([1, 2, 3, 4]);
     // jsonb orders objects by their number of pairs first: {} < 2 pairs < 3 pairs
     const res = await raw(server, DB, '/rest/v1/sl_docs?select=id&order=meta.asc.nullslast,id');
@@ -85,25 +89,40 @@ describe('aggregate functions', () => {
     for (const select of ['count()', 'qty.sum()', 'owner_id,qty.avg()', 'total:qty.max()::int']) {
       const res = await raw(server, DB, `/rest/v1/sl_items?select=${encodeURIComponent(select)}`);
       expect(res.status, select).toBe(400);
-      expect(await res.json(), select).toEqual({ code: 'PGRST123', details: null, hint: null, message: 'Use of aggregate functions is not allowed' });
+      expect(await res.json(), select).toEqual({
+        code: 'PGRST123',
+        details: null,
+        hint: null,
+        message: 'Use of aggregate functions is not allowed',
+      });
     }
   });
 
   describe('with db-aggregates-enabled', () => {
     let agg: SupabaseClient;
-    beforeAll(() => { agg = client(aggregating, AGG_DB); });
+    beforeAll(() => {
+      agg = client(aggregating, AGG_DB);
+    });
 
     it('count() counts rows; col.count() counts non-null values; sum/avg/min/max with casts and aliases', async () => {
       const count = await raw(aggregating, AGG_DB, '/rest/v1/sl_items?select=count()');
       expect([count.status, await count.text()]).toEqual([200, '[{"count":5}]']);
-      const res = await raw(aggregating, AGG_DB, `/rest/v1/sl_items?select=${encodeURIComponent('qty.sum(),qty.avg()::int,max_q:qty.max(),qty.min(),qty.count(),price_total:price.sum()')}`);
+      const res = await raw(
+        aggregating,
+        AGG_DB,
+        `/rest/v1/sl_items?select=${encodeURIComponent('qty.sum(),qty.avg()::int,max_q:qty.max(),qty.min(),qty.count(),price_total:price.sum()')}`,
+      );
       expect(await res.text()).toBe('[{"sum":25,"avg":6,"max_q":12,"min":1,"count":4,"price_total":16.50}]');
     });
 
     it('groups by the other selected columns, after filters', async () => {
       const { data, error } = await agg.from('sl_items').select('owner_id, n:count(), total:qty.sum()').order('owner_id');
       expect(error).toBeNull();
-      expect(data).toEqual([{ owner_id: 1, n: 2, total: 5 }, { owner_id: 2, n: 2, total: 19 }, { owner_id: null, n: 1, total: 1 }]);
+      expect(data).toEqual([
+        { owner_id: 1, n: 2, total: 5 },
+        { owner_id: 2, n: 2, total: 19 },
+        { owner_id: null, n: 1, total: 1 },
+      ]);
       const filtered = await agg.from('sl_items').select('count()').gt('qty', 4);
       expect(filtered.data).toEqual([{ count: 3 }]);
     });

@@ -13,7 +13,9 @@ beforeAll(async () => {
   await sql(server, DB, "insert into sl_items (id, name) values (1, 'one'), (2, 'two')");
 });
 
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
 async function itemCount(): Promise<number> {
   const rows = await sql<{ n: number }>(server, DB, 'select count(*)::int as n from sl_items');
@@ -21,7 +23,11 @@ async function itemCount(): Promise<number> {
 }
 
 async function tablesExist(): Promise<boolean> {
-  const rows = await sql<{ ok: boolean }>(server, DB, "select to_regclass('public.sl_items') is not null and to_regclass('public.sl_owners') is not null as ok");
+  const rows = await sql<{ ok: boolean }>(
+    server,
+    DB,
+    "select to_regclass('public.sl_items') is not null and to_regclass('public.sl_owners') is not null as ok",
+  );
   return rows[0]?.ok === true;
 }
 
@@ -42,17 +48,15 @@ describe('auth', () => {
 
   it('accepts the key in apikey or as a Bearer token', async () => {
     expect((await fetch(`${base(server, DB)}/rest/v1/sl_items`, { headers: { apikey: 'test-service-role-key' } })).status).toBe(200);
-    expect((await fetch(`${base(server, DB)}/rest/v1/sl_items`, { headers: { Authorization: 'Bearer test-service-role-key' } })).status).toBe(200);
+    expect(
+      (await fetch(`${base(server, DB)}/rest/v1/sl_items`, { headers: { Authorization: 'Bearer test-service-role-key' } })).status,
+    ).toBe(200);
     expect(server.serviceRoleKey).toBe('test-service-role-key');
   });
 });
 
 describe('SQL injection', () => {
-  const evil = [
-    `sl_items"; drop table sl_items; --`,
-    `sl_items; drop table sl_items`,
-    `x') or 1=1; --`,
-  ];
+  const evil = [`sl_items"; drop table sl_items; --`, `sl_items; drop table sl_items`, `x') or 1=1; --`];
 
   it('table names are looked up in the catalog', async () => {
     for (const name of evil) {
@@ -78,9 +82,22 @@ describe('SQL injection', () => {
       const res = await raw(server, DB, `/rest/v1/sl_items?${qs}`);
       expect(res.status, qs).toBe(400);
     }
-    const post = await raw(server, DB, `/rest/v1/sl_items?columns=${encodeURIComponent('id,name) select 1,2; drop table sl_owners; --')}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"id":9,"name":"x"}' });
+    const post = await raw(server, DB, `/rest/v1/sl_items?columns=${encodeURIComponent('id,name) select 1,2; drop table sl_owners; --')}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"id":9,"name":"x"}',
+    });
     expect(post.status).toBe(400);
-    const upsert = await raw(server, DB, `/rest/v1/sl_items?on_conflict=${encodeURIComponent('id) do nothing; drop table sl_owners; --')}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Prefer: 'resolution=merge-duplicates' }, body: '{"id":9,"name":"x"}' });
+    const upsert = await raw(
+      server,
+      DB,
+      `/rest/v1/sl_items?on_conflict=${encodeURIComponent('id) do nothing; drop table sl_owners; --')}`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Prefer: 'resolution=merge-duplicates' },
+        body: '{"id":9,"name":"x"}',
+      },
+    );
     expect(upsert.status).toBe(400);
     expect(await tablesExist()).toBe(true);
     expect(await itemCount()).toBe(2);
@@ -94,19 +111,34 @@ describe('SQL injection', () => {
     // supabase-js does not escape a double quote inside an in() value: the list no longer parses → 400, nothing runs
     const broken = await sb.from('sl_items').select('id').in('name', [payload, `a") or ("1"="1`]);
     expect([broken.status, broken.error?.code]).toEqual([400, 'PGRST100']);
-    expect((await sb.from('sl_items').select('id').or(`name.eq."${payload.replaceAll('"', '\\"')}",name.like.*'--*`)).data).toEqual([]);
+    expect(
+      (
+        await sb
+          .from('sl_items')
+          .select('id')
+          .or(`name.eq."${payload.replaceAll('"', '\\"')}",name.like.*'--*`)
+      ).data,
+    ).toEqual([]);
     const ins = await sb.from('sl_items').insert({ id: 3, name: payload }).select('name').single();
     expect(ins.data).toEqual({ name: payload });
-    const bodyKey = await raw(server, DB, '/rest/v1/sl_items', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: 4, 'name") values (5, \'x\'); drop table sl_owners; --': 'x' }) });
+    const bodyKey = await raw(server, DB, '/rest/v1/sl_items', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 4, "name\") values (5, 'x'); drop table sl_owners; --": 'x' }),
+    });
     expect(bodyKey.status).toBe(400);
-    const patchKey = await raw(server, DB, '/rest/v1/sl_items?id=eq.3', { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ 'name" = \'x\'; drop table sl_owners; --': 'x' }) });
+    const patchKey = await raw(server, DB, '/rest/v1/sl_items?id=eq.3', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ "name\" = 'x'; drop table sl_owners; --": 'x' }),
+    });
     expect(patchKey.status).toBe(400);
     expect(await tablesExist()).toBe(true);
     expect(await itemCount()).toBe(3);
   });
 
   it('JSON path keys, casts, aliases, embed names and hints, fts configs and quantified values never reach SQL as text', async () => {
-    const drop = 'x\'); drop table sl_owners; --';
+    const drop = "x'); drop table sl_owners; --";
     const attempts = [
       `select=${encodeURIComponent(`id,meta->${drop}`)}`,
       `select=${encodeURIComponent(`id,meta->>"${drop}"`)}`,
@@ -154,11 +186,20 @@ describe('isolation and lazy databases', () => {
     const name = 'lazy_concurrent';
     const before = await sql<{ n: number }>(server, 'iso_a', 'select 1 as n');
     expect(before).toEqual([{ n: 1 }]);
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) =>
-      client(server, name).from('sl_items').insert({ id: i + 1, name: `c${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        client(server, name)
+          .from('sl_items')
+          .insert({ id: i + 1, name: `c${i}` }),
+      ),
+    );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect((await client(server, name).from('sl_items').select('id', { count: 'exact', head: true })).count).toBe(5);
-    const migrations = await sql<{ version: string }>(server, name, 'select version from supabase_migrations.schema_migrations order by version');
+    const migrations = await sql<{ version: string }>(
+      server,
+      name,
+      'select version from supabase_migrations.schema_migrations order by version',
+    );
     expect(migrations.map((m) => m.version)).toEqual(['20260101000000_schema', '20260102000000_view', '20260103000000_features']);
   });
 

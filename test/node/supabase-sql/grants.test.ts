@@ -20,7 +20,10 @@ const OWNER = 'sync_migrations_owner';
 const API_ROLES = ['anon', 'authenticated'] as const;
 const PUSH = 'select public.sync_apply_push($1, $2, $3, $4::jsonb) as result';
 
-interface PgError { code?: string; message: string }
+interface PgError {
+  code?: string;
+  message: string;
+}
 
 let admin: pg.Client | null = null;
 let db: pg.Client | null = null;
@@ -77,7 +80,8 @@ function allDenied(results: Record<string, string>): Record<string, string> {
 }
 
 async function createRole(name: string, attributes: string): Promise<void> {
-  const c = admin!;
+  const c = admin;
+  if (c === null) throw new Error('createRole before the admin connection');
   // Roles are cluster-wide: an earlier run (or a Supabase-like server) may have them already.
   await c.query(`do $$ begin
     if not exists (select from pg_roles where rolname = ${pg.escapeLiteral(name)}) then
@@ -110,19 +114,33 @@ function onConnection(c: pg.Client): Database {
         throw e;
       }
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 
 function emailChange(id: string, ts: string) {
   return {
-    op: 'upsert', id, ts,
-    row: { id, to_email: 'ada@example.com', from_email: 'sales@example.com', direction: 'outbound', status: 'sent', subject: 'Hello', created_at: ts, updated_at: ts },
+    op: 'upsert',
+    id,
+    ts,
+    row: {
+      id,
+      to_email: 'ada@example.com',
+      from_email: 'sales@example.com',
+      direction: 'outbound',
+      status: 'sent',
+      subject: 'Hello',
+      created_at: ts,
+      updated_at: ts,
+    },
   };
 }
 
 async function tombstones(table: string, id: string): Promise<number> {
-  const rows = await conn().query('select count(*)::int as n from public.sync_tombstones where table_name = $1 and row_id = $2', [table, id]);
+  const rows = await conn().query('select count(*)::int as n from public.sync_tombstones where table_name = $1 and row_id = $2', [
+    table,
+    id,
+  ]);
   return (rows.rows[0] as { n: number }).n;
 }
 
@@ -218,7 +236,10 @@ if (SERVER_URL === '') {
       const ts = '2026-03-01T10:00:00.000001+00:00';
       const [first] = await asRole('service_role', PUSH, ['emails', 1, 'source-wins', JSON.stringify([emailChange(id, ts)])]);
       expect(first?.['result']).toMatchObject({ written: 1, deleted: 0, unchanged: 0, conflicts: [], rejected: [] });
-      const stored = await conn().query('select to_email, updated_at = $2::timestamptz as same_version from public.emails where id = $1', [id, ts]);
+      const stored = await conn().query('select to_email, updated_at = $2::timestamptz as same_version from public.emails where id = $1', [
+        id,
+        ts,
+      ]);
       expect(stored.rows).toEqual([{ to_email: 'ada@example.com', same_version: true }]);
 
       const e = await failure(asRole('service_role', PUSH, ['emails', 0, 'source-wins', JSON.stringify([emailChange(randomUUID(), ts)])]));
@@ -254,22 +275,37 @@ if (SERVER_URL === '') {
         "emails'; drop table emails; --",
       ];
       for (const table of names) {
-        const e = await failure(asRole('service_role', PUSH, [table, 1, 'source-wins', JSON.stringify([emailChange(randomUUID(), '2026-03-02T00:00:00Z')])]));
+        const e = await failure(
+          asRole('service_role', PUSH, [table, 1, 'source-wins', JSON.stringify([emailChange(randomUUID(), '2026-03-02T00:00:00Z')])]),
+        );
         expect({ table, code: e.code }).toEqual({ table, code: 'P0001' });
         expect(e.message).toContain('not registered');
       }
-      const after = await conn().query(`select to_regclass('public.emails') is not null as present, (select count(*)::int from public.emails) as n`);
+      const after = await conn().query(
+        `select to_regclass('public.emails') is not null as present, (select count(*)::int from public.emails) as n`,
+      );
       expect(after.rows).toEqual([{ present: true, n: (before.rows[0] as { n: number }).n }]);
       // Refused before the fence: no bookkeeping for names that are not tables.
-      const fences = await conn().query('select entity from public.sync_fences where entity not in (select table_name from public.sync_tables)');
+      const fences = await conn().query(
+        'select entity from public.sync_fences where entity not in (select table_name from public.sync_tables)',
+      );
       expect(fences.rows).toEqual([]);
     });
   });
 
   describe('sync_pull_page: the pull read, for service_role only, over registered tables only', () => {
     const PULL = 'select public.sync_pull_page($1, $2::text[], $3, $4, $5, $6, $7, $8, $9) as result';
-    const args = (table: string, columns: string[], after: [string, string] | null, limit = 1000): unknown[] =>
-      [table, columns, true, after?.[0] ?? null, after?.[1] ?? null, true, null, null, limit];
+    const args = (table: string, columns: string[], after: [string, string] | null, limit = 1000): unknown[] => [
+      table,
+      columns,
+      true,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      true,
+      null,
+      null,
+      limit,
+    ];
 
     it('anon and authenticated get permission denied (42501)', async () => {
       for (const role of API_ROLES) {
@@ -345,7 +381,7 @@ if (SERVER_URL === '') {
             await c.query('commit');
           } catch (e) {
             await c.query('rollback');
-            throw new Error(`${file}: ${(e as Error).message}`);
+            throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
           }
         }
       } finally {

@@ -14,7 +14,11 @@ import { applyMigrations } from '../../../dev/supabase-local/migrations.ts';
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'supabase', 'migrations');
 const SERVER_URL = process.env['TEST_DATABASE_URL'] ?? '';
 const OWNER = 'sync_migrations_owner';
-const COLUMNS = JSON.stringify([{ name: 'id', type: 'uuid' }, { name: 'name', type: 'text' }, { name: 'updated_at', type: 'timestamp' }]);
+const COLUMNS = JSON.stringify([
+  { name: 'id', type: 'uuid' },
+  { name: 'name', type: 'text' },
+  { name: 'updated_at', type: 'timestamp' },
+]);
 const CALLS = [
   `select public.sync_range_digests('campaigns', '${COLUMNS}'::jsonb, 2, null)`,
   `select public.sync_range_rows('campaigns', '${COLUMNS}'::jsonb, 'updated_at', '["0"]'::jsonb)`,
@@ -76,7 +80,7 @@ function onConnection(c: pg.Client): Database {
         throw e;
       }
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 
@@ -124,7 +128,7 @@ if (SERVER_URL === '') {
       }
     });
 
-    it('service_role calls them (as security definer over the owner\'s tables)', async () => {
+    it("service_role calls them (as security definer over the owner's tables)", async () => {
       for (const call of CALLS) expect(`${call} → ${await asRole('service_role', call)}`).toBe(`${call} → ok`);
     });
 

@@ -5,7 +5,11 @@ describe('safeCursorAfterPage', () => {
   const row = (ts: string, id: string) => ({ cursor: { ts: `raw-${ts}`, id }, canonicalTs: ts });
 
   it('advances to the last row at or before the horizon', () => {
-    const rows = [row('2026-01-01T00:00:01.000000Z', 'a'), row('2026-01-01T00:00:02.000000Z', 'b'), row('2026-01-01T00:00:03.000000Z', 'c')];
+    const rows = [
+      row('2026-01-01T00:00:01.000000Z', 'a'),
+      row('2026-01-01T00:00:02.000000Z', 'b'),
+      row('2026-01-01T00:00:03.000000Z', 'c'),
+    ];
     expect(safeCursorAfterPage(null, rows, '2026-01-01T00:00:02.000000Z')).toEqual({ ts: 'raw-2026-01-01T00:00:02.000000Z', id: 'b' });
   });
 

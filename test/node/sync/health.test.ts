@@ -3,8 +3,17 @@ import { ALARM_GRACE_MS, healthProblems, type HealthFacts } from '../../../src/s
 
 const now = Date.parse('2026-11-30T12:00:00.000Z');
 const healthy: HealthFacts = {
-  now, paused: false, intervalMs: 600_000, maxRunMs: 25_000, errorStreak: 0, lastError: null,
-  hasRun: true, lastSuccessMs: now - 60_000, alarmMs: now + 540_000, armedForMs: now + 540_000, leased: false,
+  now,
+  paused: false,
+  intervalMs: 600_000,
+  maxRunMs: 25_000,
+  errorStreak: 0,
+  lastError: null,
+  hasRun: true,
+  lastSuccessMs: now - 60_000,
+  alarmMs: now + 540_000,
+  armedForMs: now + 540_000,
+  leased: false,
   oldestPendingAgeMs: null,
 };
 const noAlarm = 'no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync';
@@ -15,10 +24,17 @@ describe('healthProblems', () => {
   });
 
   it('reports a pause, a failure streak, staleness and an old backlog, each once', () => {
-    expect(healthProblems({
-      ...healthy, paused: true, alarmMs: null, errorStreak: 2, lastError: 'HTTP 503',
-      lastSuccessMs: now - 3 * 600_000 - 25_001, oldestPendingAgeMs: 3 * 600_000 + 25_001,
-    })).toEqual([
+    expect(
+      healthProblems({
+        ...healthy,
+        paused: true,
+        alarmMs: null,
+        errorStreak: 2,
+        lastError: 'HTTP 503',
+        lastSuccessMs: now - 3 * 600_000 - 25_001,
+        oldestPendingAgeMs: 3 * 600_000 + 25_001,
+      }),
+    ).toEqual([
       'paused: the alarm loop is stopped (resume to restart it)',
       '2 failed run(s) in a row; last error: HTTP 503',
       `no successful run since ${new Date(now - 3 * 600_000 - 25_001).toISOString()}`,
@@ -49,6 +65,8 @@ describe('healthProblems', () => {
   });
 
   it('does not report a missing alarm for a paused entity beyond the pause itself', () => {
-    expect(healthProblems({ ...healthy, paused: true, alarmMs: null, armedForMs: null })).toEqual(['paused: the alarm loop is stopped (resume to restart it)']);
+    expect(healthProblems({ ...healthy, paused: true, alarmMs: null, armedForMs: null })).toEqual([
+      'paused: the alarm loop is stopped (resume to restart it)',
+    ]);
   });
 });

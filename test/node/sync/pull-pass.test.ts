@@ -53,7 +53,10 @@ function gatedD1(log: string[]): PassD1 & { release(error?: Error): void; applie
       log.push(`apply ${page.length} from ${String(page[0]?.name)}`);
       return new Promise((resolve, reject) => {
         waiting.push((error) => {
-          if (error) return reject(error);
+          if (error) {
+            reject(error);
+            return;
+          }
           applied.push(...page);
           log.push(`applied ${page.length}`);
           resolve({ applied: page.length, conflicts: [], deleted: 0 });

@@ -5,7 +5,12 @@ describe('quarantine retries', () => {
   const now = 1_000_000;
 
   it('tries a row again after five minutes, doubling the wait with each failure', () => {
-    expect([1, 2, 3, 4].map((n) => nextRetryAt(now, n) - now)).toEqual([FIRST_RETRY_MS, 2 * FIRST_RETRY_MS, 4 * FIRST_RETRY_MS, 8 * FIRST_RETRY_MS]);
+    expect([1, 2, 3, 4].map((n) => nextRetryAt(now, n) - now)).toEqual([
+      FIRST_RETRY_MS,
+      2 * FIRST_RETRY_MS,
+      4 * FIRST_RETRY_MS,
+      8 * FIRST_RETRY_MS,
+    ]);
     expect(FIRST_RETRY_MS).toBe(300_000);
   });
 

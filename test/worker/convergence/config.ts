@@ -30,10 +30,10 @@ function positiveInt(raw: string, name: string): number {
 }
 
 export function convergenceConfig(): ConvergenceConfig {
-  const seed = (inject('convergenceSeed') ?? '').trim();
-  const cases = (inject('convergenceCases') ?? '').trim();
-  const firstRaw = (inject('convergenceFirstSeed') ?? '').trim();
-  const freshDatabase = (inject('convergenceFreshDb') ?? '') === '1';
+  const seed = inject('convergenceSeed').trim();
+  const cases = inject('convergenceCases').trim();
+  const firstRaw = inject('convergenceFirstSeed').trim();
+  const freshDatabase = inject('convergenceFreshDb') === '1';
   const verbose = Number(inject('convergenceVerbose') || 0) || 0;
   if (seed !== '') return { seeds: [positiveInt(seed, 'CONVERGENCE_SEED')], freshDatabase, verbose, mode: `seed ${seed}` };
   const n = cases === '' ? DEFAULT_CASES : positiveInt(cases, 'CONVERGENCE_CASES');

@@ -67,7 +67,12 @@ export function checkTwoWay(entity: string, ids: readonly string[], sides: Sides
     }
     if (exp.kind === 'present') {
       const off = diffColumns(d1, exp.row);
-      if (off.length > 0) fail('wrong-version', `both sides agree, but not on the expected version (differs in ${off.join(', ')}); expected ${showRow(exp.row, off)}`, off);
+      if (off.length > 0)
+        fail(
+          'wrong-version',
+          `both sides agree, but not on the expected version (differs in ${off.join(', ')}); expected ${showRow(exp.row, off)}`,
+          off,
+        );
     }
   }
   return { failures, compared: ids.length };
@@ -75,7 +80,9 @@ export function checkTwoWay(entity: string, ids: readonly string[], sides: Sides
 
 /** Whether Supabase accepts an email as D1 holds it (its CHECK constraints). */
 export function emailAcceptable(row: CanonRow): boolean {
-  return (EMAIL_STATUSES as readonly unknown[]).includes(row['status']) && (row['direction'] === 'inbound' || row['direction'] === 'outbound');
+  return (
+    (EMAIL_STATUSES as readonly unknown[]).includes(row['status']) && (row['direction'] === 'inbound' || row['direction'] === 'outbound')
+  );
 }
 
 /** emails: D1 is the truth; Supabase equals D1 for every valid row D1 holds, and has none that D1 deleted. */
@@ -101,7 +108,11 @@ export function checkPushed(entity: string, ids: readonly string[], sides: Sides
     if (exp.kind === 'present' && d1) {
       const off = diffColumns(d1, exp.row);
       if (off.length > 0) {
-        fail('wrong-version', `d1 no longer holds the version the schedule wrote (differs in ${off.join(', ')}); expected ${showRow(exp.row, off)}`, off);
+        fail(
+          'wrong-version',
+          `d1 no longer holds the version the schedule wrote (differs in ${off.join(', ')}); expected ${showRow(exp.row, off)}`,
+          off,
+        );
         continue;
       }
     }
@@ -143,7 +154,11 @@ export function checkPulled(entity: string, ids: readonly string[], sides: Sides
     if (exp.kind === 'present' && sb) {
       const off = diffColumns(sb, exp.row);
       if (off.length > 0) {
-        fail('wrong-version', `supabase no longer holds the version the schedule wrote (differs in ${off.join(', ')}); expected ${showRow(exp.row, off)}`, off);
+        fail(
+          'wrong-version',
+          `supabase no longer holds the version the schedule wrote (differs in ${off.join(', ')}); expected ${showRow(exp.row, off)}`,
+          off,
+        );
         continue;
       }
     }

@@ -95,12 +95,15 @@ export class WriteModel {
       const prevInGroup = earlier.at(-1);
       if (e.prevTs === null) {
         // A re-insert in the statement or transaction that deleted the row follows that delete.
-        parent.set(e, prevInGroup && prevInGroup.group === e.group && prevInGroup.op === 'delete' ? prevInGroup : null);
+        parent.set(e, prevInGroup?.group === e.group && prevInGroup.op === 'delete' ? prevInGroup : null);
         continue;
       }
       const base = [...earlier].reverse().find((x) => x.op === 'upsert' && x.ts === e.prevTs);
       if (!base) {
-        return { kind: 'equal-only', reason: `write #${e.step} (${e.side} ${e.what}) was made on top of version ${e.prevTs}, which the schedule never wrote` };
+        return {
+          kind: 'equal-only',
+          reason: `write #${e.step} (${e.side} ${e.what}) was made on top of version ${e.prevTs}, which the schedule never wrote`,
+        };
       }
       parent.set(e, base);
     }
@@ -112,11 +115,15 @@ export class WriteModel {
     const newest = heads.reduce((a, b) => (b.ts > a.ts ? b : a));
     const tied = heads.filter((h) => h !== newest && h.ts === newest.ts);
     if (tied.length > 0) {
-      return { kind: 'equal-only', reason: `concurrent writes #${newest.step} and #${tied.map((t) => t.step).join(', #')} share the version ${newest.ts}` };
+      return {
+        kind: 'equal-only',
+        reason: `concurrent writes #${newest.step} and #${tied.map((t) => t.step).join(', #')} share the version ${newest.ts}`,
+      };
     }
-    const why = heads.length === 1
-      ? `write #${newest.step} (${newest.side} ${newest.what}) is causally the last`
-      : `write #${newest.step} (${newest.side} ${newest.what} @${newest.ts}) is the newest of the concurrent writes #${heads.map((h) => h.step).join(', #')}`;
+    const why =
+      heads.length === 1
+        ? `write #${newest.step} (${newest.side} ${newest.what}) is causally the last`
+        : `write #${newest.step} (${newest.side} ${newest.what} @${newest.ts}) is the newest of the concurrent writes #${heads.map((h) => h.step).join(', #')}`;
     if (newest.op === 'delete') return { kind: 'absent', because: newest, why };
     if (!newest.row) return { kind: 'equal-only', reason: `write #${newest.step} was not read back` };
     return { kind: 'present', row: newest.row, because: newest, why };

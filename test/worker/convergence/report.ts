@@ -29,8 +29,17 @@ export type FailureKind =
   | 'harness-error';
 
 export const FAILURE_KINDS: readonly FailureKind[] = [
-  'lost', 'duplicated', 'resurrected', 'diverged', 'wrong-version', 'overlap', 'cursor-backwards',
-  'unhealthy', 'no-quiesce', 'engine-error', 'harness-error',
+  'lost',
+  'duplicated',
+  'resurrected',
+  'diverged',
+  'wrong-version',
+  'overlap',
+  'cursor-backwards',
+  'unhealthy',
+  'no-quiesce',
+  'engine-error',
+  'harness-error',
 ];
 
 export interface Failure {
@@ -74,9 +83,12 @@ export function caseMessage(r: CaseResult): string {
   const kinds = [...new Set(r.failures.map((f) => f.kind))].join(', ');
   const lines = [
     `seed ${r.seed}: ${r.failures.length} failure(s) [${kinds}] — replay: ${replayCommand(r.seed)}`,
-    ...r.failures.slice(0, MAX_FAILURES_SHOWN).map((f) =>
-      `  [${f.kind}]${f.entity ? ` ${f.entity}` : ''}${f.ids?.length ? ` ${f.ids.join(', ')}` : ''}: ${f.message.replace(/\n/g, '\n      ')}`,
-    ),
+    ...r.failures
+      .slice(0, MAX_FAILURES_SHOWN)
+      .map(
+        (f) =>
+          `  [${f.kind}]${f.entity ? ` ${f.entity}` : ''}${f.ids?.length ? ` ${f.ids.join(', ')}` : ''}: ${f.message.replace(/\n/g, '\n      ')}`,
+      ),
   ];
   if (r.failures.length > MAX_FAILURES_SHOWN) lines.push(`  … and ${r.failures.length - MAX_FAILURES_SHOWN} more`);
   lines.push(`  schedule (seed ${r.seed}): ${r.schedule.join('; ')}`);
@@ -132,8 +144,9 @@ export function summarize(results: readonly CaseResult[], durationMs: number): S
 /** The one summary line. */
 export function summaryLine(s: Summary): string {
   const c = s.counts;
-  const others = FAILURE_KINDS.filter((k) => !['lost', 'duplicated', 'resurrected', 'overlap'].includes(k) && c[k] > 0)
-    .map((k) => `${k} ${c[k]}`);
+  const others = FAILURE_KINDS.filter((k) => !['lost', 'duplicated', 'resurrected', 'overlap'].includes(k) && c[k] > 0).map(
+    (k) => `${k} ${c[k]}`,
+  );
   return (
     `convergence: ${s.cases} cases (${s.passed} passed, ${s.failed} failed), ${s.steps} steps, ` +
     `${s.faultsInjected} faults injected, ${s.evictions} evictions (${s.crashesMidRun} mid-run), ${s.runs} sync runs, ` +
@@ -146,9 +159,9 @@ export function summaryLine(s: Summary): string {
 export function mergeSummaries(parts: readonly Summary[]): Summary {
   const counts = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
   const seedsByKind: Partial<Record<FailureKind, number[]>> = {};
-  const total = (key: Exclude<keyof Summary, 'counts' | 'seedsByKind'>): number => parts.reduce((n, p) => n + (p[key] ?? 0), 0);
+  const total = (key: Exclude<keyof Summary, 'counts' | 'seedsByKind'>): number => parts.reduce((n, p) => n + p[key], 0);
   for (const p of parts) {
-    for (const k of FAILURE_KINDS) counts[k] += p.counts[k] ?? 0;
+    for (const k of FAILURE_KINDS) counts[k] += p.counts[k];
     for (const [k, seeds] of Object.entries(p.seedsByKind) as [FailureKind, number[]][]) (seedsByKind[k] ??= []).push(...seeds);
   }
   return {

@@ -2,8 +2,8 @@
  * Row values the schedule writes, and the canonical form both sides' rows are compared in:
  * only the registry's columns, timestamps as 'YYYY-MM-DDTHH:MM:SS.ffffffZ', booleans 0/1.
  */
-import { ENTITIES, type EntityDefinition } from '../../../src/entities.ts';
 import { canonicalTimestamp } from '../../../src/timestamps.ts';
+import { entity as entityDef } from '../../shared/fixtures.ts';
 
 /** A row reduced to the registry's columns, in canonical form. */
 export type CanonRow = Record<string, string | number | null>;
@@ -19,24 +19,32 @@ export const EMAIL_STATUSES = ['queued', 'sent', 'delivered', 'opened', 'clicked
 /** A status Supabase refuses: such an email is quarantined by the push. */
 export const INVALID_EMAIL_STATUS = 'teleported';
 
-export function entityDef(name: string): EntityDefinition {
-  const def = ENTITIES[name];
-  if (!def) throw new Error(`no such entity in the registry: ${name}`);
-  return def;
-}
-
 /** The columns of a freshly inserted row (the rest take their defaults). */
 export function insertValues(table: string, v: number, options: { invalid?: boolean } = {}): Values {
   switch (table) {
     case 'prospects':
-      return { name: `p${v}`, city: CITIES[v % CITIES.length] ?? null, stage: STAGES[v % STAGES.length] ?? 'new', score: v % 100, email_bounced: (v >> 3) % 2 === 1 };
+      return {
+        name: `p${v}`,
+        city: CITIES[v % CITIES.length] ?? null,
+        stage: STAGES[v % STAGES.length] ?? 'new',
+        score: v % 100,
+        email_bounced: (v >> 3) % 2 === 1,
+      };
     case 'campaigns':
-      return { name: `c${v}`, description: v % 3 === 0 ? null : `d${v}`, status: CAMPAIGN_STATUSES[v % CAMPAIGN_STATUSES.length] ?? 'draft', daily_limit: 10 + (v % 90) };
+      return {
+        name: `c${v}`,
+        description: v % 3 === 0 ? null : `d${v}`,
+        status: CAMPAIGN_STATUSES[v % CAMPAIGN_STATUSES.length] ?? 'draft',
+        daily_limit: 10 + (v % 90),
+      };
     case 'emails':
       return {
-        to_email: `e${v}@example.com`, from_email: 'sales@example.com', direction: v % 2 === 0 ? 'outbound' : 'inbound',
+        to_email: `e${v}@example.com`,
+        from_email: 'sales@example.com',
+        direction: v % 2 === 0 ? 'outbound' : 'inbound',
         status: options.invalid ? INVALID_EMAIL_STATUS : (EMAIL_STATUSES[v % EMAIL_STATUSES.length] ?? 'sent'),
-        subject: `s${v}`, sent_at: '2026-11-29T06:00:00.000000Z',
+        subject: `s${v}`,
+        sent_at: '2026-11-29T06:00:00.000000Z',
       };
     default:
       throw new Error(`no insert values for ${table}`);
@@ -52,7 +60,11 @@ export function updateValues(table: string, v: number): Values {
       return { name: `c${v}u`, status: CAMPAIGN_STATUSES[v % CAMPAIGN_STATUSES.length] ?? 'draft', daily_limit: 10 + (v % 90) };
     case 'emails':
       // Always a valid status: an edit can repair an email Supabase refused.
-      return { status: EMAIL_STATUSES[v % EMAIL_STATUSES.length] ?? 'opened', subject: `s${v}u`, opened_at: `2026-11-29T07:00:00.${String(v % 1_000_000).padStart(6, '0')}Z` };
+      return {
+        status: EMAIL_STATUSES[v % EMAIL_STATUSES.length] ?? 'opened',
+        subject: `s${v}u`,
+        opened_at: `2026-11-29T07:00:00.${String(v % 1_000_000).padStart(6, '0')}Z`,
+      };
     default:
       throw new Error(`no update values for ${table}`);
   }
@@ -87,6 +99,13 @@ export function canonTs(value: unknown): string {
   }
 }
 
+/** A column value as text: strings as they are, numbers in JS form, anything else as JSON. */
+function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
 /** A row (from PostgREST/Postgres JSON or from D1) reduced to the registry's columns, canonical. */
 export function canonicalRow(entity: string, raw: Record<string, unknown>): CanonRow {
   const def = entityDef(entity);
@@ -108,10 +127,10 @@ export function canonicalRow(entity: string, raw: Record<string, unknown>): Cano
         out[name] = Number(v);
         break;
       case 'date':
-        out[name] = String(v).slice(0, 10);
+        out[name] = scalarText(v).slice(0, 10);
         break;
       default:
-        out[name] = String(v);
+        out[name] = scalarText(v);
     }
   }
   return out;

@@ -146,7 +146,13 @@ function drawStep(rng: Rng, kind: Exclude<keyof typeof STEP_WEIGHTS, 'faults-on'
   const entity = (): CaseEntity => rng.pick(CASE_ENTITIES);
   switch (kind) {
     case 'sb-insert':
-      return { kind, table: sbTable(), ids: Array.from({ length: rng.int(1, 2) }, () => rng.uuid()), reuse: rng.chance(0.25) ? rng.next() : null, value: value() };
+      return {
+        kind,
+        table: sbTable(),
+        ids: Array.from({ length: rng.int(1, 2) }, () => rng.uuid()),
+        reuse: rng.chance(0.25) ? rng.next() : null,
+        value: value(),
+      };
     case 'sb-update':
       return { kind, table: sbTable(), pick: rng.next(), value: value() };
     case 'sb-bulk-update':
@@ -156,13 +162,31 @@ function drawStep(rng: Rng, kind: Exclude<keyof typeof STEP_WEIGHTS, 'faults-on'
     case 'sb-delete-reinsert':
       return { kind, table: sbTable(), pick: rng.next(), form: rng.chance(0.5) ? 'one-statement' : 'transaction', value: value() };
     case 'sb-late-commit':
-      return { kind, table: sbTable(), mode: rng.chance(0.5) ? 'insert' : 'update', id: rng.uuid(), pick: rng.next(), agoMs: rng.int(1_000, 60_000), value: value() };
+      return {
+        kind,
+        table: sbTable(),
+        mode: rng.chance(0.5) ? 'insert' : 'update',
+        id: rng.uuid(),
+        pick: rng.next(),
+        agoMs: rng.int(1_000, 60_000),
+        value: value(),
+      };
     case 'sb-skew-ahead':
-      return { kind, table: sbTable(), mode: rng.chance(0.4) ? 'insert' : 'update', id: rng.uuid(), pick: rng.next(), aheadMs: rng.int(60_000, 10 * 60_000), value: value() };
+      return {
+        kind,
+        table: sbTable(),
+        mode: rng.chance(0.4) ? 'insert' : 'update',
+        id: rng.uuid(),
+        pick: rng.next(),
+        aheadMs: rng.int(60_000, 10 * 60_000),
+        value: value(),
+      };
     case 'd1-insert': {
       const table = d1Table();
       return {
-        kind, table, ids: Array.from({ length: rng.int(1, 2) }, () => rng.uuid()),
+        kind,
+        table,
+        ids: Array.from({ length: rng.int(1, 2) }, () => rng.uuid()),
         reuse: rng.chance(0.2) ? rng.next() : null,
         // An email Supabase refuses (status outside its CHECK): quarantined, the rest flows.
         invalid: table === 'emails' && rng.chance(0.08),
@@ -189,7 +213,9 @@ function drawStep(rng: Rng, kind: Exclude<keyof typeof STEP_WEIGHTS, 'faults-on'
 }
 
 function drawFault(rng: Rng): { spec: FaultSpec; label: string } {
-  const only = rng.chance(0.3) ? rng.pick(['/rest/v1/rpc/sync_pull_page', '/rest/v1/rpc/sync_apply_push', '/rest/v1/rpc/sync_range_digests', '/rest/v1/prospects']) : undefined;
+  const only = rng.chance(0.3)
+    ? rng.pick(['/rest/v1/rpc/sync_pull_page', '/rest/v1/rpc/sync_apply_push', '/rest/v1/rpc/sync_range_digests', '/rest/v1/prospects'])
+    : undefined;
   const scoped = (spec: FaultSpec): FaultSpec => (only ? { ...spec, onlyPaths: only } : spec);
   const suffix = only ? ` on ${only}` : '';
   switch (rng.pick(['errors', 'rate-limit', 'latency', 'drops'] as const)) {

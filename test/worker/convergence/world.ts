@@ -4,17 +4,37 @@
  * evictions and runs, then quiescing and the invariants. Engine misbehaviour becomes a Failure
  * with the seed; only a bug in the harness itself becomes a 'harness-error'.
  */
-import { abortAllDurableObjects, env, evictDurableObject } from 'cloudflare:test';
+import { abortAllDurableObjects, evictDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import type { SyncCoordinator } from '../../../src/objects/sync-coordinator.ts';
 import { canonicalFromMillis } from '../../../src/timestamps.ts';
 import type { EntityStatus, SyncNowResult, Cursor } from '../../../src/types.ts';
-import { d1Rows, emptyTestDatabase, expireCrashedLease, fireAlarm, freshStub, testCoordinator, wipeD1, type TestDatabase } from '../helpers.ts';
+import { entity as entityDef } from '../../shared/fixtures.ts';
+import {
+  d1Rows,
+  emptyTestDatabase,
+  expireCrashedLease,
+  fireAlarm,
+  freshStub,
+  testCoordinator,
+  wipeD1,
+  type TestDatabase,
+} from '../helpers.ts';
 import { checkNoOverlap, checkPulled, checkPushed, checkTwoWay, compareCursor, type LoggedRun, type Sides } from './invariants.ts';
 import { WriteModel } from './model.ts';
 import { at } from './prng.ts';
 import type { CaseResult, Failure } from './report.ts';
-import { canonicalRow, canonTs, d1Value, entityDef, insertValues, pgLiteral, pgParam, updateValues, type CanonRow, type Values } from './rows.ts';
-import { CASE_ENTITIES, describeStep, planCase, type CaseEntity, type CasePlan, type D1Table, type Step, type SupabaseTable } from './schedule.ts';
+import { canonicalRow, canonTs, d1Value, insertValues, pgLiteral, pgParam, updateValues, type CanonRow, type Values } from './rows.ts';
+import {
+  CASE_ENTITIES,
+  describeStep,
+  planCase,
+  type CaseEntity,
+  type CasePlan,
+  type D1Table,
+  type Step,
+  type SupabaseTable,
+} from './schedule.ts';
 
 type Stub = DurableObjectStub<SyncCoordinator>;
 
@@ -44,7 +64,14 @@ const LEASE_WAIT_MS = 5_000;
 /** How long an eviction step waits for a graceful eviction before aborting every object instead. */
 const GRACEFUL_EVICT_MS = 25;
 
-const PG_TYPES: Record<string, string> = { uuid: 'uuid', text: 'text', integer: 'integer', boolean: 'boolean', timestamp: 'timestamptz', date: 'date' };
+const PG_TYPES: Record<string, string> = {
+  uuid: 'uuid',
+  text: 'text',
+  integer: 'integer',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  date: 'date',
+};
 
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
@@ -66,7 +93,7 @@ export async function runCase(seed: number, db: TestDatabase, options: { emptyDa
   } catch (e) {
     run.failures.push({
       kind: 'harness-error',
-      message: `the harness failed at step ${run.stepIndex} (${run.currentStep}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`,
+      message: `the harness failed at step ${run.stepIndex} (${run.currentStep}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
     });
   } finally {
     await run.teardown();
@@ -86,7 +113,16 @@ class CaseRun {
   currentStep = 'setup';
   private caseStartMs = 0;
   private faultsActive = false;
-  private readonly counters = { faultsInjected: 0, evictions: 0, crashesMidRun: 0, leasesPlanted: 0, runs: 0, quiesceRounds: 0, rowsCompared: 0, driftRepaired: 0 };
+  private readonly counters = {
+    faultsInjected: 0,
+    evictions: 0,
+    crashesMidRun: 0,
+    leasesPlanted: 0,
+    runs: 0,
+    quiesceRounds: 0,
+    rowsCompared: 0,
+    driftRepaired: 0,
+  };
   private readonly seen = new Map<string, { cursor: Cursor | null; seq: number | null; at: string }>();
   private readonly reported = new Set<string>();
   /** Wall time per phase of the case (ms), for finding where a soak spends its time. */
@@ -124,11 +160,17 @@ class CaseRun {
   async setup(emptyDatabase: boolean): Promise<void> {
     await Promise.all([emptyDatabase ? emptyTestDatabase(this.db) : null, wipeD1()]);
     this.caseStartMs = Date.now();
-    const stubs = await Promise.all(CASE_ENTITIES.map((entity) => testCoordinator(entity, this.db, { ...HARNESS_SETTINGS, ...this.plan.settings[entity] })));
+    const stubs = await Promise.all(
+      CASE_ENTITIES.map((entity) => testCoordinator(entity, this.db, { ...HARNESS_SETTINGS, ...this.plan.settings[entity] })),
+    );
     for (const [i, entity] of CASE_ENTITIES.entries()) this.stubs[entity] = stubs[i] as Stub;
     const now = Date.now();
     const history = (table: SupabaseTable): { id: string; values: Values; ts: string }[] =>
-      this.plan.initial.supabase[table].map((r) => ({ id: r.id, values: insertValues(table, r.value), ts: canonicalFromMillis(now - (r.ageMs ?? 0)) }));
+      this.plan.initial.supabase[table].map((r) => ({
+        id: r.id,
+        values: insertValues(table, r.value),
+        ts: canonicalFromMillis(now - (r.ageMs ?? 0)),
+      }));
     const edge = (table: D1Table): { id: string; values: Values }[] =>
       this.plan.initial.d1[table].map((r) => ({ id: r.id, values: insertValues(table, r.value) }));
     await Promise.all([
@@ -148,6 +190,7 @@ class CaseRun {
     await this.db.clearFaults().catch(() => undefined);
     for (const entity of CASE_ENTITIES) {
       const stub = this.stubs[entity];
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a setup that failed part-way left some stubs unset
       if (!stub) continue;
       await stub.pause(entity).catch(() => undefined);
       await this.waitForLease(entity).catch(() => undefined);
@@ -191,7 +234,11 @@ class CaseRun {
       case 'sb-insert': {
         const reused = step.reuse === null ? undefined : at(await this.absentIds(step.table, 'supabase'), step.reuse);
         const ids = reused ? [reused] : step.ids;
-        await this.sbInsert(step.table, ids.map((id, k) => ({ id, values: insertValues(step.table, step.value + k) })), reused ? 're-insert' : 'insert');
+        await this.sbInsert(
+          step.table,
+          ids.map((id, k) => ({ id, values: insertValues(step.table, step.value + k) })),
+          reused ? 're-insert' : 'insert',
+        );
         return;
       }
       case 'sb-update': {
@@ -202,7 +249,8 @@ class CaseRun {
       case 'sb-bulk-update': {
         const ids = await this.sbIds(step.table);
         const chosen = ids.slice(0, step.count);
-        if (chosen.length > 0) await this.sbUpdate(step.table, chosen, updateValues(step.table, step.value), undefined, `bulk update x${chosen.length}`);
+        if (chosen.length > 0)
+          await this.sbUpdate(step.table, chosen, updateValues(step.table, step.value), undefined, `bulk update x${chosen.length}`);
         return;
       }
       case 'sb-delete': {
@@ -219,10 +267,18 @@ class CaseRun {
       case 'sb-skew-ahead': {
         const offset = step.kind === 'sb-late-commit' ? -step.agoMs : step.aheadMs;
         const ts = this.explicitTs(offset, step.value);
-        const what = step.kind === 'sb-late-commit' ? `late commit ${step.mode} (-${Math.round(step.agoMs / 1000)}s)` : `clock-ahead ${step.mode} (+${Math.round(step.aheadMs / 1000)}s)`;
+        const what =
+          step.kind === 'sb-late-commit'
+            ? `late commit ${step.mode} (-${Math.round(step.agoMs / 1000)}s)`
+            : `clock-ahead ${step.mode} (+${Math.round(step.aheadMs / 1000)}s)`;
         const existing = step.mode === 'update' ? at(await this.sbIds(step.table), step.pick) : undefined;
         if (existing) await this.sbUpdate(step.table, [existing], updateValues(step.table, step.value), ts, what);
-        else await this.sbInsert(step.table, [{ id: step.id, values: insertValues(step.table, step.value), ts }], what.replace('update', 'insert'));
+        else
+          await this.sbInsert(
+            step.table,
+            [{ id: step.id, values: insertValues(step.table, step.value), ts }],
+            what.replace('update', 'insert'),
+          );
         return;
       }
       case 'd1-insert': {
@@ -244,15 +300,27 @@ class CaseRun {
       }
       case 'd1-skew-ahead': {
         const id = at(await this.d1Ids(step.table), step.pick);
-        if (id) await this.d1Update(step.table, id, updateValues(step.table, step.value), this.explicitTs(step.aheadMs, step.value), `clock-ahead update (+${Math.round(step.aheadMs / 1000)}s)`);
+        if (id)
+          await this.d1Update(
+            step.table,
+            id,
+            updateValues(step.table, step.value),
+            this.explicitTs(step.aheadMs, step.value),
+            `clock-ahead update (+${Math.round(step.aheadMs / 1000)}s)`,
+          );
         return;
       }
       case 'both-edit': {
         const inD1 = new Set(await this.d1Ids('prospects'));
-        const id = at((await this.sbIds('prospects')).filter((x) => inD1.has(x)), step.pick);
+        const id = at(
+          (await this.sbIds('prospects')).filter((x) => inD1.has(x)),
+          step.pick,
+        );
         if (!id) return;
-        const sb = (): Promise<void> => this.sbUpdate('prospects', [id], updateValues('prospects', step.value), undefined, 'edit (both sides)');
-        const d1 = (): Promise<void> => this.d1Update('prospects', id, updateValues('prospects', step.value + 1), undefined, 'edit (both sides)');
+        const sb = (): Promise<void> =>
+          this.sbUpdate('prospects', [id], updateValues('prospects', step.value), undefined, 'edit (both sides)');
+        const d1 = (): Promise<void> =>
+          this.d1Update('prospects', id, updateValues('prospects', step.value + 1), undefined, 'edit (both sides)');
         if (step.supabaseFirst) {
           await sb();
           await d1();
@@ -298,7 +366,10 @@ class CaseRun {
 
   private async sbIds(table: SupabaseTable | CaseEntity): Promise<string[]> {
     const rows = await this.db.sql<{ id: string }>(`select id::text as id from ${table}`);
-    return rows.map((r) => r.id).filter((id) => this.caseIds[table].has(id)).sort();
+    return rows
+      .map((r) => r.id)
+      .filter((id) => this.caseIds[table].has(id))
+      .sort();
   }
 
   /** Ids the case used for `table` that `side` does not hold now (for re-inserts). */
@@ -317,8 +388,14 @@ class CaseRun {
       const row = canonicalRow(table, raw);
       const prev = raw['prev_updated_at'];
       this.model.record(table, String(raw['id']), {
-        side: 'supabase', op: 'upsert', ts: String(row['updated_at']), prevTs: prev === null || prev === undefined ? null : canonTs(prev),
-        row, group, step: this.stepIndex, what,
+        side: 'supabase',
+        op: 'upsert',
+        ts: String(row['updated_at']),
+        prevTs: prev === null || prev === undefined ? null : canonTs(prev),
+        row,
+        group,
+        step: this.stepIndex,
+        what,
       });
     }
   }
@@ -331,14 +408,23 @@ class CaseRun {
     const columns = ['id', ...valueColumns, ...(first.ts !== undefined ? ['created_at', 'updated_at'] : [])];
     const params: (string | null)[] = [];
     const tuples = rows.map((r) => {
-      const values: (string | null)[] = [r.id, ...valueColumns.map((c) => pgParam(r.values[c] ?? null)), ...(r.ts !== undefined ? [r.ts, r.ts] : [])];
-      return `(${values.map((v, k) => {
-        params.push(v);
-        return `$${params.length}::${this.cast(table, columns[k] as string)}`;
-      }).join(', ')})`;
+      const values: (string | null)[] = [
+        r.id,
+        ...valueColumns.map((c) => pgParam(r.values[c] ?? null)),
+        ...(r.ts !== undefined ? [r.ts, r.ts] : []),
+      ];
+      return `(${values
+        .map((v, k) => {
+          params.push(v);
+          return `$${params.length}::${this.cast(table, columns[k] as string)}`;
+        })
+        .join(', ')})`;
     });
     // `on conflict do nothing`: an alarm that fires by itself may push the same id in between.
-    const inserted = await this.db.sql(`insert into ${table} (${columns.join(', ')}) values ${tuples.join(', ')} on conflict (id) do nothing returning *`, params);
+    const inserted = await this.db.sql(
+      `insert into ${table} (${columns.join(', ')}) values ${tuples.join(', ')} on conflict (id) do nothing returning *`,
+      params,
+    );
     this.recordSupabaseRows(table, inserted, what, this.model.group());
   }
 
@@ -354,9 +440,11 @@ class CaseRun {
       // max(its start, previous + 1 µs): a late commit never goes behind the version it changed.
       // (An explicit older value on top of a newer version is a backdating writer: drift, which
       // reconciliation repairs, not incremental sync.) Other explicit values are kept as written.
-      sets.push(what.startsWith('late commit')
-        ? `updated_at = greatest($${params.length}::timestamptz, old.prev_updated_at + interval '1 microsecond')`
-        : `updated_at = $${params.length}::timestamptz`);
+      sets.push(
+        what.startsWith('late commit')
+          ? `updated_at = greatest($${params.length}::timestamptz, old.prev_updated_at + interval '1 microsecond')`
+          : `updated_at = $${params.length}::timestamptz`,
+      );
     }
     // The subquery reads the version each row had before this statement (same snapshot).
     const updated = await this.db.sql(
@@ -382,7 +470,15 @@ class CaseRun {
     );
     if (!gone) return;
     const ts = (await this.tombstoneTs(table, id)) ?? canonTs(gone.deleted_at);
-    this.model.record(table, id, { side: 'supabase', op: 'delete', ts, prevTs: canonTs(gone.prev_updated_at), group: this.model.group(), step: this.stepIndex, what: 'delete' });
+    this.model.record(table, id, {
+      side: 'supabase',
+      op: 'delete',
+      ts,
+      prevTs: canonTs(gone.prev_updated_at),
+      group: this.model.group(),
+      step: this.stepIndex,
+      what: 'delete',
+    });
   }
 
   /** Deletes a row and inserts it again under the same id in one statement or one transaction (they share now()). */
@@ -396,20 +492,32 @@ class CaseRun {
     if (form === 'one-statement') {
       try {
         // The insert reads the delete's output, so the delete runs first (same statement, same now()).
-        await this.db.sql(`with gone as (delete from ${table} where id = ${pgLiteral(id)}::uuid returning id) insert into ${table} (${columns.join(', ')}) select ${typed.join(', ')} from gone`);
+        await this.db.sql(
+          `with gone as (delete from ${table} where id = ${pgLiteral(id)}::uuid returning id) insert into ${table} (${columns.join(', ')}) select ${typed.join(', ')} from gone`,
+        );
       } catch {
         used = 'transaction'; // Postgres refused the one-statement form: do it as a transaction
       }
     }
     if (used === 'transaction') {
-      await this.db.sql(`begin; delete from ${table} where id = ${pgLiteral(id)}::uuid; insert into ${table} (${columns.join(', ')}) values (${typed.join(', ')}); commit`);
+      await this.db.sql(
+        `begin; delete from ${table} where id = ${pgLiteral(id)}::uuid; insert into ${table} (${columns.join(', ')}) values (${typed.join(', ')}); commit`,
+      );
     }
     const [row] = await this.db.sql(`select * from ${table} where id = $1::uuid`, [id]);
     // The tombstone's time; if the re-insert cleared the tombstone, the statement's now() (the row's version).
     const deletedAt = (await this.tombstoneTs(table, id)) ?? (row ? canonTs(row['updated_at']) : null);
     const group = this.model.group();
     if (deletedAt) {
-      this.model.record(table, id, { side: 'supabase', op: 'delete', ts: deletedAt, prevTs: canonTs(before.updated_at), group, step: this.stepIndex, what: `delete (+ re-insert, ${used})` });
+      this.model.record(table, id, {
+        side: 'supabase',
+        op: 'delete',
+        ts: deletedAt,
+        prevTs: canonTs(before.updated_at),
+        group,
+        step: this.stepIndex,
+        what: `delete (+ re-insert, ${used})`,
+      });
     }
     if (row) this.recordSupabaseRows(table, [row], `re-insert (after delete, ${used})`, group);
   }
@@ -430,17 +538,29 @@ class CaseRun {
     const columns = ['id', ...Object.keys(first.values)];
     // OR IGNORE: an alarm that fires by itself may pull the same id in between (then nothing is written).
     const statements = rows.map((r) =>
-      env.DB.prepare(`INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, k) => `?${k + 1}`).join(', ')})`)
-        .bind(r.id, ...Object.keys(first.values).map((c) => d1Value(r.values[c] ?? null))),
+      env.DB.prepare(
+        `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, k) => `?${k + 1}`).join(', ')})`,
+      ).bind(r.id, ...Object.keys(first.values).map((c) => d1Value(r.values[c] ?? null))),
     );
-    const read = env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(rows.map((r) => r.id)));
+    const read = env.DB.prepare(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?1))`).bind(
+      JSON.stringify(rows.map((r) => r.id)),
+    );
     const results = await env.DB.batch([...statements, read]);
     const written = new Set(rows.filter((_, k) => (results[k]?.meta.changes ?? 0) > 0).map((r) => r.id));
     const group = this.model.group();
     for (const raw of (results.at(-1)?.results ?? []) as Record<string, unknown>[]) {
       if (!written.has(String(raw['id']))) continue;
       const row = canonicalRow(table, raw);
-      this.model.record(table, String(raw['id']), { side: 'd1', op: 'upsert', ts: String(row['updated_at']), prevTs: null, row, group, step: this.stepIndex, what });
+      this.model.record(table, String(raw['id']), {
+        side: 'd1',
+        op: 'upsert',
+        ts: String(row['updated_at']),
+        prevTs: null,
+        row,
+        group,
+        step: this.stepIndex,
+        what,
+      });
     }
   }
 
@@ -460,7 +580,16 @@ class CaseRun {
     const raw = after?.results[0] as Record<string, unknown> | undefined;
     if (prev === undefined || !raw) return; // the row was gone: nothing written
     const row = canonicalRow(table, raw);
-    this.model.record(table, id, { side: 'd1', op: 'upsert', ts: String(row['updated_at']), prevTs: canonTs(prev), row, group: this.model.group(), step: this.stepIndex, what });
+    this.model.record(table, id, {
+      side: 'd1',
+      op: 'upsert',
+      ts: String(row['updated_at']),
+      prevTs: canonTs(prev),
+      row,
+      group: this.model.group(),
+      step: this.stepIndex,
+      what,
+    });
   }
 
   private async d1Delete(table: D1Table, id: string): Promise<void> {
@@ -468,7 +597,9 @@ class CaseRun {
       env.DB.prepare(`SELECT updated_at FROM ${table} WHERE id = ?1`).bind(id),
       env.DB.prepare(`DELETE FROM ${table} WHERE id = ?1`).bind(id),
       // The delete's version is the time the outbox recorded for it (what the push compares).
-      env.DB.prepare(`SELECT changed_at FROM sync_outbox WHERE entity = ?2 AND row_id = ?1 AND op = 'delete' ORDER BY seq DESC LIMIT 1`).bind(id, table),
+      env.DB.prepare(
+        `SELECT changed_at FROM sync_outbox WHERE entity = ?2 AND row_id = ?1 AND op = 'delete' ORDER BY seq DESC LIMIT 1`,
+      ).bind(id, table),
       env.DB.prepare(`SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z' AS now`),
     ]);
     const prev = (before?.results[0] as { updated_at?: string } | undefined)?.updated_at;
@@ -476,15 +607,24 @@ class CaseRun {
     const changedAt = (outbox?.results[0] as { changed_at?: string } | undefined)?.changed_at;
     const d1Now = (clock?.results[0] as { now?: string } | undefined)?.now;
     this.model.record(table, id, {
-      side: 'd1', op: 'delete', ts: canonTs(changedAt ?? d1Now ?? canonicalFromMillis(Date.now())), prevTs: canonTs(prev),
-      group: this.model.group(), step: this.stepIndex, what: 'delete',
+      side: 'd1',
+      op: 'delete',
+      ts: canonTs(changedAt ?? d1Now ?? canonicalFromMillis(Date.now())),
+      prevTs: canonTs(prev),
+      group: this.model.group(),
+      step: this.stepIndex,
+      what: 'delete',
     });
   }
 
   // ---- runs, evictions, crashes -----------------------------------------------------------
 
   private engineError(entity: string, what: string, e: unknown): void {
-    this.failures.push({ kind: 'engine-error', entity, message: `${what} threw at step #${this.stepIndex} (${this.currentStep}): ${errorText(e)}` });
+    this.failures.push({
+      kind: 'engine-error',
+      entity,
+      message: `${what} threw at step #${this.stepIndex} (${this.currentStep}): ${errorText(e)}`,
+    });
   }
 
   private async runOnce(entity: CaseEntity, how: 'alarm' | 'sync-now'): Promise<SyncNowResult | null> {
@@ -566,11 +706,12 @@ class CaseRun {
     if (entities.length === 0) return;
     const statuses = await Promise.all(entities.map((entity) => this.stubs[entity].status(entity).catch((e: unknown) => e)));
     for (const [i, entity] of entities.entries()) {
-      const status = statuses[i] as EntityStatus | Error;
-      if (status instanceof Error || typeof status !== 'object' || status === null) {
-        this.engineError(entity, 'status', status);
+      const answer: unknown = statuses[i];
+      if (answer instanceof Error || typeof answer !== 'object' || answer === null) {
+        this.engineError(entity, 'status', answer);
         continue;
       }
+      const status = answer as EntityStatus;
       const positions: [string, Cursor | null | undefined, number | null | undefined][] = [
         ['pull.cursor', status.pull?.cursor, undefined],
         ['pull.tombstoneCursor', status.pull?.tombstoneCursor, undefined],
@@ -581,12 +722,17 @@ class CaseRun {
         const key = `${entity}:${field}`;
         const prev = this.seen.get(key);
         const now = { cursor: cursor ?? null, seq: seq ?? null, at: label };
-        const backwards = prev && (seq !== undefined ? (seq ?? 0) < (prev.seq ?? 0) : compareCursor(now.cursor, prev.cursor) < 0);
-        if (backwards && prev) {
+        const backwards =
+          prev !== undefined && (seq !== undefined ? (seq ?? 0) < (prev.seq ?? 0) : compareCursor(now.cursor, prev.cursor) < 0);
+        if (prev !== undefined && backwards) {
           if (!this.reported.has(key)) {
             this.reported.add(key);
             const show = (p: typeof now): string => (p.seq !== null ? String(p.seq) : JSON.stringify(p.cursor));
-            this.failures.push({ kind: 'cursor-backwards', entity, message: `${field} moved backwards: ${show(prev)} (${prev.at}) → ${show(now)} (${label})` });
+            this.failures.push({
+              kind: 'cursor-backwards',
+              entity,
+              message: `${field} moved backwards: ${show(prev)} (${prev.at}) → ${show(now)} (${label})`,
+            });
           }
           continue; // keep the high-water mark
         }
@@ -620,18 +766,20 @@ class CaseRun {
 
   /** An integrity run with fix and reconciliation per entity, to its end. */
   private async reconcileAll(): Promise<void> {
-    await Promise.all(CASE_ENTITIES.map(async (entity) => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const r = await this.stubs[entity].runIntegrity(entity, { fix: true, reconcile: true, trigger: 'daily' });
-        if (r.status === 'done') {
-          this.counters.driftRepaired += r.run.drift?.repaired ?? 0;
-          if (r.run.error) this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation failed: ${r.run.error}` });
-          return;
+    await Promise.all(
+      CASE_ENTITIES.map(async (entity) => {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const r = await this.stubs[entity].runIntegrity(entity, { fix: true, reconcile: true, trigger: 'daily' });
+          if (r.status === 'done') {
+            this.counters.driftRepaired += r.run.drift?.repaired ?? 0;
+            if (r.run.error) this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation failed: ${r.run.error}` });
+            return;
+          }
+          await this.waitForLease(entity);
         }
-        await this.waitForLease(entity);
-      }
-      this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation did not finish in 20 attempts` });
-    }));
+        this.failures.push({ kind: 'no-quiesce', message: `${entity}: the reconciliation did not finish in 20 attempts` });
+      }),
+    );
   }
 
   /** Sync rounds until two rounds in a row change nothing and end caught up; false when it never happens. */
@@ -655,12 +803,18 @@ class CaseRun {
         // The same unsettled outcome round after round is a loop (rows flip back and forth, or a
         // pass never reaches its end): waiting for the remaining rounds only costs time.
         if (sameNotes >= STUCK_ROUNDS) {
-          this.failures.push({ kind: 'no-quiesce', message: `sync runs are stuck: ${STUCK_ROUNDS} rounds in a row ended the same way: ${notes.join('; ')} (rows checked as they are; health not checked)` });
+          this.failures.push({
+            kind: 'no-quiesce',
+            message: `sync runs are stuck: ${STUCK_ROUNDS} rounds in a row ended the same way: ${notes.join('; ')} (rows checked as they are; health not checked)`,
+          });
           return false;
         }
       }
     }
-    this.failures.push({ kind: 'no-quiesce', message: `sync runs did not settle in ${MAX_QUIESCE_ROUNDS} rounds; the last unsettled round: ${notes.join('; ')} (rows checked as they are; health not checked)` });
+    this.failures.push({
+      kind: 'no-quiesce',
+      message: `sync runs did not settle in ${MAX_QUIESCE_ROUNDS} rounds; the last unsettled round: ${notes.join('; ')} (rows checked as they are; health not checked)`,
+    });
     return false;
   }
 
@@ -673,13 +827,14 @@ class CaseRun {
       if (r === null) return 'syncNow threw';
       if (!r.ran) {
         const held = await this.waitForLease(entity);
-        if (held) return `coalesced: run ${String(held['runId'])} still holds the lease after ${LEASE_WAIT_MS} ms (${JSON.stringify(held)})`;
+        if (held)
+          return `coalesced: run ${String(held['runId'])} still holds the lease after ${LEASE_WAIT_MS} ms (${JSON.stringify(held)})`;
         // The holder (an alarm of a coordinator that chains its own runs) counts with what it
         // changed, read from its run summary. Counting every coalesce as a change made loaded
         // machines report "1 row(s) changed" round after round (no-quiesce) with nothing changing:
         // a slow syncNow loses the race to the +100 ms alarm of the previous 'more' run.
         const holder = (await this.stubs[entity].status(entity)).lastRun;
-        changes += holder && holder.runId === String(r.lease.runId) ? holder.stats.rowsApplied + holder.stats.rowsDeleted : 1;
+        changes += holder?.runId === r.lease.runId ? holder.stats.rowsApplied + holder.stats.rowsDeleted : 1;
         continue;
       }
       const s = r.run.stats;
@@ -727,9 +882,16 @@ class CaseRun {
       const dupes = await env.DB.prepare(
         `SELECT lower(id) AS k, group_concat(id, ' ') AS ids, count(*) AS n FROM ${table}
          WHERE lower(id) IN (SELECT lower(value) FROM json_each(?1)) GROUP BY lower(id) HAVING count(*) > 1`,
-      ).bind(JSON.stringify(ids)).all<{ k: string; ids: string; n: number }>();
+      )
+        .bind(JSON.stringify(ids))
+        .all<{ k: string; ids: string; n: number }>();
       for (const d of dupes.results) {
-        this.failures.push({ kind: 'duplicated', entity: table, ids: d.ids.split(' '), message: `${d.n} D1 rows whose ids differ only by case: ${d.ids}` });
+        this.failures.push({
+          kind: 'duplicated',
+          entity: table,
+          ids: d.ids.split(' '),
+          message: `${d.n} D1 rows whose ids differ only by case: ${d.ids}`,
+        });
       }
     }
   }
@@ -738,7 +900,9 @@ class CaseRun {
     const runs = await env.DB.prepare(
       `SELECT run_id, entity, trigger, started_at, finished_at, outcome, error FROM sync_log
        WHERE entity IN (SELECT value FROM json_each(?1)) AND started_at >= ?2 ORDER BY id`,
-    ).bind(JSON.stringify(CASE_ENTITIES), new Date(this.caseStartMs).toISOString()).all<LoggedRun>();
+    )
+      .bind(JSON.stringify(CASE_ENTITIES), new Date(this.caseStartMs).toISOString())
+      .all<LoggedRun>();
     this.failures.push(...checkNoOverlap(runs.results));
   }
 
@@ -747,9 +911,15 @@ class CaseRun {
       const s = await this.stubs[entity].status(entity);
       if (s.healthy) continue;
       // The state behind the verdict, so a rare failure explains itself from its report alone.
-      const last = s.lastRun ? `${s.lastRun.trigger} run ${s.lastRun.outcome} at ${s.lastRun.finishedAt}, next at ${s.lastRun.nextRunAt ?? 'none'}` : 'none';
+      const last = s.lastRun
+        ? `${s.lastRun.trigger} run ${s.lastRun.outcome} at ${s.lastRun.finishedAt}, next at ${s.lastRun.nextRunAt ?? 'none'}`
+        : 'none';
       const state = `alarm ${s.nextAlarmAt ?? 'none'}; lease ${s.lease ? `${s.lease.trigger} until ${s.lease.expiresAt}` : 'none'}; last run ${last}; read at ${new Date().toISOString()}`;
-      this.failures.push({ kind: 'unhealthy', entity, message: `not healthy after quiescing: ${s.problems.join('; ') || '(no reason given)'} (${state})` });
+      this.failures.push({
+        kind: 'unhealthy',
+        entity,
+        message: `not healthy after quiescing: ${s.problems.join('; ') || '(no reason given)'} (${state})`,
+      });
     }
   }
 }
