@@ -2,10 +2,10 @@
 // bench/worker/**/*.bench.test.ts, one file at a time so the timings do not compete for the
 // two cores. Not part of `npm test`: bench/run.ts runs this config and writes docs/benchmarks.md.
 import { defineConfig } from 'vitest/config';
-import { workerdTestPlugin } from './test/workerd-plugin.ts';
+import { dashboardBundlePlugin, workerdTestPlugin } from './test/workerd-plugin.ts';
 
 export default defineConfig({
-  plugins: [workerdTestPlugin()],
+  plugins: [dashboardBundlePlugin(), workerdTestPlugin()],
   test: {
     name: 'bench',
     include: ['bench/worker/**/*.bench.test.ts'],

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { workerdTestPlugin } from './test/workerd-plugin.ts';
+import { dashboardBundlePlugin, workerdTestPlugin } from './test/workerd-plugin.ts';
 
 export default defineConfig({
   test: {
@@ -14,7 +14,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [workerdTestPlugin()],
+        plugins: [dashboardBundlePlugin(), workerdTestPlugin()],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],

@@ -171,13 +171,13 @@ export function findEntity(name: string): EntityDefinition | undefined {
   return Object.hasOwn(ENTITIES, name) ? ENTITIES[name] : undefined;
 }
 
-/** Whether the entity reads from Supabase into D1. */
-export function pulls(entity: EntityDefinition): boolean {
+/** Whether the entity reads from Supabase into D1 (the one definition of "pulled"; statuses carry the direction too). */
+export function pulls(entity: Pick<EntityDefinition, 'direction'>): boolean {
   return entity.direction === 'pull' || entity.direction === 'both';
 }
 
 /** Whether the entity sends D1's edge writes to Supabase. */
-export function pushes(entity: EntityDefinition): boolean {
+export function pushes(entity: Pick<EntityDefinition, 'direction'>): boolean {
   return entity.direction === 'push' || entity.direction === 'both';
 }
 

@@ -1,4 +1,5 @@
 /** Worker entry: HTTP routes, cron ticks, and the SyncCoordinator class export. */
+import { coordinator } from './coordinators.ts';
 import { planForCron } from './cron.ts';
 import { ENTITY_NAMES } from './entities.ts';
 import type { Env } from './env.ts';
@@ -22,7 +23,7 @@ async function onCron(cron: string, env: Env): Promise<void> {
   const plan = planForCron(cron);
   const results = await Promise.allSettled(
     ENTITY_NAMES.map(async (name) => {
-      const stub = env.SYNC_COORDINATOR.get(env.SYNC_COORDINATOR.idFromName(name));
+      const stub = coordinator(env, name);
       // A resync or a check asked for while a run holds the lease is remembered by the coordinator.
       if (plan.fullResync) await stub.resync(name, 'daily');
       if (plan.integrityChecks) await stub.runIntegrity(name, { fix: false, reconcile: false, trigger: 'hourly' });

@@ -1,4 +1,5 @@
 /** The original spec's overall status, summarised from every coordinator's status (pure). */
+import { pulls, pushes } from './entities.ts';
 import type { EntityStatus } from './types.ts';
 
 /** One direction's summary, as the original spec's SyncStatus. */
@@ -39,8 +40,8 @@ function summarize(chosen: readonly EntityStatus[]): DirectionSummary {
 export function summarizeStatuses(statuses: EntityStatus[], now: Date): OverallStatus {
   return {
     healthy: statuses.every((s) => s.healthy),
-    supabaseToD1: summarize(statuses.filter((s) => s.pull !== null)),
-    d1ToSupabase: summarize(statuses.filter((s) => s.push !== null)),
+    supabaseToD1: summarize(statuses.filter(pulls)),
+    d1ToSupabase: summarize(statuses.filter(pushes)),
     unsyncedEmails: statuses.find((s) => s.entity === 'emails')?.push?.pending ?? 0,
     entities: statuses,
     checkedAt: now.toISOString(),

@@ -1,5 +1,7 @@
 /** Types shared across layers: the coordinator, the passes, the stores, the HTTP API and the dashboard. */
 import type { Direction } from './entities.ts';
+import type { OverallStatus } from './status-summary.ts';
+import type { ConflictRecord } from './sync/run.ts';
 
 /** The most rows one listing (conflicts, quarantine, held rows, the run log) returns. */
 export const LIST_LIMIT_MAX = 500;
@@ -23,6 +25,17 @@ export interface RunStats {
 
 /** What a reset moves: `all` (default) the pull cursor and the push queue, `pull` the first, `requeue` the second (every current D1 row is sent again). */
 export type ResetScope = 'all' | 'pull' | 'requeue';
+
+/**
+ * How far D1 trailed Supabase for the newest change a pull applied: that row's `updated_at`, and
+ * the time from it to the moment its page was applied in D1.
+ */
+export interface PullLag {
+  /** The row's updated_at as D1 stores it (canonical, microseconds). */
+  newestAppliedAt: string;
+  /** Milliseconds from newestAppliedAt to the apply; 0 when Supabase's clock is ahead of the Worker's. */
+  lagMs: number;
+}
 
 /** The lease a run holds while it works; other triggers coalesce with it (see src/lease). */
 export interface Lease {
@@ -55,7 +68,32 @@ export interface RunSummary {
   error: string | null;
   /** When the next run was scheduled for, ISO 8601 (null when paused). */
   nextRunAt: string | null;
+  /** How long the newest pulled row it applied took to reach D1; null when it applied none (and for runs recorded before this field). */
+  pullLag: PullLag | null;
 }
+
+/** One run as the D1 sync_log audit trail keeps it (GET /api/sync/log, GET /api/dashboard). */
+export interface SyncLogRun {
+  /** The log's own sequence number: newer runs have larger ids. */
+  id: number;
+  runId: string;
+  entity: string;
+  direction: Direction;
+  trigger: RunTrigger;
+  startedAt: string;
+  finishedAt: string;
+  outcome: RunOutcome;
+  stats: RunStats;
+  error: string | null;
+  pullLag: PullLag | null;
+}
+
+/**
+ * Whether a listing of runs includes idle ones: runs that ended caught-up having changed nothing
+ * (no row applied or deleted, none quarantined, no conflict), which an idle engine writes every
+ * interval. `exclude` leaves the runs that moved data, failed, were fenced or had more to do.
+ */
+export type IdleRuns = 'include' | 'exclude';
 
 /** The answer to "sync now": the run, or the run it coalesced with. */
 export type SyncNowResult =
@@ -88,6 +126,8 @@ export interface EntityStatus {
     tombstoneCursor: Cursor | null;
     /** True while a backlog is being drained across chained runs. */
     backlog: boolean;
+    /** The last run that applied pulled rows: how long its newest one took to reach D1; null before any. */
+    lastLag: (PullLag & { runId: string; finishedAt: string }) | null;
   } | null;
   push: {
     confirmedSeq: number;
@@ -252,3 +292,83 @@ export type IntegrityRequestResult =
   | { status: 'running'; job: IntegrityJobStatus }
   /** A sync run holds the lease: remembered, done right after it. */
   | { status: 'queued'; job: IntegrityJobStatus; lease: Lease };
+
+/** One check of a run in the history. */
+export interface HistoryCheck {
+  check: CheckName;
+  severity: CheckSeverity;
+  count: number;
+  fixed: number;
+  summary: string;
+}
+
+/** One integrity run of one entity, as the history shows it. */
+export interface IntegrityHistoryEntry {
+  runId: string;
+  entity: string;
+  checkedAt: string;
+  trigger: IntegrityTrigger;
+  fix: boolean;
+  reconciled: boolean;
+  ok: boolean;
+  /** Checks that were not ok. */
+  problems: number;
+  /** Sum of the checks' fixed. */
+  fixed: number;
+  error: string | null;
+  counts: SideCounts | null;
+  drift: DriftSummary | null;
+  checks: HistoryCheck[];
+}
+
+// ---- the coordinator's histories (GET /objects/:entity/conflicts, /quarantine) -----------------
+
+/** A conflict as stored and shown. */
+export interface StoredConflict extends ConflictRecord {
+  id: number;
+  at: string;
+}
+
+/** A quarantined row as stored and shown. */
+export interface StoredQuarantine {
+  direction: 'pull' | 'push';
+  rowId: string;
+  reason: string;
+  /** The row as JSON text (what was read), or null. */
+  payload: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  attempts: number;
+}
+
+// ---- the operator page (GET /api/dashboard) ------------------------------------------------
+
+/** A conflict of one entity, as the page lists them all. */
+export interface ConflictEntry extends StoredConflict {
+  entity: string;
+}
+
+/** A quarantined row of one entity, as the page lists them all (without the row itself). */
+export interface QuarantineEntry extends Omit<StoredQuarantine, 'payload'> {
+  entity: string;
+}
+
+/** One part of the page's data, or why it could not be read (the other parts still show). */
+export type DashboardPart<T> = { ok: true; data: T } | { ok: false; error: string };
+
+/** GET /api/dashboard: everything the operator page shows, in one answer. */
+export interface DashboardData {
+  generatedAt: string;
+  /** As GET /api/sync/status. */
+  status: OverallStatus;
+  /** The newest runs of every entity (or of `entity`), idle ones left out unless `idle` is include. */
+  runs: DashboardPart<{ entity: string | null; idle: IdleRuns; runs: SyncLogRun[] }>;
+  /** Per entity its newest runs for the chart, newest first, with the same idle choice. */
+  charts: DashboardPart<Record<string, SyncLogRun[]>>;
+  /** Every entity's newest conflicts, merged newest first. */
+  conflicts: DashboardPart<ConflictEntry[]>;
+  /** Every entity's quarantined rows, merged most recently seen first. */
+  quarantine: DashboardPart<QuarantineEntry[]>;
+  /** As GET /api/integrity. */
+  integrity: DashboardPart<{ entities: EntityIntegrity[]; history: IntegrityHistoryEntry[] }>;
+}

@@ -1,9 +1,12 @@
 /**
  * The operator dashboard: one self-contained HTML page (no external assets, works offline).
- * The markup is static; the inline script (script.ts) asks for the admin token, reads the API
- * and fills the page with DOM text nodes only. Styles live in styles.ts.
+ * The markup is static; the inline script asks for the admin token, reads GET /api/dashboard
+ * and fills the page with DOM text nodes only. The script is the client in client/ (TypeScript),
+ * bundled by dev/build-dashboard.ts into client.bundle.js; styles live in styles.ts; the numbers
+ * the copy quotes come from settings.ts, as the client's do.
  */
-import { DASHBOARD_SCRIPT } from './script.ts';
+import { DASHBOARD_SCRIPT } from './client.bundle.js';
+import { DASHBOARD } from './settings.ts';
 import { DASHBOARD_CSS } from './styles.ts';
 
 const MARKUP = String.raw`
@@ -53,22 +56,29 @@ const MARKUP = String.raw`
       <div id="entities" class="cards"></div>
     </section>
 
-    <section class="panel" aria-labelledby="runs-title">
+    <section id="runs" class="panel" aria-labelledby="runs-title">
       <div class="section-head">
         <h2 id="runs-title">Recent runs</h2>
+        <div class="inline-field">
+          <input id="runs-idle" type="checkbox" aria-describedby="runs-caption">
+          <label for="runs-idle">Show idle runs</label>
+        </div>
         <div class="inline-field">
           <label for="runs-entity">Entity</label>
           <select id="runs-entity"><option value="">All entities</option></select>
         </div>
       </div>
+      <p class="help">Bars: rows each run moved (applied + deleted). Line: pull lag, the time from a change&rsquo;s <span class="mono">updated_at</span> in Supabase to its arrival in D1, for the newest change each run applied. Newest run on the right; ${DASHBOARD.chartRuns} runs at most.</p>
+      <div id="runs-charts" class="charts"></div>
+      <p id="charts-error" class="section-error" role="alert"></p>
       <div class="table-wrap" role="region" aria-labelledby="runs-title" tabindex="0">
         <table>
-          <caption>From the sync_log audit trail, newest first (30 runs).</caption>
+          <caption id="runs-caption">From the sync_log audit trail, newest first: the ${DASHBOARD.runsShown} newest runs that moved data, failed or had more to do. Idle runs (caught up, nothing changed) are hidden.</caption>
           <thead><tr>
             <th scope="col">Finished</th><th scope="col">Entity</th><th scope="col">Trigger</th><th scope="col">Outcome</th>
             <th scope="col" class="num">Took</th><th scope="col" class="num">Read</th><th scope="col" class="num">Applied</th>
             <th scope="col" class="num">Deleted</th><th scope="col" class="num">Skipped</th><th scope="col" class="num">Quarantined</th>
-            <th scope="col" class="num">Conflicts</th><th scope="col" class="num">Pages</th><th scope="col">Run</th><th scope="col">Error</th>
+            <th scope="col" class="num">Conflicts</th><th scope="col" class="num">Pages</th><th scope="col" class="num">Pull lag</th><th scope="col">Run</th><th scope="col">Error</th>
           </tr></thead>
           <tbody id="runs-body"></tbody>
         </table>
@@ -81,7 +91,7 @@ const MARKUP = String.raw`
         <div class="section-head"><h2 id="conflicts-title">Recent conflicts</h2></div>
         <div class="table-wrap" role="region" aria-labelledby="conflicts-title" tabindex="0">
           <table>
-            <caption>The 20 newest per entity, merged newest first. The winner's version is the one kept.</caption>
+            <caption>The ${DASHBOARD.conflictsPerEntity} newest per entity, merged newest first. The winner's version is the one kept.</caption>
             <thead><tr>
               <th scope="col">When</th><th scope="col">Entity</th><th scope="col">Row id</th><th scope="col">Winner</th>
               <th scope="col">Supabase updated_at</th><th scope="col">D1 updated_at</th><th scope="col">Reason</th>
@@ -96,7 +106,7 @@ const MARKUP = String.raw`
         <div class="section-head"><h2 id="quarantine-title">Quarantined rows</h2></div>
         <div class="table-wrap" role="region" aria-labelledby="quarantine-title" tabindex="0">
           <table>
-            <caption>Rows set aside because they failed validation or were refused; they are retried automatically.</caption>
+            <caption>Rows set aside because they failed validation or were refused (the ${DASHBOARD.quarantinePerEntity} most recently seen per entity); they are retried automatically.</caption>
             <thead><tr>
               <th scope="col">Entity</th><th scope="col">Row id</th><th scope="col">Direction</th><th scope="col">Reason</th>
               <th scope="col">First seen</th><th scope="col">Last seen</th><th scope="col" class="num">Attempts</th>
@@ -124,7 +134,7 @@ const MARKUP = String.raw`
       <h3 id="integrity-history-title" class="subhead">Recent checks</h3>
       <div class="table-wrap" role="region" aria-labelledby="integrity-history-title" tabindex="0">
         <table>
-          <caption>The 20 newest integrity runs of all entities, newest first. Problems: checks not ok; fixed: rows or entries the fixes repaired.</caption>
+          <caption>The ${DASHBOARD.integrityHistory} newest integrity runs of all entities, newest first. Problems: checks not ok; fixed: rows or entries the fixes repaired.</caption>
           <thead><tr>
             <th scope="col">Checked</th><th scope="col">Entity</th><th scope="col">Trigger</th><th scope="col">Fix</th><th scope="col">Result</th>
             <th scope="col" class="num">Problems</th><th scope="col" class="num">Fixed</th><th scope="col" class="num">D1</th><th scope="col" class="num">Supabase</th>
@@ -146,6 +156,10 @@ const MARKUP = String.raw`
   </div>
 </dialog>
 `;
+
+/** The page's Content-Security-Policy: nothing from elsewhere; inline script and style only; API calls to this origin. */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The page's HTML. */
 export function renderDashboard(): string {

@@ -1,5 +1,4 @@
 /** The dashboard's stylesheet, inlined into the page (the CSP allows inline styles only). */
-
 export const DASHBOARD_CSS = String.raw`
 :root {
   color-scheme: light dark;
@@ -181,6 +180,24 @@ td .mono { overflow-wrap: normal; }
 .section-error { color: var(--danger); font-weight: 600; margin: 0.5rem 0 0; }
 .section-error:empty { display: none; }
 pre.json { margin: 0.5rem 0 0; padding: 0.75rem; background: var(--surface-2); border-radius: 8px; overflow: auto; max-height: 20rem; font-family: var(--mono); font-size: 0.8rem; }
+
+/* ---- recent runs: switch and charts ---- */
+input[type="checkbox"] { min-height: 0; width: 1.15rem; height: 1.15rem; padding: 0; accent-color: var(--accent); }
+#runs > .help { margin: -0.25rem 0 0.75rem; max-width: 70rem; }
+.charts { display: grid; gap: 0.75rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 17rem), 1fr)); margin-bottom: 0.75rem; }
+.chart { margin: 0; padding: 0.6rem 0.75rem; background: var(--surface-2); border: 1px solid var(--border); border-radius: 8px; min-width: 0; }
+.chart figcaption { font-size: 0.85rem; margin-bottom: 0.35rem; }
+.chart svg { display: block; width: 100%; height: auto; overflow: visible; }
+.chart .axis { stroke: var(--border); stroke-width: 1; }
+.chart .bar { fill: var(--accent); opacity: 0.8; }
+.chart .bar.failed { fill: var(--danger); opacity: 1; }
+.chart .lag { fill: none; stroke: #d97706; stroke-width: 1.5; stroke-linejoin: round; }
+.chart .lag-dot { fill: #d97706; }
+.chart-legend, .chart-empty { margin: 0.35rem 0 0; font-size: 0.78rem; color: var(--muted); }
+.chart-legend .key { display: inline-block; width: 0.7rem; height: 0.7rem; border-radius: 2px; vertical-align: -0.05rem; }
+.chart-legend .bar-key { background: var(--accent); opacity: 0.8; }
+.chart-legend .bar-key.failed { background: var(--danger); opacity: 1; }
+.chart-legend .lag-key { height: 0.2rem; vertical-align: 0.2rem; background: #d97706; }
 
 /* ---- consistency ---- */
 #consistency > .help { margin: -0.25rem 0 0.75rem; max-width: 70rem; }

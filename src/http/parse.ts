@@ -1,5 +1,6 @@
 /** zod at the edge: request bodies, params and queries, with the issues in a 400's details. */
 import { z } from 'zod';
+import { DASHBOARD } from '../dashboard/settings.ts';
 import { findEntity, type EntityDefinition } from '../entities.ts';
 import { checkResetCursor } from './cursor-param.ts';
 import { HttpError } from './errors.ts';
@@ -102,10 +103,11 @@ export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1)
 /** Bodies of POST routes that take none: nothing, or {}. */
 export const EmptyBodySchema = z.object({}).strict();
 
-/** ?limit=&entity= for the sync_log listing. */
+/** ?limit=&entity=&idle= for the sync_log listing; idle runs are listed unless idle=exclude. */
 export const SyncLogQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   entity: z.string().min(1).max(64).optional(),
+  idle: z.enum(['include', 'exclude']).default('include'),
 });
 
 /** A list of entity names (each must exist; duplicates are folded), or absent for all. */
@@ -140,3 +142,16 @@ export const IntegrityQuerySchema = z.object({
 
 /** POST /objects/:entity/held/{release,delete}: the held rows to act on. */
 export const HeldIdsBodySchema = z.object({ ids: z.array(z.string().min(1).max(128)).min(1).max(1000) }).strict();
+
+/** GET /api/dashboard: how many runs (of one entity, or all), with or without idle ones, and how many integrity runs. */
+export const DashboardQuerySchema = z
+  .object({
+    runs: z.coerce.number().int().min(1).max(200).default(DASHBOARD.runsShown),
+    entity: z.string().min(1).max(64).optional(),
+    idle: z.enum(['include', 'exclude']).default('exclude'),
+    history: z.coerce.number().int().min(1).max(200).default(DASHBOARD.integrityHistory),
+  })
+  .strict();
+
+/** A valid GET /api/dashboard query. */
+export type DashboardQuery = z.infer<typeof DashboardQuerySchema>;

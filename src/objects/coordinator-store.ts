@@ -8,8 +8,10 @@ import type { IntegrityJob } from '../integrity/integrity-run.ts';
 import type { ResyncJob } from '../integrity/resync.ts';
 import { boundedPayload, nextRetryAt } from '../sync/quarantine.ts';
 import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
-import type { ActiveAlert, CheckName, HeldRow, IntegrityRun, Lease, RunSummary } from '../types.ts';
+import type { ActiveAlert, CheckName, EntityStatus, HeldRow, IntegrityRun, Lease, RunSummary, StoredConflict, StoredQuarantine } from '../types.ts';
 import type { SettingsOverrides } from './settings.ts';
+
+export type { StoredConflict, StoredQuarantine } from '../types.ts';
 
 const SCHEMA_VERSION = 2;
 /** Conflict history is bounded: the newest this many are kept. */
@@ -51,24 +53,6 @@ const SCHEMA = [
 /** Held rows are bounded like the conflict history: a fix never holds more than this many. */
 export const HELD_LIMIT = 10_000;
 
-/** A conflict as stored and shown. */
-export interface StoredConflict extends ConflictRecord {
-  id: number;
-  at: string;
-}
-
-/** A quarantined row as stored and shown. */
-export interface StoredQuarantine {
-  direction: 'pull' | 'push';
-  rowId: string;
-  reason: string;
-  /** The row as JSON text (what was read), or null. */
-  payload: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  attempts: number;
-}
-
 /** An integrity job as kept between alarms, with its failed attempts. */
 export type StoredIntegrityJob = IntegrityJob & { attempts?: number; lastError?: string };
 
@@ -89,6 +73,8 @@ export interface MetaValues {
   /** When the armed alarm is due (ISO): what health compares the platform's alarm with. */
   next_run_at: string;
   last_run: RunSummary;
+  /** The pull lag of the last run that applied pulled rows (status: pull.lastLag). */
+  pull_last_lag: NonNullable<NonNullable<EntityStatus['pull']>['lastLag']>;
   last_success_at: string;
   error_streak: number;
   settings: SettingsOverrides;

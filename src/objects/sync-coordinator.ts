@@ -12,8 +12,9 @@ import { alertPayload, planAlerts } from '../integrity/alerts.ts';
 import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity, type IntegrityJob } from '../integrity/integrity-run.ts';
 import { afterSyncRun, requestResync, resyncStarted, resyncStatus, type ResyncJob } from '../integrity/resync.ts';
 import { deliverAlert } from '../stores/alert-webhook.ts';
-import { createPassD1, deleteRows, enqueueAllRows, enqueueRows, outboxBacklog, writeSyncLog } from '../stores/d1.ts';
+import { createPassD1, deleteRows, enqueueAllRows, enqueueRows, outboxBacklog } from '../stores/d1.ts';
 import { writeIntegrityRun } from '../stores/integrity.ts';
+import { writeSyncLog } from '../stores/sync-log.ts';
 import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
 import { runPull } from '../sync/pull.ts';
@@ -25,7 +26,7 @@ import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
 import {
   LIST_LIMIT_MAX, type ActiveAlert, type CoordinatorSettings, type Cursor, type EntityIntegrity, type EntityStatus, type HeldRow, type IntegrityJobStatus,
-  type IntegrityRequestResult, type IntegrityRun, type IntegrityTrigger, type Lease, type ResetScope, type RunOutcome, type RunStats, type RunSummary,
+  type IntegrityRequestResult, type IntegrityRun, type IntegrityTrigger, type Lease, type PullLag, type ResetScope, type RunOutcome, type RunStats, type RunSummary,
   type RunTrigger, type SyncNowResult,
 } from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredIntegrityJob, type StoredQuarantine } from './coordinator-store.ts';
@@ -273,10 +274,11 @@ export class SyncCoordinator extends DurableObject<Env> {
     };
 
     const stats = emptyStats();
+    const freshness: { pullLag: PullLag | null } = { pullLag: null };
     let ending: RunEnding;
     let error: string | null = null;
     try {
-      const caughtUp = await this.passes(def, settings, stats, startedMs, lease, runId);
+      const caughtUp = await this.passes(def, settings, stats, freshness, startedMs, lease, runId);
       ending = caughtUp ? { kind: 'caught-up' } : { kind: 'more' };
     } catch (e) {
       if (e instanceof LeaseLostError) {
@@ -286,17 +288,19 @@ export class SyncCoordinator extends DurableObject<Env> {
       const retryAfterMs = retryAfterOf(e);
       ending = { kind: 'failed', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
-    return { ran: true, run: await this.finish(def, settings, taken.lease, trigger, stats, ending, error) };
+    return { ran: true, run: await this.finish(def, settings, taken.lease, trigger, stats, freshness.pullLag, ending, error) };
   }
 
   /**
    * Runs the entity's passes: push first (edge writes reach Supabase before its rows are read
    * back), then pull. A failing push never starves the pull; both failures are reported.
+   * The pull's freshness (how long its newest applied row took) goes into `freshness`.
    */
   private async passes(
     def: EntityDefinition,
     settings: CoordinatorSettings,
     total: RunStats,
+    freshness: { pullLag: PullLag | null },
     startedMs: number,
     lease: RunLease,
     runId: string,
@@ -348,6 +352,7 @@ export class SyncCoordinator extends DurableObject<Env> {
           this.store.get('pull') ?? initialPullPosition(),
         );
         addStats(total, result.stats);
+        freshness.pullLag = result.lag ?? null;
         caughtUp &&= result.caughtUp;
       } catch (e) {
         if (e instanceof LeaseLostError) throw e;
@@ -363,7 +368,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   private async fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): Promise<RunSummary> {
     const summary: RunSummary = {
       runId: lease.runId, trigger, startedAt: lease.startedAt, finishedAt: new Date().toISOString(),
-      outcome: 'fenced', stats, error, nextRunAt: null,
+      outcome: 'fenced', stats, error, nextRunAt: null, pullLag: null,
     };
     this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
     this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome: 'fenced', ...stats, error });
@@ -377,6 +382,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     lease: Lease,
     trigger: RunTrigger,
     stats: RunStats,
+    pullLag: PullLag | null,
     ending: RunEnding,
     error: string | null,
   ): Promise<RunSummary> {
@@ -397,8 +403,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       stats,
       error,
       nextRunAt: next === null ? null : new Date(next).toISOString(),
+      pullLag,
     };
     this.store.set('last_run', summary);
+    if (pullLag !== null) this.store.set('pull_last_lag', { ...pullLag, runId: lease.runId, finishedAt: summary.finishedAt });
     const resync = this.store.get('resync_job');
     if (resync) {
       const next = afterSyncRun(resync, ending.kind === 'caught-up', Date.parse(lease.startedAt));
@@ -416,7 +424,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     // whatever triggered the run: a manual run arms no job alarm otherwise.
     await this.armForJobs();
 
-    this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats, error, errorStreak: streak, nextRunAt: summary.nextRunAt });
+    this.log({
+      event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats,
+      ...(pullLag === null ? {} : { pullLagMs: pullLag.lagMs }), error, errorStreak: streak, nextRunAt: summary.nextRunAt,
+    });
     await this.ledger(def, summary);
     return summary;
   }
@@ -427,6 +438,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       await writeSyncLog(this.env.DB, {
         runId: summary.runId, entity: def.name, direction: def.direction, trigger: summary.trigger,
         startedAt: summary.startedAt, finishedAt: summary.finishedAt, outcome: summary.outcome, ...summary.stats, error: summary.error,
+        pullLag: summary.pullLag,
       });
     } catch (e) {
       this.log({ event: 'sync_log_write_failed', entity: def.name, runId: summary.runId, error: describeError(e) });
@@ -655,7 +667,9 @@ export class SyncCoordinator extends DurableObject<Env> {
     const settings = this.settings(def);
     const paused = this.store.get('paused') ?? false;
     const errorStreak = this.store.get('error_streak') ?? 0;
-    const lastRun = this.store.get('last_run') ?? null;
+    const storedRun = this.store.get('last_run');
+    // Runs stored before pullLag existed lack it.
+    const lastRun = storedRun === undefined ? null : { ...storedRun, pullLag: storedRun.pullLag ?? null };
     const lastSuccessAt = this.store.get('last_success_at') ?? null;
     const alarm = await this.ctx.storage.getAlarm();
     const pullPosition = this.store.get('pull') ?? initialPullPosition();
@@ -689,7 +703,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       healthy: problems.length === 0,
       problems,
       pull: pulls(def)
-        ? { cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing }
+        ? {
+          cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing,
+          lastLag: this.store.get('pull_last_lag') ?? null,
+        }
         : null,
       push,
       lease,

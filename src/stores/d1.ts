@@ -8,7 +8,6 @@ import { LeaseLostError } from '../lease/lease.ts';
 import type { ApplyConflict, ApplyResult, Fence, OutboxChange, OutboxPage, PassD1, Tombstone } from './d1-contract.ts';
 import { jsonChunks } from './json-chunks.ts';
 import { ident } from './sql.ts';
-import type { RunStats } from '../types.ts';
 
 // Upserting an older epoch fires the sync_fence_monotonic trigger, which fails the whole batch.
 // The run's own epoch again is not rewritten (D1 bills rows written): one fence write per run.
@@ -223,58 +222,6 @@ export async function enqueueRows(db: D1Database, entity: EntityDefinition, ids:
   await fencedBatch(db, fence, [
     db.prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, j.value, 'upsert' FROM json_each(?2) AS j`).bind(entity.name, JSON.stringify(ids)),
   ]);
-}
-
-/** One run, as recorded in the sync_log audit trail. */
-export interface SyncLogEntry extends RunStats {
-  runId: string;
-  entity: string;
-  direction: string;
-  trigger: string;
-  startedAt: string;
-  finishedAt: string;
-  outcome: string;
-  error: string | null;
-}
-
-/** Appends a run to sync_log. */
-export async function writeSyncLog(db: D1Database, e: SyncLogEntry): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO sync_log (run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read,
-         rows_applied, rows_deleted, rows_skipped, rows_quarantined, conflicts, error)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
-    )
-    .bind(e.runId, e.entity, e.direction, e.trigger, e.startedAt, e.finishedAt, e.outcome, e.pages, e.rowsRead,
-      e.rowsApplied, e.rowsDeleted, e.rowsSkipped, e.rowsQuarantined, e.conflicts, e.error)
-    .run();
-}
-
-/** The newest runs from the sync_log audit trail (all entities when entity is null), shaped like RunSummary. */
-export async function readSyncLog(db: D1Database, entity: string | null, limit: number) {
-  const { results } = await db
-    .prepare(
-      `SELECT id, run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read, rows_applied,
-         rows_deleted, rows_skipped, rows_quarantined, conflicts, error
-       FROM sync_log WHERE ?1 IS NULL OR entity = ?1 ORDER BY id DESC LIMIT ?2`,
-    )
-    .bind(entity, limit)
-    .all<SyncLogRow>();
-  return results.map((r) => ({
-    id: r.id, runId: r.run_id, entity: r.entity, direction: r.direction, trigger: r.trigger,
-    startedAt: r.started_at, finishedAt: r.finished_at, outcome: r.outcome,
-    stats: {
-      pages: r.pages, rowsRead: r.rows_read, rowsApplied: r.rows_applied, rowsDeleted: r.rows_deleted,
-      rowsSkipped: r.rows_skipped, rowsQuarantined: r.rows_quarantined, conflicts: r.conflicts,
-    },
-    error: r.error,
-  }));
-}
-
-interface SyncLogRow {
-  id: number; run_id: string; entity: string; direction: string; trigger: string; started_at: string; finished_at: string;
-  outcome: string; pages: number; rows_read: number; rows_applied: number; rows_deleted: number; rows_skipped: number;
-  rows_quarantined: number; conflicts: number; error: string | null;
 }
 
 /** The passes' D1 over a binding. */

@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import { findEntity, type EntityDefinition } from '../entities.ts';
 import type { InvalidFinding } from '../integrity/checks.ts';
-import type { CheckName, CheckResult, CheckSeverity, DriftSummary, IntegrityRun, IntegrityTrigger, SideCounts } from '../types.ts';
+import type { CheckName, CheckResult, CheckSeverity, DriftSummary, IntegrityHistoryEntry, IntegrityRun, IntegrityTrigger, SideCounts } from '../types.ts';
+
+export type { HistoryCheck, IntegrityHistoryEntry } from '../types.ts';
 import { rowsRead } from './reconcile.ts';
 import { ident } from './sql.ts';
 
@@ -266,34 +268,6 @@ export async function writeIntegrityRun(db: D1Database, run: IntegrityRun, keepR
            SELECT min(id) AS first_id FROM integrity_results WHERE entity = ?1 GROUP BY run_id ORDER BY max(id) DESC LIMIT ?2))`)
       .bind(run.entity, keepRunsPerEntity),
   ]);
-}
-
-/** One check of a run in the history. */
-export interface HistoryCheck {
-  check: CheckName;
-  severity: CheckSeverity;
-  count: number;
-  fixed: number;
-  summary: string;
-}
-
-/** One integrity run of one entity, as the history shows it. */
-export interface IntegrityHistoryEntry {
-  runId: string;
-  entity: string;
-  checkedAt: string;
-  trigger: IntegrityTrigger;
-  fix: boolean;
-  reconciled: boolean;
-  ok: boolean;
-  /** Checks that were not ok. */
-  problems: number;
-  /** Sum of the checks' fixed. */
-  fixed: number;
-  error: string | null;
-  counts: SideCounts | null;
-  drift: DriftSummary | null;
-  checks: HistoryCheck[];
 }
 
 const TRIGGERS = ['manual', 'hourly', 'daily', 'resync'] as const satisfies readonly IntegrityTrigger[];

@@ -17,8 +17,8 @@ import { safeCursorAfterPage } from './cursor.ts';
 import { toD1Row, type RowCheck } from './rows.ts';
 import type { Budget, PassResult, PassSink, PullPosition, RunLease } from './run.ts';
 import { emptyStats } from './run.ts';
-import { canonicalFromMillis, cursorTimestamp } from '../timestamps.ts';
-import type { Cursor, RunStats } from '../types.ts';
+import { canonicalFromMillis, cursorTimestamp, millisFromCanonical } from '../timestamps.ts';
+import type { Cursor, PullLag, RunStats } from '../types.ts';
 
 /** What the pull pass needs from its surroundings. */
 export interface PullContext {
@@ -90,6 +90,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
     return answer;
   };
 
+  let lag: PullLag | null = null;
   let next: Promise<CheckedPage> | null = withinBudget() ? send(position.frontier, position.tombstoneFrontier) : null;
   while (next !== null) {
     const page = await next;
@@ -108,7 +109,10 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
     const tombstones: Tombstone[] = (tombstoneKeys?.keyed ?? [])
       .map((k, i) => ({ id: String(page.tombstones?.[i]?.row_id).toLowerCase(), deletedAt: k.canonicalTs }))
       .filter((t) => t.deletedAt !== '');
-    await applyPage(ctx, stats, page, tombstones, fence);
+    const newest = await applyPage(ctx, stats, page, tombstones, fence);
+    if (newest !== null && (lag === null || newest > lag.newestAppliedAt)) {
+      lag = { newestAppliedAt: newest, lagMs: Math.max(0, ctx.now() - millisFromCanonical(newest)) };
+    }
     position = {
       ...position,
       cursor: rowKeys ? safeCursorAfterPage(position.cursor, rowKeys.keyed, cycleHorizon) : position.cursor,
@@ -128,7 +132,7 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
   // re-reading the lag window.
   position = caughtUp ? { ...position, continuing: false, horizon: null, rowsDone: false } : position;
   ctx.save(position);
-  return { caughtUp, stats };
+  return { caughtUp, stats, lag };
 }
 
 /**
@@ -146,14 +150,18 @@ function keyPage(positions: readonly Cursor[]): KeyedPage {
   return { keyed, end: false };
 }
 
-/** Validates a page's rows, quarantines what does not fit, applies the rest and the tombstones in one D1 batch. */
+/**
+ * Validates a page's rows, quarantines what does not fit, applies the rest and the tombstones in
+ * one D1 batch. Returns the newest updated_at among the page's valid rows when the apply changed
+ * a row (the freshness the run reports), else null.
+ */
 async function applyPage(
   ctx: PullContext,
   stats: RunStats,
   page: CheckedPage,
   tombstones: readonly Tombstone[],
   fence: { entity: string; epoch: number },
-): Promise<void> {
+): Promise<string | null> {
   const { entity, sink } = ctx;
   const valid: Row[] = [];
   for (const [i, checked] of page.checks.entries()) {
@@ -180,4 +188,8 @@ async function applyPage(
     });
   }
   if (valid.length > 0) sink.release('pull', valid.map((r) => String(r[entity.key])));
+  if (result.applied === 0) return null;
+  // Canonical timestamps compare as text.
+  const newest = valid.reduce((max, r) => (String(r[entity.cursorColumn]) > max ? String(r[entity.cursorColumn]) : max), '');
+  return newest === '' ? null : newest;
 }

@@ -1,5 +1,5 @@
 /** Types shared by the pull and push passes and the coordinator that runs them. */
-import type { Cursor, RunStats } from '../types.ts';
+import type { Cursor, PullLag, RunStats } from '../types.ts';
 
 /** Zeroed counters. */
 export function emptyStats(): RunStats {
@@ -76,4 +76,6 @@ export interface Budget {
 export interface PassResult {
   caughtUp: boolean;
   stats: RunStats;
+  /** Pull only: how long the newest change it applied took to reach D1 (null when it applied none). */
+  lag?: PullLag | null;
 }

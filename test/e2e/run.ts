@@ -9,6 +9,9 @@
  *
  * The consistency scenario plants drift in the stack's local D1 with `wrangler d1 execute
  * --local --persist-to E2E_WRANGLER_STATE` (default .local/wrangler, where `npm start` keeps it).
+ * The freshness scenario plants a row in the stack's local Supabase stand-in, at E2E_SUPABASE_URL
+ * (default http://127.0.0.1:$SUPABASE_PORT, 54321) with E2E_SUPABASE_KEY (default npm start's
+ * local-service-role-key).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
@@ -26,6 +29,8 @@ const STEP_TIMEOUT_MS = 20_000;
 const ENTITIES = ['prospects', 'campaigns', 'mailboxes', 'emails'];
 const wranglerState = resolve(process.env.E2E_WRANGLER_STATE ?? join(root, '.local', 'wrangler'));
 const D1_DATABASE = 'crm';
+const supabaseUrl = (process.env.E2E_SUPABASE_URL ?? `http://127.0.0.1:${process.env.SUPABASE_PORT ?? '54321'}`).replace(/\/$/, '');
+const supabaseKey = process.env.E2E_SUPABASE_KEY ?? process.env.SUPABASE_SERVICE_ROLE_KEY ?? 'local-service-role-key';
 
 let token = process.env.E2E_ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? STARTED_TOKEN;
 let stack: ChildProcess | null = null;
@@ -176,6 +181,17 @@ function canonicalNow(): string {
   return new Date().toISOString().replace('Z', '000Z');
 }
 
+/** Runs one SQL statement on the stack's local Supabase stand-in, as an app writing to Supabase would; the rows it returns. */
+async function supabaseSql<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const res = await fetch(`${supabaseUrl}/_dev/sql`, {
+    method: 'POST',
+    headers: { apikey: supabaseKey, authorization: `Bearer ${supabaseKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sql, params }),
+  });
+  if (!res.ok) throw new Error(`the stand-in at ${supabaseUrl} answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { rows: T[] }).rows;
+}
+
 // ---- the page ------------------------------------------------------------------------------
 
 function card(page: Page, entity: string): Locator {
@@ -285,13 +301,23 @@ async function main(): Promise<void> {
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   const pageProblems: string[] = [];
   watchProblems(page, pageProblems);
+  // Every request the page makes, to check it stays on the Worker's origin.
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(r.url()));
   console.log(`Dashboard e2e against ${baseUrl}`);
 
   await check('the dashboard asks for the admin token', async () => {
     const res = await page.goto(`${baseUrl}/dashboard`);
     assert(res?.status() === 200, `GET /dashboard answered ${res?.status()}`);
-    assert((res.headers()['content-security-policy'] ?? '').includes("default-src 'none'"), 'CSP header missing');
+    const csp = res.headers()['content-security-policy'] ?? '';
+    assert(
+      csp.includes("default-src 'none'") && csp.includes("script-src 'unsafe-inline'") && csp.includes("connect-src 'self'"),
+      `CSP: ${csp}`,
+    );
+    assert(!/https?:|\*/.test(csp), `the CSP allows another origin: ${csp}`);
     await page.getByLabel('Admin token').waitFor({ state: 'visible' });
+    const scripts = await page.evaluate(() => Array.from(document.scripts).map((s) => s.src));
+    assert(scripts.length === 1 && scripts[0] === '', `expected one inline script, saw ${JSON.stringify(scripts)}`);
     assert((await page.getByLabel('Admin token').getAttribute('type')) === 'password', 'the token field is not a password field');
   });
 
@@ -388,6 +414,113 @@ async function main(): Promise<void> {
         'the active alerts block is missing',
       );
     });
+
+    await check('one request per refresh: GET /api/dashboard and nothing else', async () => {
+      const calls: string[] = [];
+      const onRequest = (r: Request): void => {
+        const url = new URL(r.url());
+        if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/objects/')) calls.push(`${r.method()} ${url.pathname}`);
+      };
+      // From one refresh line to the next one: exactly the timer's refresh in between.
+      const first = (await page.locator('#refresh-text').textContent()) ?? '';
+      await waitUntil('a refresh', async () => ((await page.locator('#refresh-text').textContent()) ?? '') !== first, 12_000);
+      page.on('request', onRequest);
+      const second = (await page.locator('#refresh-text').textContent()) ?? '';
+      await waitUntil('the next refresh', async () => ((await page.locator('#refresh-text').textContent()) ?? '') !== second, 12_000);
+      page.off('request', onRequest);
+      assert(JSON.stringify(calls) === JSON.stringify(['GET /api/dashboard']), `one refresh sent ${JSON.stringify(calls)}`);
+    });
+
+    await check('recent runs: an inline SVG chart per entity; idle runs hidden by default, listed with the switch', async () => {
+      for (const entity of ENTITIES)
+        await page.locator(`#runs-charts figure[data-chart-entity="${entity}"]`).waitFor({ state: 'attached' });
+      // The seed's first pull moved rows: the prospects chart has bars, and the lag line's dots.
+      const prospects = page.locator('#runs-charts figure[data-chart-entity="prospects"]');
+      await waitUntil('bars in the prospects chart', async () => (await prospects.locator('svg rect.bar').count()) > 0);
+      assert((await prospects.locator('svg').getAttribute('role')) === 'img', 'the chart has no role=img');
+      assert(
+        ((await prospects.locator('svg').getAttribute('aria-label')) ?? '').includes('rows moved'),
+        'the chart has no text alternative',
+      );
+      assert((await prospects.locator('svg circle.lag-dot').count()) > 0, 'no pull lag drawn for prospects');
+      await page.locator('#runs').screenshot({ path: join(resultsDir, 'dashboard-runs.png') });
+
+      /** [outcome, applied, deleted, quarantined, conflicts] of each listed run. */
+      const listed = async (): Promise<{ outcome: string; changed: number }[]> =>
+        page.locator('#runs-body tr').evaluateAll((rows) =>
+          rows.flatMap((tr) => {
+            const cells = Array.from(tr.children).map((c) => c.textContent.trim());
+            if (cells.length < 15) return [];
+            const n = (i: number): number => Number(cells[i]) || 0;
+            return [{ outcome: cells[3] ?? '', changed: n(6) + n(7) + n(9) + n(10) }];
+          }),
+        );
+      const idle = (r: { outcome: string; changed: number }): boolean => r.outcome.includes('caught-up') && r.changed === 0;
+      const hidden = await listed();
+      assert(hidden.length > 0, 'no runs listed');
+      assert(!hidden.some(idle), `idle runs listed while hidden: ${JSON.stringify(hidden.filter(idle))}`);
+
+      const toggle = page.getByLabel('Show idle runs');
+      assert(!(await toggle.isChecked()), 'the switch starts on');
+      const asked = page.waitForRequest(
+        (r) => r.url().includes('/api/dashboard?') && new URL(r.url()).searchParams.get('idle') === 'include',
+      );
+      await toggle.check();
+      await asked;
+      // The local stack's quiet runs (every few seconds) are idle: they show up once listed.
+      await waitUntil('an idle run in the table', async () => (await listed()).some(idle), 30_000);
+      assert(
+        ((await page.locator('#runs-caption').textContent()) ?? '').includes('idle ones included'),
+        'the caption still says idle runs are hidden',
+      );
+      await toggle.uncheck();
+      await waitUntil('idle runs hidden again', async () => {
+        const rows = await listed();
+        return rows.length > 0 && !rows.some(idle);
+      });
+    });
+
+    await check(
+      'freshness: a row written in Supabase shows, on the card and in the chart, how long it took from its updated_at to D1',
+      async () => {
+        // Stamped by Supabase (an explicit older updated_at would sit behind the pull cursor, which only
+        // reconciliation finds); read back in D1's canonical form, microseconds included.
+        const [row] = await supabaseSql<{ stamped: string }>(
+          `insert into campaigns (name, description, status) values ('e2e freshness', 'planted by test/e2e/run.ts', 'draft') ` +
+            `returning to_char(updated_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as stamped`,
+        );
+        const stamped = row?.stamped ?? '';
+        const stampedMs = Date.parse(`${stamped.slice(0, 23)}Z`);
+        assert(Number.isFinite(stampedMs), `no updated_at came back: ${JSON.stringify(row)}`);
+        const c = card(page, 'campaigns');
+        // The stack's alarm may apply it before this click does; either way the card reports that run.
+        await actAndWait(
+          page,
+          () => c.getByRole('button', { name: /Sync now/ }).click(),
+          /Sync campaigns: (caught-up|more|a run was already in progress)/,
+        );
+        const freshness = c.locator('[data-freshness="pull"]');
+        await waitUntil("the planted row's lag on the card", async () => ((await freshness.getAttribute('title')) ?? '').includes(stamped));
+        const observedMs = Date.now();
+        const lagMs = Number(await freshness.getAttribute('data-lag-ms'));
+        // Applied after the row was written (its updated_at), before it was observed here.
+        assert(lagMs >= 0 && lagMs <= observedMs - stampedMs, `lag ${lagMs} ms, expected 0..${observedMs - stampedMs}`);
+        assert(
+          /Pull: .+ from Supabase to D1/.test((await freshness.textContent()) ?? ''),
+          `freshness text: ${await freshness.textContent()}`,
+        );
+        const chart = page.locator('#runs-charts figure[data-chart-entity="campaigns"]');
+        await waitUntil(
+          'the lag point in the campaigns chart',
+          async () => (await chart.locator(`circle.lag-dot[data-lag-ms="${lagMs}"]`).count()) === 1,
+        );
+        const pushFreshness = card(page, 'emails').locator('[data-freshness="push"]');
+        assert(
+          /^Push: (oldest unsent change .+ old|nothing waiting)$/.test(((await pushFreshness.textContent()) ?? '').trim()),
+          'no push freshness on the emails card',
+        );
+      },
+    );
 
     await check('consistency: "Run checks" shows an extra D1 row, "Run checks and fix" repairs it, then the drift is gone', async () => {
       const c = integrityCard(page, 'campaigns');
@@ -509,11 +642,11 @@ async function main(): Promise<void> {
       const hostile = '<img src=x id=planted-img> & "quotes"';
       const heldIds = [crypto.randomUUID(), crypto.randomUUID()];
       const now = new Date().toISOString();
-      const isIntegrity = (url: URL): boolean => url.pathname === '/api/integrity';
+      const isIntegrity = (url: URL): boolean => url.pathname === '/api/dashboard';
       await page.route(isIntegrity, async (route) => {
         const response = await route.fetch();
-        const body = (await response.json()) as { entities: Record<string, unknown>[] };
-        for (const e of body.entities) {
+        const body = (await response.json()) as { integrity: { ok: boolean; data: { entities: Record<string, unknown>[] } } };
+        for (const e of body.integrity.data.entities) {
           if (e['entity'] !== 'emails') continue;
           e['held'] = heldIds.map((rowId) => ({
             rowId,
@@ -574,8 +707,8 @@ async function main(): Promise<void> {
         );
         assert(JSON.stringify(released) === JSON.stringify({ ids: [heldIds[0]] }), `release body: ${JSON.stringify(released)}`);
       } finally {
-        await page.unroute(isIntegrity);
-        await page.unroute('**/objects/emails/held/release');
+        // Waits for a patched refresh still in flight: removing its route under it fails the whole run.
+        await page.unrouteAll({ behavior: 'wait' });
       }
     });
 
@@ -632,8 +765,11 @@ async function main(): Promise<void> {
     });
   }
 
-  await check('no script errors or CSP violations on the page', () => {
+  await check('no script errors or CSP violations on the page, and no request to another origin', () => {
     assert(pageProblems.length === 0, pageProblems.join('\n'));
+    const origin = new URL(baseUrl).origin;
+    const elsewhere = requested.filter((u) => new URL(u).origin !== origin);
+    assert(elsewhere.length === 0, `requests to other origins: ${elsewhere.join(', ')}`);
   });
 }
 
@@ -679,7 +815,7 @@ const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
 if (results.some((r) => r.ok && r.name === 'desktop screenshot'))
   console.log(
-    `Screenshots: ${['dashboard.png', 'dashboard-consistency.png', 'dashboard-phone.png'].map((f) => join(resultsDir, f)).join(', ')}`,
+    `Screenshots: ${['dashboard.png', 'dashboard-runs.png', 'dashboard-consistency.png', 'dashboard-phone.png'].map((f) => join(resultsDir, f)).join(', ')}`,
   );
 console.log(`Took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed`);

@@ -35,7 +35,7 @@ function status(entity: string, over: Partial<EntityStatus>): EntityStatus {
   };
 }
 
-const pull = { cursor: null, frontier: null, tombstoneCursor: null, backlog: false };
+const pull = { cursor: null, frontier: null, tombstoneCursor: null, backlog: false, lastLag: null };
 const stats = { pages: 1, rowsRead: 5, rowsApplied: 4, rowsDeleted: 1, rowsSkipped: 0, rowsQuarantined: 0, conflicts: 0 };
 
 describe('summarizeStatuses', () => {
@@ -43,6 +43,7 @@ describe('summarizeStatuses', () => {
     const s = summarizeStatuses(
       [
         status('prospects', {
+          direction: 'both',
           pull,
           push: { confirmedSeq: 1, pending: 2, oldestPendingAt: null, oldestPendingAgeSeconds: null },
           lastSuccessAt: '2026-11-29T06:00:00.000Z',
@@ -50,7 +51,17 @@ describe('summarizeStatuses', () => {
         status('campaigns', {
           pull,
           lastSuccessAt: '2026-11-29T05:00:00.000Z',
-          lastRun: { runId: 'r', trigger: 'alarm', startedAt: '', finishedAt: '', outcome: 'failed', stats, error: 'x', nextRunAt: null },
+          lastRun: {
+            runId: 'r',
+            trigger: 'alarm',
+            startedAt: '',
+            finishedAt: '',
+            outcome: 'failed',
+            stats,
+            error: 'x',
+            nextRunAt: null,
+            pullLag: null,
+          },
           healthy: false,
         }),
         status('emails', {

@@ -8,6 +8,8 @@ declare module 'vitest' {
     /** The global setup's webhook receiver: ALERT_WEBHOOK_URL of the tests, and where they read what arrived. */
     alertWebhookUrl: string;
     alertReceiverUrl: string;
+    /** The dashboard client as dev/build-dashboard.ts builds it now (test/worker/dashboard.test.ts). */
+    dashboardScript: string;
     /** CONVERGENCE_* environment variables for test/worker/convergence.test.ts ('' when unset). */
     convergenceCases: string;
     convergenceSeed: string;

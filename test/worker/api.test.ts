@@ -145,6 +145,7 @@ const ADMIN_ROUTES: [string, string][] = [
   ['POST', '/objects/prospects/held/delete'],
   ['GET', '/api/sync/status'],
   ['GET', '/api/sync/log'],
+  ['GET', '/api/dashboard'],
   ['POST', '/api/sync/prospects'],
   ['POST', '/api/sync/campaigns'],
   ['POST', '/api/sync/mailboxes'],
@@ -249,6 +250,9 @@ describe('validation and routing errors', () => {
       ['PUT', '/objects/prospects/held/delete', ['POST']],
       ['POST', '/api/integrity', ['GET']],
       ['GET', '/api/integrity/run', ['POST']],
+      ['POST', '/api/dashboard', ['GET']],
+      ['GET', '/api/sync/full', ['POST']],
+      ['GET', '/api/sync/prospects', ['POST']],
     ] as const) {
       const res = await call(method, path);
       expect(res.status, `${method} ${path}`).toBe(405);

@@ -1,7 +1,9 @@
 // The operator page and the sync_log listing it reads.
 import { applyD1Migrations } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DASHBOARD } from '../../src/dashboard/settings.ts';
+import type { DashboardData, PullLag } from '../../src/types.ts';
 
 const BASE = 'http://sync.test';
 const auth = { authorization: 'Bearer test-admin-token' };
@@ -13,6 +15,7 @@ interface LoggedRun {
   outcome: string;
   stats: { rowsRead: number; rowsApplied: number; pages: number };
   error: string | null;
+  pullLag: PullLag | null;
 }
 
 describe('GET /dashboard', () => {
@@ -20,18 +23,51 @@ describe('GET /dashboard', () => {
     const res = await exports.default.fetch(`${BASE}/dashboard`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    const csp = res.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("connect-src 'self'");
+    const csp = (res.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim());
+    expect(csp).toEqual(
+      expect.arrayContaining([
+        "default-src 'none'",
+        "script-src 'unsafe-inline'",
+        "style-src 'unsafe-inline'",
+        "connect-src 'self'",
+        'img-src data:',
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+      ]),
+    );
+    // No source outside the page: no scheme, host or wildcard in any directive.
+    expect(csp.join(';')).not.toMatch(/https?:|\*|\/\//);
     const html = await res.text();
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('<html lang="en">');
-    expect(html).toContain('<script>');
     expect(html).toContain('name="viewport"');
+    // One inline script, none loaded from anywhere.
+    expect(html.match(/<script\b/gi)).toEqual(['<script']);
+    expect(html).toContain('<script>');
+    expect(html).not.toMatch(/<script[^>]*\ssrc\s*=/i);
+  });
+
+  it('serves the dashboard client exactly as a fresh build of src/dashboard/client makes it', async () => {
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
+    const served = /<script>([\s\S]*)<\/script>/.exec(html)?.[1];
+    // The global setup built it again from the sources; a stale client.bundle.js would differ.
+    expect(served).toBe(inject('dashboardScript'));
+  });
+
+  it('quotes the numbers the client uses, from src/dashboard/settings.ts', async () => {
+    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
+    expect(html).toContain(`the ${DASHBOARD.runsShown} newest runs that moved data`);
+    expect(html).toContain(`The ${DASHBOARD.conflictsPerEntity} newest per entity`);
+    expect(html).toContain(`The ${DASHBOARD.integrityHistory} newest integrity runs`);
+    expect(html).toContain(`refreshSeconds: ${DASHBOARD.refreshSeconds}`);
+    expect(html).toContain('<input id="runs-idle" type="checkbox"');
+    expect(html).toContain('<label for="runs-idle">Show idle runs</label>');
   });
 
   it('references no external asset', async () => {
-    const html = await (await exports.default.fetch(`${BASE}/dashboard`)).text();
+    // The SVG namespace is an identifier the chart's createElementNS names, never fetched.
+    const html = (await (await exports.default.fetch(`${BASE}/dashboard`)).text()).replaceAll('"http://www.w3.org/2000/svg"', '"SVG_NS"');
     expect(html).not.toMatch(/\b(src|href|action)\s*=\s*["']?\s*(https?:)?\/\//i);
     expect(html).not.toMatch(/https?:\/\//i);
     expect(html).not.toMatch(/@import|url\(/i);
@@ -50,10 +86,10 @@ describe('GET /dashboard', () => {
     for (const id of ['integrity-result', 'integrity-error', 'integrity-alerts', 'integrity-entities', 'integrity-history-body']) {
       expect(html).toContain(`id="${id}"`);
     }
-    // The client reads and drives the integrity API, and the held rows' actions.
-    expect(html).toContain("'/api/integrity?history='");
-    expect(html).toContain("'/api/integrity/run'");
-    expect(html).toContain("'/held/'");
+    // The client reads the page's data in one request, and drives the integrity API and the held rows' actions.
+    expect(html).toContain('`/api/dashboard?${');
+    expect(html).toContain('"/api/integrity/run"');
+    expect(html).toContain('`held/${verb}`');
     expect(html).not.toContain('Not available yet');
   });
 });
@@ -75,20 +111,51 @@ describe('GET /api/integrity, as the dashboard reads it', () => {
   });
 });
 
-describe('GET /api/sync/log', () => {
-  beforeAll(async () => {
-    await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-    const insert = env.DB.prepare(
-      `INSERT INTO sync_log (run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read, rows_applied, error)
-       VALUES (?1, ?2, ?3, 'manual', ?4, ?5, ?6, 1, ?7, ?7, ?8)`,
-    );
-    await env.DB.batch([
-      insert.bind('run-a', 'prospects', 'both', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'caught-up', 3, null),
-      insert.bind('run-b', 'emails', 'push', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:02.000Z', 'failed', 0, 'Supabase answered 503'),
-      insert.bind('run-c', 'prospects', 'both', '2026-01-01T00:02:00.000Z', '2026-01-01T00:02:01.000Z', 'caught-up', 7, null),
-    ]);
-  });
+/** Planted runs, oldest first: two idle ones among runs that moved data or failed. */
+async function plantRuns(): Promise<void> {
+  const insert = env.DB.prepare(
+    `INSERT INTO sync_log (run_id, entity, direction, trigger, started_at, finished_at, outcome, pages, rows_read, rows_applied, error,
+       pull_newest_applied_at, pull_lag_ms)
+     VALUES (?1, ?2, ?3, 'manual', ?4, ?5, ?6, 1, ?7, ?7, ?8, ?9, ?10)`,
+  );
+  await env.DB.batch([
+    insert.bind(
+      'run-a',
+      'prospects',
+      'both',
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:01.000Z',
+      'caught-up',
+      3,
+      null,
+      '2025-12-31T23:59:58.000001Z',
+      2999,
+    ),
+    insert.bind('idle-1', 'campaigns', 'pull', '2026-01-01T00:00:30.000Z', '2026-01-01T00:00:30.100Z', 'caught-up', 0, null, null, null),
+    insert.bind(
+      'run-b',
+      'emails',
+      'push',
+      '2026-01-01T00:01:00.000Z',
+      '2026-01-01T00:01:02.000Z',
+      'failed',
+      0,
+      'Supabase answered 503',
+      null,
+      null,
+    ),
+    insert.bind('run-c', 'prospects', 'both', '2026-01-01T00:02:00.000Z', '2026-01-01T00:02:01.000Z', 'caught-up', 7, null, null, null),
+    insert.bind('idle-2', 'prospects', 'both', '2026-01-01T00:03:00.000Z', '2026-01-01T00:03:00.050Z', 'caught-up', 0, null, null, null),
+  ]);
+}
 
+// D1 is shared by the tests of this file: the planted runs are there for every describe below.
+beforeAll(async () => {
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+  await plantRuns();
+});
+
+describe('GET /api/sync/log', () => {
   it('needs the admin token', async () => {
     const res = await exports.default.fetch(`${BASE}/api/sync/log`);
     expect(res.status).toBe(401);
@@ -96,8 +163,8 @@ describe('GET /api/sync/log', () => {
     expect(body.error.code).toBe('unauthorized');
   });
 
-  it.each(['0', '201', 'abc', '1.5'])('rejects limit=%s with 400', async (limit) => {
-    const res = await exports.default.fetch(`${BASE}/api/sync/log?limit=${limit}`, { headers: auth });
+  it.each(['limit=0', 'limit=201', 'limit=abc', 'limit=1.5', 'idle=no', 'idle='])('rejects %s with 400', async (query) => {
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?${query}`, { headers: auth });
     expect(res.status).toBe(400);
     const body = await res.json<{ error: { code: string; details: unknown[] } }>();
     expect(body.error.code).toBe('invalid_query');
@@ -110,24 +177,115 @@ describe('GET /api/sync/log', () => {
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unknown_entity');
   });
 
-  it('lists runs newest first, shaped like a RunSummary', async () => {
+  it('lists every run newest first, idle ones included, shaped like a RunSummary', async () => {
     const res = await exports.default.fetch(`${BASE}/api/sync/log`, { headers: auth });
     expect(res.status).toBe(200);
     const { runs } = await res.json<{ runs: LoggedRun[] }>();
-    expect(runs.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
-    expect(runs[0]?.stats).toMatchObject({ rowsRead: 7, rowsApplied: 7, pages: 1 });
-    expect(runs[1]).toMatchObject({ entity: 'emails', outcome: 'failed', error: 'Supabase answered 503' });
+    expect(runs.map((r) => r.runId)).toEqual(['idle-2', 'run-c', 'run-b', 'idle-1', 'run-a']);
+    expect(runs[1]?.stats).toMatchObject({ rowsRead: 7, rowsApplied: 7, pages: 1 });
+    expect(runs[2]).toMatchObject({ entity: 'emails', outcome: 'failed', error: 'Supabase answered 503', pullLag: null });
+    expect(runs[4]?.pullLag).toEqual({ newestAppliedAt: '2025-12-31T23:59:58.000001Z', lagMs: 2999 });
+  });
+
+  it('leaves idle runs out with idle=exclude, and the limit counts the runs left', async () => {
+    let res = await exports.default.fetch(`${BASE}/api/sync/log?idle=exclude&limit=3`, { headers: auth });
+    expect((await res.json<{ runs: LoggedRun[] }>()).runs.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
+    res = await exports.default.fetch(`${BASE}/api/sync/log?idle=exclude&entity=prospects`, { headers: auth });
+    expect((await res.json<{ runs: LoggedRun[] }>()).runs.map((r) => r.runId)).toEqual(['run-c', 'run-a']);
   });
 
   it('filters by entity and honours the limit', async () => {
-    const res = await exports.default.fetch(`${BASE}/api/sync/log?entity=prospects&limit=1`, { headers: auth });
+    const res = await exports.default.fetch(`${BASE}/api/sync/log?entity=prospects&limit=2`, { headers: auth });
     expect(res.status).toBe(200);
     const { runs } = await res.json<{ runs: LoggedRun[] }>();
-    expect(runs.map((r) => r.runId)).toEqual(['run-c']);
+    expect(runs.map((r) => r.runId)).toEqual(['idle-2', 'run-c']);
+  });
+
+  it('reads the runs that are not idle through the partial indexes, not by walking past the idle ones', async () => {
+    // The same statements readSyncLog sends; the WHERE term must match the migration's index as written.
+    const { results: all } = await env.DB.prepare(
+      `EXPLAIN QUERY PLAN SELECT id FROM sync_log WHERE (outcome <> 'caught-up' OR rows_applied + rows_deleted + rows_quarantined + conflicts > 0) ORDER BY id DESC LIMIT 3`,
+    ).all<{ detail: string }>();
+    expect(all.map((r) => r.detail).join('; ')).toContain('sync_log_active');
+    const { results: one } = await env.DB.prepare(
+      `EXPLAIN QUERY PLAN SELECT id FROM sync_log WHERE entity = ?2 AND (outcome <> 'caught-up' OR rows_applied + rows_deleted + rows_quarantined + conflicts > 0) ORDER BY id DESC LIMIT ?1`,
+    )
+      .bind(3, 'prospects')
+      .all<{ detail: string }>();
+    expect(one.map((r) => r.detail).join('; ')).toContain('sync_log_entity_active');
   });
 
   it('allows only GET', async () => {
     const res = await exports.default.fetch(`${BASE}/api/sync/log`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(405);
+  });
+});
+
+describe('GET /api/dashboard', () => {
+  it('needs the admin token', async () => {
+    const res = await exports.default.fetch(`${BASE}/api/dashboard`);
+    expect(res.status).toBe(401);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unauthorized');
+    const wrong = await exports.default.fetch(`${BASE}/api/dashboard`, { headers: { authorization: 'Bearer not-the-token' } });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('answers everything the page shows in one request', async () => {
+    const res = await exports.default.fetch(`${BASE}/api/dashboard`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = await res.json<DashboardData>();
+    expect(Object.keys(body).sort()).toEqual(['charts', 'conflicts', 'generatedAt', 'integrity', 'quarantine', 'runs', 'status'].sort());
+    expect(body.status.entities.map((s) => s.entity)).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
+    expect(body.status).toMatchObject({
+      supabaseToD1: { entities: ['prospects', 'campaigns', 'mailboxes'] },
+      d1ToSupabase: { entities: ['prospects', 'emails'] },
+    });
+    for (const part of [body.runs, body.charts, body.conflicts, body.quarantine, body.integrity]) expect(part.ok).toBe(true);
+    if (!body.runs.ok || !body.charts.ok || !body.integrity.ok || !body.conflicts.ok || !body.quarantine.ok) return;
+    expect(body.runs.data).toMatchObject({ entity: null, idle: 'exclude' });
+    expect(Object.keys(body.charts.data)).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
+    expect(body.integrity.data.entities.map((e) => e.entity)).toEqual(['prospects', 'campaigns', 'mailboxes', 'emails']);
+    expect(Array.isArray(body.integrity.data.history)).toBe(true);
+    expect(body.conflicts.data).toEqual([]);
+    expect(body.quarantine.data).toEqual([]);
+    // Secrets never travel with the page's data.
+    const text = JSON.stringify(body);
+    for (const secret of ['test-admin-token', 'test-service-role-key']) expect(text).not.toContain(secret);
+  });
+
+  it('leaves idle runs out by default, lists them with idle=include, and filters by entity', async () => {
+    const ids = async (query: string): Promise<{ runs: string[]; chart: string[] }> => {
+      const body = await (await exports.default.fetch(`${BASE}/api/dashboard${query}`, { headers: auth })).json<DashboardData>();
+      if (!body.runs.ok || !body.charts.ok) throw new Error('a part failed');
+      return { runs: body.runs.data.runs.map((r) => r.runId), chart: (body.charts.data['prospects'] ?? []).map((r) => r.runId) };
+    };
+    expect(await ids('')).toEqual({ runs: ['run-c', 'run-b', 'run-a'], chart: ['run-c', 'run-a'] });
+    expect(await ids('?idle=include')).toEqual({
+      runs: ['idle-2', 'run-c', 'run-b', 'idle-1', 'run-a'],
+      chart: ['idle-2', 'run-c', 'run-a'],
+    });
+    expect((await ids('?runs=1')).runs).toEqual(['run-c']);
+    expect((await ids('?entity=emails')).runs).toEqual(['run-b']);
+  });
+
+  it.each(['runs=0', 'runs=201', 'runs=abc', 'history=0', 'history=201', 'idle=maybe', 'idle=', 'entity=', 'limit=5', 'runs=1&runs=2'])(
+    'rejects %s with 400 invalid_query and zod details',
+    async (query) => {
+      const res = await exports.default.fetch(`${BASE}/api/dashboard?${query}`, { headers: auth });
+      expect(res.status).toBe(400);
+      const body = await res.json<{ error: { code: string; details: { path: string; message: string }[] } }>();
+      expect(body.error.code).toBe('invalid_query');
+      expect(body.error.details.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('answers 404 for an unknown entity and 405 for another method', async () => {
+    let res = await exports.default.fetch(`${BASE}/api/dashboard?entity=contacts`, { headers: auth });
+    expect(res.status).toBe(404);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe('unknown_entity');
+    res = await exports.default.fetch(`${BASE}/api/dashboard`, { method: 'POST', headers: auth });
+    expect(res.status).toBe(405);
+    expect((await res.json<{ error: { details: unknown } }>()).error.details).toEqual({ allow: ['GET'] });
   });
 });

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildDashboardClient } from '../../dev/build-dashboard.ts';
 
 const SERVICE_ROLE_KEY = 'test-service-role-key';
 
@@ -37,6 +38,8 @@ export default async function setup(project: TestProject) {
   const receiver = await startAlertReceiver();
   project.provide('alertWebhookUrl', `${receiver.url}/hook`);
   project.provide('alertReceiverUrl', receiver.url);
+  // A fresh build of the dashboard client, for the test that the page serves exactly that.
+  project.provide('dashboardScript', await buildDashboardClient());
   return async () => {
     await receiver.close();
     await new Promise<void>((done) => {

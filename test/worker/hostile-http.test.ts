@@ -87,7 +87,7 @@ interface Route {
   entity: boolean;
   public: boolean;
   body: BodyKind;
-  query: 'none' | 'limit' | 'log' | 'integrity';
+  query: 'none' | 'limit' | 'log' | 'integrity' | 'dashboard';
 }
 
 const route = (method: Route['method'], path: Route['path'], opts: Partial<Omit<Route, 'method' | 'path'>> = {}): Route => ({
@@ -118,6 +118,7 @@ const ROUTES: readonly Route[] = [
   route('GET', () => '/api/sync/log', { query: 'log' }),
   route('POST', (e) => `/api/sync/${e}`, { entity: true, body: 'empty' }),
   route('POST', () => '/api/sync/full', { body: 'empty' }),
+  route('GET', () => '/api/dashboard', { query: 'dashboard' }),
   route('GET', () => '/api/integrity', { query: 'integrity' }),
   route('POST', () => '/api/integrity/run', { body: 'integrity-run' }),
   route('POST', () => '/admin/resync', { body: 'resync' }),
@@ -529,6 +530,19 @@ const BAD_LOG_QUERIES = [
 ];
 /** GET /api/integrity takes ?history= (1–200) and ?entity=; an unknown key such as limit is ignored, so it is renamed. */
 const BAD_INTEGRITY_QUERIES = BAD_LOG_QUERIES.map((q) => q.replace(/limit/g, 'history'));
+/** GET /api/dashboard takes ?runs= (1–200), ?history=, ?entity=, ?idle=include|exclude, and refuses any other key. */
+const BAD_DASHBOARD_QUERIES = [
+  ...BAD_LOG_QUERIES.map((q) => q.replace(/limit/g, 'runs')),
+  ...BAD_INTEGRITY_QUERIES.slice(0, 8),
+  'idle=',
+  'idle=yes',
+  'idle=EXCLUDE',
+  'idle=include&idle=exclude',
+  'idle=%00',
+  'limit=5',
+  'runs=5&token=x',
+  'constructor=1',
+];
 
 // ---- cases ------------------------------------------------------------------------------------
 
@@ -689,7 +703,15 @@ function randomCase(rng: Rng, r: Route): Case {
       };
     }
     case 'bad-query': {
-      const q = rng.pick(r.query === 'log' ? BAD_LOG_QUERIES : r.query === 'integrity' ? BAD_INTEGRITY_QUERIES : BAD_LIMIT_QUERIES);
+      const q = rng.pick(
+        r.query === 'log'
+          ? BAD_LOG_QUERIES
+          : r.query === 'integrity'
+            ? BAD_INTEGRITY_QUERIES
+            : r.query === 'dashboard'
+              ? BAD_DASHBOARD_QUERIES
+              : BAD_LIMIT_QUERIES,
+      );
       return { label: kind, method: 'GET', path: `${pathOf(r, entity)}?${q}`, headers: [['authorization', VALID_AUTH]] };
     }
     default: {

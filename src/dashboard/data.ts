@@ -1,0 +1,70 @@
+/**
+ * GET /api/dashboard: what the operator page shows, read in one request. The statuses are
+ * required (without them there is no page); every other part is read on its own, and one that
+ * fails is answered as `{ ok: false }` (details in the Worker log) while the rest still shows.
+ */
+import { coordinator, overallStatus } from '../coordinators.ts';
+import { ENTITY_NAMES } from '../entities.ts';
+import type { Env } from '../env.ts';
+import type { DashboardQuery } from '../http/parse.ts';
+import { readIntegrityHistory } from '../stores/integrity.ts';
+import { readSyncLog, readSyncLogPerEntity } from '../stores/sync-log.ts';
+import type { ConflictEntry, DashboardData, DashboardPart, QuarantineEntry } from '../types.ts';
+import { DASHBOARD } from './settings.ts';
+
+/** Reads everything the page shows. */
+export async function dashboardData(env: Env, query: DashboardQuery, now: Date): Promise<DashboardData> {
+  const names = ENTITY_NAMES;
+  const [status, runs, charts, conflicts, quarantine, integrity] = await Promise.all([
+    overallStatus(env, now),
+    part('runs', async () => ({
+      entity: query.entity ?? null,
+      idle: query.idle,
+      runs: await readSyncLog(env.DB, { entity: query.entity ?? null, limit: query.runs, idle: query.idle }),
+    })),
+    part('charts', () => readSyncLogPerEntity(env.DB, names, DASHBOARD.chartRuns, query.idle)),
+    part('conflicts', async () => {
+      const lists = await Promise.all(
+        names.map(async (entity) =>
+          (await coordinator(env, entity).conflicts(entity, DASHBOARD.conflictsPerEntity)).map((c): ConflictEntry => ({ entity, ...c })),
+        ),
+      );
+      return lists.flat().sort((a, b) => compareDesc(a.at, b.at));
+    }),
+    part('quarantine', async () => {
+      const lists = await Promise.all(
+        names.map(async (entity) =>
+          (await coordinator(env, entity).quarantined(entity, DASHBOARD.quarantinePerEntity)).map(
+            ({ payload: _payload, ...q }): QuarantineEntry => ({ entity, ...q }),
+          ),
+        ),
+      );
+      return lists.flat().sort((a, b) => compareDesc(a.lastSeen, b.lastSeen));
+    }),
+    part('integrity', async () => {
+      const [entities, history] = await Promise.all([
+        Promise.all(names.map((name) => coordinator(env, name).integrity(name))),
+        readIntegrityHistory(env.DB, { runs: query.history }),
+      ]);
+      return { entities, history: history.runs };
+    }),
+  ]);
+  return { generatedAt: now.toISOString(), status, runs, charts, conflicts, quarantine, integrity };
+}
+
+/** One part of the answer; a failure is logged with its cause and answered without it. */
+async function part<T>(name: string, read: () => Promise<T>): Promise<DashboardPart<T>> {
+  try {
+    return { ok: true, data: await read() };
+  } catch (error) {
+    console.log(
+      JSON.stringify({ event: 'dashboard_part_failed', part: name, error: error instanceof Error ? error.message : String(error) }),
+    );
+    return { ok: false, error: `could not read the ${name}; see the Worker logs` };
+  }
+}
+
+/** Newest first, for ISO timestamps (they compare as text). */
+function compareDesc(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
