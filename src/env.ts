@@ -28,7 +28,11 @@ export interface Env {
 }
 
 const seconds = (fallback: number) =>
-  z.coerce.number().nonnegative().default(fallback).transform((s) => Math.round(s * 1000));
+  z.coerce
+    .number()
+    .nonnegative()
+    .default(fallback)
+    .transform((s) => Math.round(s * 1000));
 
 const VarsSchema = z.object({
   PULL_INTERVAL_SECONDS: seconds(600),

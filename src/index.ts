@@ -13,7 +13,7 @@ export default {
     return handleRequest(request, env, ctx);
   },
 
-  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
     ctx.waitUntil(onCron(controller.cron, env));
   },
 } satisfies ExportedHandler<Env>;

@@ -11,8 +11,19 @@ import type { Env } from './env.ts';
 import { requireAdmin } from './http/auth.ts';
 import { errorResponse, HttpError } from './http/errors.ts';
 import {
-  DashboardQuerySchema, EmptyBodySchema, entityParam, HeldIdsBodySchema, IntegrityQuerySchema, IntegrityRunBodySchema, LimitQuerySchema,
-  parseBody, parseResetBody, parseWith, readJsonBody, ResyncBodySchema, SyncLogQuerySchema,
+  DashboardQuerySchema,
+  EmptyBodySchema,
+  entityParam,
+  HeldIdsBodySchema,
+  IntegrityQuerySchema,
+  IntegrityRunBodySchema,
+  LimitQuerySchema,
+  parseBody,
+  parseResetBody,
+  parseWith,
+  readJsonBody,
+  ResyncBodySchema,
+  SyncLogQuerySchema,
 } from './http/parse.ts';
 import { coordinator, overallStatus } from './coordinators.ts';
 import { dashboardData } from './dashboard/data.ts';
@@ -47,20 +58,24 @@ const syncEntity: Handler = async (request, env) => {
 const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/health', public: true, handle: () => Response.json({ ok: true, entities: ENTITY_NAMES }) },
   {
-    method: 'GET', path: '/dashboard', public: true,
-    handle: () => new Response(renderDashboard(), {
-      headers: {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        'content-security-policy': DASHBOARD_CSP,
-        'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
-      },
-    }),
+    method: 'GET',
+    path: '/dashboard',
+    public: true,
+    handle: () =>
+      new Response(renderDashboard(), {
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          'content-security-policy': DASHBOARD_CSP,
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+        },
+      }),
   },
 
   {
-    method: 'GET', path: '/objects/:entity/status',
+    method: 'GET',
+    path: '/objects/:entity/status',
     handle: ({ params }, env) => {
       const entity = entityParam(params.entity);
       return json(coordinator(env, entity.name).status(entity.name));
@@ -68,17 +83,20 @@ const ROUTES: readonly Route[] = [
   },
   { method: 'POST', path: '/objects/:entity/sync', handle: syncEntity },
   {
-    method: 'POST', path: '/objects/:entity/reset',
+    method: 'POST',
+    path: '/objects/:entity/reset',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       const target = parseResetBody(await readJsonBody(request), entity);
       const result = await coordinator(env, entity.name).resetCursor(entity.name, target);
-      if (!result.ok) throw new HttpError(409, 'run_in_progress', 'a sync run holds the lease; retry when it ends', { lease: result.lease });
+      if (!result.ok)
+        throw new HttpError(409, 'run_in_progress', 'a sync run holds the lease; retry when it ends', { lease: result.lease });
       return Response.json(result.status);
     },
   },
   {
-    method: 'POST', path: '/objects/:entity/pause',
+    method: 'POST',
+    path: '/objects/:entity/pause',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       await parseBody(request, EmptyBodySchema);
@@ -86,7 +104,8 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'POST', path: '/objects/:entity/resume',
+    method: 'POST',
+    path: '/objects/:entity/resume',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       await parseBody(request, EmptyBodySchema);
@@ -94,7 +113,8 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'GET', path: '/objects/:entity/conflicts',
+    method: 'GET',
+    path: '/objects/:entity/conflicts',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       const { limit } = parseWith(LimitQuerySchema, request.query, 'invalid_query');
@@ -102,16 +122,21 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'GET', path: '/objects/:entity/quarantine',
+    method: 'GET',
+    path: '/objects/:entity/quarantine',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       const { limit } = parseWith(LimitQuerySchema, request.query, 'invalid_query');
       const rows = await coordinator(env, entity.name).quarantined(entity.name, limit);
-      return Response.json({ entity: entity.name, rows: rows.map((r) => ({ ...r, payload: r.payload === null ? null : (JSON.parse(r.payload) as unknown) })) });
+      return Response.json({
+        entity: entity.name,
+        rows: rows.map((r) => ({ ...r, payload: r.payload === null ? null : (JSON.parse(r.payload) as unknown) })),
+      });
     },
   },
   {
-    method: 'GET', path: '/objects/:entity/held',
+    method: 'GET',
+    path: '/objects/:entity/held',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       const { limit } = parseWith(LimitQuerySchema, request.query, 'invalid_query');
@@ -119,7 +144,8 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'POST', path: '/objects/:entity/held/release',
+    method: 'POST',
+    path: '/objects/:entity/held/release',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       const { ids } = await parseBody(request, HeldIdsBodySchema);
@@ -129,7 +155,8 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'POST', path: '/objects/:entity/held/delete',
+    method: 'POST',
+    path: '/objects/:entity/held/delete',
     handle: async (request, env) => {
       const entity = entityParam(request.params.entity);
       const { ids } = await parseBody(request, HeldIdsBodySchema);
@@ -141,7 +168,8 @@ const ROUTES: readonly Route[] = [
 
   { method: 'GET', path: '/api/sync/status', handle: async (_request, env) => Response.json(await overallStatus(env, new Date())) },
   {
-    method: 'GET', path: '/api/sync/log',
+    method: 'GET',
+    path: '/api/sync/log',
     handle: async (request, env) => {
       const { limit, entity, idle } = parseWith(SyncLogQuerySchema, request.query, 'invalid_query');
       if (entity !== undefined) entityParam(entity);
@@ -149,16 +177,20 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'POST', path: '/api/sync/full',
+    method: 'POST',
+    path: '/api/sync/full',
     handle: async (request, env) => {
       await parseBody(request, EmptyBodySchema);
-      const runs = await Promise.all(ENTITY_NAMES.map(async (name) => ({ entity: name, result: await coordinator(env, name).syncNow(name) })));
+      const runs = await Promise.all(
+        ENTITY_NAMES.map(async (name) => ({ entity: name, result: await coordinator(env, name).syncNow(name) })),
+      );
       return Response.json({ runs });
     },
   },
   { method: 'POST', path: '/api/sync/:entity', handle: syncEntity },
   {
-    method: 'GET', path: '/api/dashboard',
+    method: 'GET',
+    path: '/api/dashboard',
     handle: async (request, env) => {
       const query = parseWith(DashboardQuerySchema, request.query, 'invalid_query');
       if (query.entity !== undefined) entityParam(query.entity);
@@ -166,7 +198,8 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'GET', path: '/api/integrity',
+    method: 'GET',
+    path: '/api/integrity',
     handle: async (request, env) => {
       const query = parseWith(IntegrityQuerySchema, request.query, 'invalid_query');
       const names = query.entity === undefined ? ENTITY_NAMES : [entityParam(query.entity).name];
@@ -178,24 +211,30 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    method: 'POST', path: '/api/integrity/run',
+    method: 'POST',
+    path: '/api/integrity/run',
     handle: async (request, env) => {
       const body = await parseBody(request, IntegrityRunBodySchema);
       const names = body.entities ?? ENTITY_NAMES;
-      const runs = await Promise.all(names.map(async (name) => ({
-        entity: name,
-        ...(await coordinator(env, name).runIntegrity(name, { fix: body.fix, reconcile: body.reconcile, trigger: 'manual' })),
-      })));
+      const runs = await Promise.all(
+        names.map(async (name) => ({
+          entity: name,
+          ...(await coordinator(env, name).runIntegrity(name, { fix: body.fix, reconcile: body.reconcile, trigger: 'manual' })),
+        })),
+      );
       return Response.json({ fix: body.fix, reconcile: body.reconcile, runs });
     },
   },
   {
-    method: 'POST', path: '/admin/resync',
+    method: 'POST',
+    path: '/admin/resync',
     handle: async (request, env) => {
       const body = await parseBody(request, ResyncBodySchema);
       const names = body.entities ?? ENTITY_NAMES;
       // Re-read in place, then remove what is absent upstream: readers never see an emptied table.
-      const resync = await Promise.all(names.map(async (name) => ({ entity: name, job: await coordinator(env, name).resync(name, 'manual') })));
+      const resync = await Promise.all(
+        names.map(async (name) => ({ entity: name, job: await coordinator(env, name).resync(name, 'manual') })),
+      );
       return Response.json({ resync });
     },
   },
@@ -233,5 +272,7 @@ router.all('*', (request) => {
 
 /** Routes a request; never throws. */
 export function handleRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  return router.fetch(request, env, ctx).then((r: unknown) => (r instanceof Response ? r : errorResponse(new HttpError(404, 'not_found', 'no route'))), errorResponse);
+  return router
+    .fetch(request, env, ctx)
+    .then((r: unknown) => (r instanceof Response ? r : errorResponse(new HttpError(404, 'not_found', 'no route'))), errorResponse);
 }

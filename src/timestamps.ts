@@ -5,8 +5,7 @@
  * would lose Postgres' microseconds.
  */
 
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** Thrown for text that is not a timestamp; its message names the offending value. */
 export class InvalidTimestampError extends Error {}
@@ -72,7 +71,8 @@ function canonicalUtc(value: string): string | null {
   const second = digits(value, 17, 2);
   const sep = value[10];
   if (value[4] !== '-' || value[7] !== '-' || (sep !== 'T' && sep !== ' ') || value[13] !== ':' || value[16] !== ':') return null;
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+    return null;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0))) return null;
   let at = 19;

@@ -96,9 +96,7 @@ export interface SyncLogRun {
 export type IdleRuns = 'include' | 'exclude';
 
 /** The answer to "sync now": the run, or the run it coalesced with. */
-export type SyncNowResult =
-  | { ran: true; run: RunSummary }
-  | { ran: false; reason: 'coalesced'; lease: Lease };
+export type SyncNowResult = { ran: true; run: RunSummary } | { ran: false; reason: 'coalesced'; lease: Lease };
 
 /** Per-entity tunables; stored overrides on top of the engine defaults. */
 export interface CoordinatorSettings {
@@ -160,10 +158,7 @@ export type JsonScalar = string | number | boolean | null;
  * and a recursive JSON type makes them too deep for the compiler).
  */
 export type DetailValue =
-  | JsonScalar
-  | JsonScalar[]
-  | { [key: string]: JsonScalar | JsonScalar[] }
-  | { [key: string]: JsonScalar | JsonScalar[] }[];
+  JsonScalar | JsonScalar[] | Record<string, JsonScalar | JsonScalar[]> | Record<string, JsonScalar | JsonScalar[]>[];
 
 /** The consistency checks, per entity where they apply. */
 export type CheckName =
@@ -189,7 +184,7 @@ export interface CheckResult {
   /** One line for operators: what was found. */
   summary: string;
   /** Check-specific facts (counts per kind, sample ids); bounded in size. */
-  details: { [key: string]: DetailValue };
+  details: Record<string, DetailValue>;
   /** How many of `count` the fix repaired (0 without fix). */
   fixed: number;
   /** What the fix did, one line; null without fix or when nothing needed fixing. */

@@ -18,7 +18,9 @@ export class HttpError extends Error {
 /** The JSON error response for any thrown value; unexpected errors become a 500 without internals. */
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) {
-    const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+    const body = {
+      error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
+    };
     return Response.json(body, { status: error.status, headers: error.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {} });
   }
   console.log(JSON.stringify({ event: 'http_error', error: error instanceof Error ? error.message : String(error) }));

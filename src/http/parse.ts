@@ -69,12 +69,19 @@ export const ResetBodySchema = z
       .nullable()
       .optional(),
     // `push` was this scope's first name; it re-queues rows and moves no cursor, hence `requeue`.
-    scope: z.enum(['all', 'pull', 'requeue', 'push']).transform((s) => (s === 'push' ? 'requeue' : s)).optional(),
+    scope: z
+      .enum(['all', 'pull', 'requeue', 'push'])
+      .transform((s) => (s === 'push' ? 'requeue' : s))
+      .optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
     if (b.scope === 'requeue' && b.cursor) {
-      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'scope "requeue" re-sends rows and moves no cursor: leave the cursor out, or use scope "all" or "pull"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cursor'],
+        message: 'scope "requeue" re-sends rows and moves no cursor: leave the cursor out, or use scope "all" or "pull"',
+      });
     }
   });
 

@@ -121,7 +121,8 @@ function boundedDetails(details: Record<string, unknown>, maxChars: number): Rec
 /** The webhook body for a message, with a one-line `text` and the dashboard link when known. */
 export function alertPayload(message: AlertMessage, dashboardUrl: string | null): AlertPayload {
   const head = message.status === 'resolved' ? '[sync] RESOLVED ' : '[sync] ';
-  const tail = message.status === 'resolved' ? `(was firing since ${message.since})` : `(${message.severity}, firing since ${message.since})`;
+  const tail =
+    message.status === 'resolved' ? `(was firing since ${message.since})` : `(${message.severity}, firing since ${message.since})`;
   const link = dashboardUrl === null ? '' : ` <${dashboardUrl}>`;
   const text = `${head}${escapeSlack(message.entity)}: ${message.check} — ${escapeSlack(message.summary)} ${tail}${link}`;
   return {

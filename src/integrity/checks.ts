@@ -38,7 +38,14 @@ export interface StaleFacts {
   now: number;
 }
 
-function result(check: CheckName, entity: string, severity: CheckSeverity, count: number, summary: string, details: CheckResult['details']): CheckResult {
+function result(
+  check: CheckName,
+  entity: string,
+  severity: CheckSeverity,
+  count: number,
+  summary: string,
+  details: CheckResult['details'],
+): CheckResult {
   return { check, entity, severity, count: severity === 'ok' ? 0 : count, summary, details, fixed: 0, fix: null };
 }
 
@@ -104,13 +111,18 @@ export function rowCountsCheck(
   const limit = Math.max(0, tolerance);
   const severity: CheckSeverity = difference === 0 ? 'ok' : difference > limit ? 'error' : 'warning';
   const excusedText = excused > 0 ? `; ${n(excused)} pending push or quarantined not counted` : '';
-  const summary = difference === 0
-    ? `D1 ${plural(counts.d1, 'row')}, Supabase ${plural(counts.supabase, 'row')}${excusedText}`
-    : `D1 has ${plural(difference, 'row')} ${counts.d1 < counts.supabase ? 'fewer' : 'more'} than Supabase ` +
-      `(${n(counts.d1)} vs ${n(counts.supabase)}${excusedText}; tolerance ${n(limit)})`;
+  const summary =
+    difference === 0
+      ? `D1 ${plural(counts.d1, 'row')}, Supabase ${plural(counts.supabase, 'row')}${excusedText}`
+      : `D1 has ${plural(difference, 'row')} ${counts.d1 < counts.supabase ? 'fewer' : 'more'} than Supabase ` +
+        `(${n(counts.d1)} vs ${n(counts.supabase)}${excusedText}; tolerance ${n(limit)})`;
   return {
     result: result('row_counts', entity, severity, difference, summary, {
-      d1: counts.d1, supabase: counts.supabase, excused, difference, tolerance: limit,
+      d1: counts.d1,
+      supabase: counts.supabase,
+      excused,
+      difference,
+      tolerance: limit,
     }),
     counts: { d1: counts.d1, supabase: counts.supabase, difference },
   };
@@ -133,11 +145,13 @@ export function driftCheck(entity: string, drift: DriftSummary, sampleIds: reado
     ['same updated_at with other content', drift.sameVersionOtherContent],
   ];
   const parts = kinds.filter(([, count]) => count > 0).map(([label, count]) => `${n(count)} ${label}`);
-  const pending = (drift.pendingPush > 0 ? `; ${n(drift.pendingPush)} pending push` : '') +
+  const pending =
+    (drift.pendingPush > 0 ? `; ${n(drift.pendingPush)} pending push` : '') +
     (drift.quarantined > 0 ? `; ${n(drift.quarantined)} in quarantine` : '');
-  const summary = drift.found === 0
-    ? 'D1 and Supabase hold the same rows'
-    : `${plural(drift.found, 'row')} differ${drift.found === 1 ? 's' : ''}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}${pending}`;
+  const summary =
+    drift.found === 0
+      ? 'D1 and Supabase hold the same rows'
+      : `${plural(drift.found, 'row')} differ${drift.found === 1 ? 's' : ''}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}${pending}`;
   return result('replica_drift', entity, severity, unresolved, summary, {
     missing: drift.missing,
     extra: drift.extra,
@@ -156,9 +170,10 @@ export function driftCheck(entity: string, drift: DriftSummary, sampleIds: reado
 
 /** Outbound emails whose prospect is missing in D1: a warning, the email itself is fine. */
 export function orphansCheck(entity: string, found: { count: number; sample: readonly { id: string; prospectId: string }[] }): CheckResult {
-  const summary = found.count === 0
-    ? 'every outbound email has its prospect in D1'
-    : `${plural(found.count, 'outbound email')} reference${found.count === 1 ? 's' : ''} a prospect missing in D1`;
+  const summary =
+    found.count === 0
+      ? 'every outbound email has its prospect in D1'
+      : `${plural(found.count, 'outbound email')} reference${found.count === 1 ? 's' : ''} a prospect missing in D1`;
   return result('orphans', entity, found.count > 0 ? 'warning' : 'ok', found.count, summary, {
     count: found.count,
     sample: sample(found.sample).map((o) => ({ id: o.id, prospectId: o.prospectId })),
@@ -178,9 +193,10 @@ export function duplicatesCheck(entity: string, groups: readonly { messageId: st
     sampled.push({ messageId: g.messageId, ids });
     budget -= ids.length;
   }
-  const summary = count === 0
-    ? 'no duplicate message_id'
-    : `${plural(duplicated.length, 'message_id')} on more than one row (${plural(count, 'extra row')})`;
+  const summary =
+    count === 0
+      ? 'no duplicate message_id'
+      : `${plural(duplicated.length, 'message_id')} on more than one row (${plural(count, 'extra row')})`;
   return result('duplicate_message_ids', entity, count > 0 ? 'error' : 'ok', count, summary, {
     groups: duplicated.length,
     rows: count,
@@ -199,9 +215,10 @@ const KIND_TEXT: Record<InvalidFinding['kind'], string> = {
 export function invalidStatesCheck(entity: string, findings: readonly InvalidFinding[]): CheckResult {
   const found = findings.filter((f) => f.count > 0);
   const count = found.reduce((sum, f) => sum + f.count, 0);
-  const summary = count === 0
-    ? 'every value allowed, every timestamp and key canonical'
-    : `${plural(count, 'invalid value')}: ${found.map((f) => `${f.column} ${n(f.count)} ${KIND_TEXT[f.kind]}`).join(', ')}`;
+  const summary =
+    count === 0
+      ? 'every value allowed, every timestamp and key canonical'
+      : `${plural(count, 'invalid value')}: ${found.map((f) => `${f.column} ${n(f.count)} ${KIND_TEXT[f.kind]}`).join(', ')}`;
   return result('invalid_states', entity, count > 0 ? 'error' : 'ok', count, summary, {
     findings: found.map((f) => ({ column: f.column, kind: f.kind, count: f.count, sample: sample(f.sample) })),
   });
@@ -211,15 +228,21 @@ export function invalidStatesCheck(entity: string, findings: readonly InvalidFin
  * Push backlog: outbox entries older than an hour. A warning beyond `threshold` entries; an
  * error once the oldest is a day old, whatever the threshold (the push has stopped moving).
  */
-export function backlogCheck(entity: string, aged: { count: number; oldestAt: string | null }, threshold: number, now: number): CheckResult {
+export function backlogCheck(
+  entity: string,
+  aged: { count: number; oldestAt: string | null },
+  threshold: number,
+  now: number,
+): CheckResult {
   const age = aged.count > 0 ? ageMs(aged.oldestAt, now) : null;
   const dayOld = age !== null && age > BACKLOG_ERROR_AGE_MS;
   const severity: CheckSeverity = dayOld ? 'error' : aged.count > Math.max(0, threshold) ? 'warning' : 'ok';
   const oldest = age === null ? '' : `, the oldest ${formatAge(age)} old`;
-  const summary = aged.count === 0
-    ? 'no outbox entry older than an hour'
-    : `${plural(aged.count, 'outbox entry', 'outbox entries')} older than an hour${oldest}` +
-      (severity === 'ok' ? ` (within the threshold of ${n(threshold)})` : '');
+  const summary =
+    aged.count === 0
+      ? 'no outbox entry older than an hour'
+      : `${plural(aged.count, 'outbox entry', 'outbox entries')} older than an hour${oldest}` +
+        (severity === 'ok' ? ` (within the threshold of ${n(threshold)})` : '');
   return result('push_backlog', entity, severity, aged.count, summary, {
     count: aged.count,
     threshold,
@@ -276,8 +299,9 @@ export function staleCheck(entity: string, facts: StaleFacts): CheckResult {
 /** Quarantine that grew since the previous integrity run (null: no previous run to compare with). */
 export function quarantineGrowthCheck(entity: string, now: number, previous: number | null): CheckResult {
   const growth = previous === null ? 0 : Math.max(0, now - previous);
-  const summary = growth > 0
-    ? `quarantine grew by ${n(growth)} to ${n(now)} since the previous check`
-    : `${plural(now, 'row')} in quarantine${previous === null ? '' : `, ${n(previous)} at the previous check`}`;
+  const summary =
+    growth > 0
+      ? `quarantine grew by ${n(growth)} to ${n(now)} since the previous check`
+      : `${plural(now, 'row')} in quarantine${previous === null ? '' : `, ${n(previous)} at the previous check`}`;
   return result('quarantine_growth', entity, growth > 0 ? 'warning' : 'ok', growth, summary, { now, previous });
 }

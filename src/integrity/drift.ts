@@ -36,7 +36,13 @@ export interface RowDrift {
 /** Classifies the rows of some buckets, read from both sides; rows equal on both sides are counted only. */
 export function diffRows(d1: readonly RowVersion[], supabase: readonly RowVersion[]): RowDrift & { same: number } {
   const drift: RowDrift & { same: number } = {
-    missing: [], extra: [], olderInD1: [], newerInD1: [], sameVersionOtherContent: [], versions: {}, same: 0,
+    missing: [],
+    extra: [],
+    olderInD1: [],
+    newerInD1: [],
+    sameVersionOtherContent: [],
+    versions: {},
+    same: 0,
   };
   const upstream = new Map(supabase.map((r) => [r.id, r]));
   const seen = new Set<string>();

@@ -8,15 +8,29 @@ import { findEntity, pushes, type EntityDefinition, type Row } from '../entities
 import type { Fence } from '../stores/d1-contract.ts';
 import { applyPulledRows } from '../stores/d1.ts';
 import {
-  agedOutboxBacklog, countD1Rows, findDuplicateMessageIds, findInvalidStates, findOrphanEmails, pendingRowIds,
+  agedOutboxBacklog,
+  countD1Rows,
+  findDuplicateMessageIds,
+  findInvalidStates,
+  findOrphanEmails,
+  pendingRowIds,
 } from '../stores/integrity.ts';
 import type { ReconcileSupabase } from '../stores/reconcile.ts';
 import { toD1Row } from '../sync/rows.ts';
 import { canonicalFromMillis } from '../timestamps.ts';
 import type { CheckName, CheckResult, DriftSummary, IntegrityRun, IntegrityTrigger, SideCounts } from '../types.ts';
 import {
-  BACKLOG_AGE_MS, backlogCheck, checksFor, driftCheck, duplicatesCheck, invalidStatesCheck, orphansCheck, quarantineGrowthCheck,
-  rowCountsCheck, staleCheck, withFix,
+  BACKLOG_AGE_MS,
+  backlogCheck,
+  checksFor,
+  driftCheck,
+  duplicatesCheck,
+  invalidStatesCheck,
+  orphansCheck,
+  quarantineGrowthCheck,
+  rowCountsCheck,
+  staleCheck,
+  withFix,
 } from './checks.ts';
 import { keySegments, segmentCountFor } from './digest.ts';
 import { driftIds } from './drift.ts';
@@ -50,8 +64,19 @@ export interface IntegrityJob {
 /** A new job, not started. */
 export function newIntegrityJob(runId: string, trigger: IntegrityTrigger, fix: boolean, reconcile: boolean, now: number): IntegrityJob {
   return {
-    runId, trigger, fix, reconcile, requestedAt: new Date(now).toISOString(), startedAt: null, segments: [], done: 0,
-    drift: emptyDrift(), d1Rows: 0, supabaseRows: 0, sample: [], rejected: 0,
+    runId,
+    trigger,
+    fix,
+    reconcile,
+    requestedAt: new Date(now).toISOString(),
+    startedAt: null,
+    segments: [],
+    done: 0,
+    drift: emptyDrift(),
+    d1Rows: 0,
+    supabaseRows: 0,
+    sample: [],
+    rejected: 0,
   };
 }
 
@@ -117,9 +142,7 @@ export interface IntegrityActions {
 }
 
 /** One step: either the job continues (`run` null) or it finished with its run. */
-export type IntegrityStep =
-  | { job: IntegrityJob; run: null }
-  | { job: IntegrityJob; run: IntegrityRun; actions: IntegrityActions };
+export type IntegrityStep = { job: IntegrityJob; run: null } | { job: IntegrityJob; run: IntegrityRun; actions: IntegrityActions };
 
 /** Advances a job by as many key segments as fit before the deadline; finishes it when all are done. */
 export async function stepIntegrity(jobIn: IntegrityJob, io: IntegrityIO): Promise<IntegrityStep> {
@@ -143,7 +166,11 @@ export async function stepIntegrity(jobIn: IntegrityJob, io: IntegrityIO): Promi
 
 /** Reconciles one segment (or the whole table) and repairs it when fix is on. */
 async function reconcileSegment(job: IntegrityJob, io: IntegrityIO, segment: string | undefined): Promise<void> {
-  const report = await reconcileEntity(io.db, io.supabase, io.entity, { pushCursor: io.pushCursor, now: io.now, ...(segment === undefined ? {} : { segment }) });
+  const report = await reconcileEntity(io.db, io.supabase, io.entity, {
+    pushCursor: io.pushCursor,
+    now: io.now,
+    ...(segment === undefined ? {} : { segment }),
+  });
   const d = job.drift;
   d.missing += report.missing.length;
   d.extra += report.extra.length;
@@ -283,10 +310,19 @@ async function orphans(job: IntegrityJob, io: IntegrityIO, read: (n: number) => 
   const held = io.heldIds();
   const toHold = after.sample.filter((o) => !held.has(o.id));
   io.holding();
-  io.hold(toHold.map((o) => ({ rowId: o.id, reason: `orphan: prospect ${o.prospectId} exists in neither D1 nor Supabase`, check: 'orphans' as const })));
+  io.hold(
+    toHold.map((o) => ({
+      rowId: o.id,
+      reason: `orphan: prospect ${o.prospectId} exists in neither D1 nor Supabase`,
+      check: 'orphans' as const,
+    })),
+  );
   const remaining = Math.max(0, after.count - countHeld(after.sample, held) - toHold.length);
-  return withFix(orphansCheck(entity.name, before), Math.max(0, before.count - remaining),
-    `fetched ${fetched} prospect(s) from Supabase; held ${toHold.length} email(s) whose prospect exists nowhere`);
+  return withFix(
+    orphansCheck(entity.name, before),
+    Math.max(0, before.count - remaining),
+    `fetched ${fetched} prospect(s) from Supabase; held ${toHold.length} email(s) whose prospect exists nowhere`,
+  );
 }
 
 /** Duplicate message_ids: keep the earliest email of each, hold the rest. */
@@ -299,9 +335,16 @@ async function duplicates(job: IntegrityJob, io: IntegrityIO, read: (n: number) 
   const open = found.groups.filter((g) => g.ids.slice(1).some((id) => !held.has(id)));
   const result = duplicatesCheck(entity.name, open);
   if (!job.fix || open.length === 0) return result;
-  const toHold = open.flatMap((g) => g.ids.slice(1).filter((id) => !held.has(id)).map((id) => ({
-    rowId: id, reason: `duplicate message_id ${g.messageId}: ${g.ids[0] ?? '?'} is kept`, check: 'duplicate_message_ids' as const,
-  })));
+  const toHold = open.flatMap((g) =>
+    g.ids
+      .slice(1)
+      .filter((id) => !held.has(id))
+      .map((id) => ({
+        rowId: id,
+        reason: `duplicate message_id ${g.messageId}: ${g.ids[0] ?? '?'} is kept`,
+        check: 'duplicate_message_ids' as const,
+      })),
+  );
   io.holding();
   io.hold(toHold);
   return withFix(result, toHold.length, `kept the earliest email of each message_id, held ${toHold.length}`);
@@ -331,7 +374,16 @@ function repairText(entity: EntityDefinition, d: DriftSummary, rejected: number)
 
 function emptyDrift(): DriftSummary {
   return {
-    missing: 0, extra: 0, olderInD1: 0, newerInD1: 0, sameVersionOtherContent: 0, pendingPush: 0, quarantined: 0, found: 0, repaired: 0,
-    supabaseRequests: 0, d1RowsRead: 0,
+    missing: 0,
+    extra: 0,
+    olderInD1: 0,
+    newerInD1: 0,
+    sameVersionOtherContent: 0,
+    pendingPush: 0,
+    quarantined: 0,
+    found: 0,
+    repaired: 0,
+    supabaseRequests: 0,
+    d1RowsRead: 0,
   };
 }

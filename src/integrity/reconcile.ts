@@ -14,7 +14,16 @@ import { applyRepairRows, applyTombstones, enqueueRows } from '../stores/d1.ts';
 import { pendingOutboxIds, readD1Prefixes, readD1Range, type ReconcileSupabase } from '../stores/reconcile.ts';
 import { toD1Row } from '../sync/rows.ts';
 import {
-  addRow, bucketOf, differingBuckets, MAX_PREFIX_LENGTH, planDescent, prefixLengthFor, rollUp, scanRanges, segmentScanRanges, type Digest,
+  addRow,
+  bucketOf,
+  differingBuckets,
+  MAX_PREFIX_LENGTH,
+  planDescent,
+  prefixLengthFor,
+  rollUp,
+  scanRanges,
+  segmentScanRanges,
+  type Digest,
 } from './digest.ts';
 import { diffRows, driftIds, planRepair, type RowDrift, type RowVersion } from './drift.ts';
 import { canonicalRowText, d1ValueText, rowHash } from './row-text.ts';
@@ -97,7 +106,7 @@ export async function reconcileEntity(
   const upstreamVersions: RowVersion[] = [];
   const rowsIn = (b: string): number => Math.max(d1Digests.get(b)?.count ?? 0, upstream.buckets.get(b)?.count ?? 0);
   for (const group of planDescent(differing, rowsIn, options.maxRowsPerRequest ?? 20_000)) {
-    upstreamVersions.push(...await supabase.rangeRows(entity, group));
+    upstreamVersions.push(...(await supabase.rangeRows(entity, group)));
     const r = await readD1Prefixes(db, entity, group);
     d1RowsRead += r.rowsRead;
     const wanted = new Set(group);
@@ -182,8 +191,15 @@ export async function repairDrift(
 ): Promise<RepairResult> {
   const requestsBefore = supabase.requests();
   const result: RepairResult = {
-    applied: 0, deleted: 0, requeued: [], leftPending: [], supabaseOnly: [], rejected: [], changedSince: 0,
-    supabaseRequests: 0, d1RowsRead: 0,
+    applied: 0,
+    deleted: 0,
+    requeued: [],
+    leftPending: [],
+    supabaseOnly: [],
+    rejected: [],
+    changedSince: 0,
+    supabaseRequests: 0,
+    d1RowsRead: 0,
   };
   const ids = driftIds(report);
   if (ids.length === 0) return result;

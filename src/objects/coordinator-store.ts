@@ -8,7 +8,17 @@ import type { IntegrityJob } from '../integrity/integrity-run.ts';
 import type { ResyncJob } from '../integrity/resync.ts';
 import { boundedPayload, nextRetryAt } from '../sync/quarantine.ts';
 import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
-import type { ActiveAlert, CheckName, EntityStatus, HeldRow, IntegrityRun, Lease, RunSummary, StoredConflict, StoredQuarantine } from '../types.ts';
+import type {
+  ActiveAlert,
+  CheckName,
+  EntityStatus,
+  HeldRow,
+  IntegrityRun,
+  Lease,
+  RunSummary,
+  StoredConflict,
+  StoredQuarantine,
+} from '../types.ts';
 import type { SettingsOverrides } from './settings.ts';
 
 export type { StoredConflict, StoredQuarantine } from '../types.ts';
@@ -135,25 +145,34 @@ export class CoordinatorStore {
     this.sql.exec(
       `INSERT OR IGNORE INTO conflicts (at, row_id, direction, winner, supabase_updated_at, d1_updated_at, reason)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      at, c.rowId, c.direction, c.winner, c.supabaseUpdatedAt, c.d1UpdatedAt, c.reason,
+      at,
+      c.rowId,
+      c.direction,
+      c.winner,
+      c.supabaseUpdatedAt,
+      c.d1UpdatedAt,
+      c.reason,
     );
   }
 
   /** Drops conflicts beyond the history limit, oldest first. */
   trimConflicts(): void {
-    this.sql.exec(
-      'DELETE FROM conflicts WHERE id <= (SELECT id FROM conflicts ORDER BY id DESC LIMIT 1 OFFSET ?)',
-      CONFLICT_HISTORY_LIMIT,
-    );
+    this.sql.exec('DELETE FROM conflicts WHERE id <= (SELECT id FROM conflicts ORDER BY id DESC LIMIT 1 OFFSET ?)', CONFLICT_HISTORY_LIMIT);
   }
 
   /** Newest first. */
   conflicts(limit: number): StoredConflict[] {
     return this.sql
-      .exec<{ id: number; at: string; row_id: string; direction: string; winner: string; supabase_updated_at: string | null; d1_updated_at: string | null; reason: string }>(
-        'SELECT * FROM conflicts ORDER BY id DESC LIMIT ?',
-        limit,
-      )
+      .exec<{
+        id: number;
+        at: string;
+        row_id: string;
+        direction: string;
+        winner: string;
+        supabase_updated_at: string | null;
+        d1_updated_at: string | null;
+        reason: string;
+      }>('SELECT * FROM conflicts ORDER BY id DESC LIMIT ?', limit)
       .toArray()
       .map((r) => ({
         id: r.id,
@@ -173,9 +192,10 @@ export class CoordinatorStore {
 
   /** Quarantines a row, or refreshes its reason and schedules its next retry when already there. */
   quarantine(q: QuarantineRecord, at: string, now: number): void {
-    const previous = this.sql
-      .exec<{ attempts: number }>('SELECT attempts FROM quarantine WHERE direction = ? AND row_id = ?', q.direction, q.rowId)
-      .toArray()[0]?.attempts ?? 0;
+    const previous =
+      this.sql
+        .exec<{ attempts: number }>('SELECT attempts FROM quarantine WHERE direction = ? AND row_id = ?', q.direction, q.rowId)
+        .toArray()[0]?.attempts ?? 0;
     const attempts = previous + 1;
     this.sql.exec(
       `INSERT INTO quarantine (direction, row_id, reason, payload, first_seen, last_seen, attempts, next_retry_at)
@@ -183,7 +203,14 @@ export class CoordinatorStore {
        ON CONFLICT (direction, row_id) DO UPDATE SET
          reason = excluded.reason, payload = excluded.payload, last_seen = excluded.last_seen,
          attempts = excluded.attempts, next_retry_at = excluded.next_retry_at`,
-      q.direction, q.rowId, q.reason, boundedPayload(q.payload), at, at, attempts, nextRetryAt(now, attempts),
+      q.direction,
+      q.rowId,
+      q.reason,
+      boundedPayload(q.payload),
+      at,
+      at,
+      attempts,
+      nextRetryAt(now, attempts),
     );
   }
 
@@ -221,10 +248,15 @@ export class CoordinatorStore {
 
   quarantined(limit: number): StoredQuarantine[] {
     return this.sql
-      .exec<{ direction: string; row_id: string; reason: string; payload: string | null; first_seen: string; last_seen: string; attempts: number }>(
-        'SELECT * FROM quarantine ORDER BY last_seen DESC LIMIT ?',
-        limit,
-      )
+      .exec<{
+        direction: string;
+        row_id: string;
+        reason: string;
+        payload: string | null;
+        first_seen: string;
+        last_seen: string;
+        attempts: number;
+      }>('SELECT * FROM quarantine ORDER BY last_seen DESC LIMIT ?', limit)
       .toArray()
       .map((r) => ({
         direction: r.direction === 'push' ? 'push' : 'pull',
@@ -242,7 +274,13 @@ export class CoordinatorStore {
     const room = Math.max(0, HELD_LIMIT - this.heldCount());
     let added = 0;
     for (const r of rows.slice(0, room)) {
-      added += this.sql.exec('INSERT OR IGNORE INTO held (row_id, reason, check_name, held_at) VALUES (?, ?, ?, ?)', r.rowId, r.reason, r.check, at).rowsWritten;
+      added += this.sql.exec(
+        'INSERT OR IGNORE INTO held (row_id, reason, check_name, held_at) VALUES (?, ?, ?, ?)',
+        r.rowId,
+        r.reason,
+        r.check,
+        at,
+      ).rowsWritten;
     }
     return added;
   }
@@ -250,21 +288,32 @@ export class CoordinatorStore {
   /** Held rows, newest first. */
   heldRows(limit: number): HeldRow[] {
     return this.sql
-      .exec<{ row_id: string; reason: string; check_name: string; held_at: string }>('SELECT * FROM held ORDER BY held_at DESC, row_id LIMIT ?', limit)
+      .exec<{ row_id: string; reason: string; check_name: string; held_at: string }>(
+        'SELECT * FROM held ORDER BY held_at DESC, row_id LIMIT ?',
+        limit,
+      )
       .toArray()
       .map((r) => ({ rowId: r.row_id, reason: r.reason, check: r.check_name as CheckName, heldAt: r.held_at }));
   }
 
   /** Every held row id (bounded by HELD_LIMIT). */
   heldIds(): Set<string> {
-    return new Set(this.sql.exec<{ row_id: string }>('SELECT row_id FROM held').toArray().map((r) => r.row_id));
+    return new Set(
+      this.sql
+        .exec<{ row_id: string }>('SELECT row_id FROM held')
+        .toArray()
+        .map((r) => r.row_id),
+    );
   }
 
   /** Which of `ids` are held. */
   heldAmong(ids: readonly string[]): Set<string> {
     if (ids.length === 0) return new Set();
     return new Set(
-      this.sql.exec<{ row_id: string }>('SELECT row_id FROM held WHERE row_id IN (SELECT value FROM json_each(?))', JSON.stringify(ids)).toArray().map((r) => r.row_id),
+      this.sql
+        .exec<{ row_id: string }>('SELECT row_id FROM held WHERE row_id IN (SELECT value FROM json_each(?))', JSON.stringify(ids))
+        .toArray()
+        .map((r) => r.row_id),
     );
   }
 
@@ -281,7 +330,12 @@ export class CoordinatorStore {
 
   /** Every quarantined row id, either direction. */
   quarantinedIds(): Set<string> {
-    return new Set(this.sql.exec<{ row_id: string }>('SELECT row_id FROM quarantine').toArray().map((r) => r.row_id));
+    return new Set(
+      this.sql
+        .exec<{ row_id: string }>('SELECT row_id FROM quarantine')
+        .toArray()
+        .map((r) => r.row_id),
+    );
   }
 
   quarantineCount(): number {

@@ -51,7 +51,9 @@ export function effectiveSettings(entity: EntityDefinition, defaults: EngineDefa
  * still be in flight, so a live run never loses it, and a crashed one frees it soon after.
  */
 export function leaseDurationMs(s: CoordinatorSettings, entity: EntityDefinition): number {
-  return s.maxRunMs + (pushes(entity) ? REQUESTS_AFTER_DEADLINE.pushing : REQUESTS_AFTER_DEADLINE.pulling) * s.requestTimeoutMs + LEASE_SLACK_MS;
+  return (
+    s.maxRunMs + (pushes(entity) ? REQUESTS_AFTER_DEADLINE.pushing : REQUESTS_AFTER_DEADLINE.pulling) * s.requestTimeoutMs + LEASE_SLACK_MS
+  );
 }
 
 /**

@@ -9,8 +9,8 @@ import { findEntity, pulls, pushes, type EntityDefinition } from '../entities.ts
 import { engineDefaults, serviceRoleKey, type Env } from '../env.ts';
 import { checkLease, isLive, LeaseLostError, nextEpoch, releaseLease, renewLease, takeLease } from '../lease/lease.ts';
 import { alertPayload, planAlerts } from '../integrity/alerts.ts';
-import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity, type IntegrityJob } from '../integrity/integrity-run.ts';
-import { afterSyncRun, requestResync, resyncStarted, resyncStatus, type ResyncJob } from '../integrity/resync.ts';
+import { afterFixes, jobProgress, mergeIntegrityJob, newIntegrityJob, stepIntegrity } from '../integrity/integrity-run.ts';
+import { afterSyncRun, requestResync, resyncStarted, resyncStatus } from '../integrity/resync.ts';
 import { deliverAlert } from '../stores/alert-webhook.ts';
 import { createPassD1, deleteRows, enqueueAllRows, enqueueRows, outboxBacklog } from '../stores/d1.ts';
 import { writeIntegrityRun } from '../stores/integrity.ts';
@@ -25,12 +25,27 @@ import { healthProblems } from '../sync/health.ts';
 import { nextRunAt, type RunEnding } from '../sync/schedule.ts';
 import { canonicalFromMillis, millisFromCanonical } from '../timestamps.ts';
 import {
-  LIST_LIMIT_MAX, type ActiveAlert, type CoordinatorSettings, type Cursor, type EntityIntegrity, type EntityStatus, type HeldRow, type IntegrityJobStatus,
-  type IntegrityRequestResult, type IntegrityRun, type IntegrityTrigger, type Lease, type PullLag, type ResetScope, type RunOutcome, type RunStats, type RunSummary,
-  type RunTrigger, type SyncNowResult,
+  LIST_LIMIT_MAX,
+  type CoordinatorSettings,
+  type Cursor,
+  type EntityIntegrity,
+  type EntityStatus,
+  type HeldRow,
+  type IntegrityJobStatus,
+  type IntegrityRequestResult,
+  type IntegrityRun,
+  type IntegrityTrigger,
+  type Lease,
+  type PullLag,
+  type ResetScope,
+  type RunOutcome,
+  type RunStats,
+  type RunSummary,
+  type RunTrigger,
+  type SyncNowResult,
 } from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredIntegrityJob, type StoredQuarantine } from './coordinator-store.ts';
-import { effectiveSettings, leaseDurationMs, SettingsOverridesSchema, type SettingsOverrides } from './settings.ts';
+import { effectiveSettings, leaseDurationMs } from './settings.ts';
 
 /** Where a reset moves the positions. */
 export interface ResetTarget {
@@ -136,13 +151,13 @@ export class SyncCoordinator extends DurableObject<Env> {
   }
 
   /** Conflict history, newest first. */
-  async conflicts(entity: string, limit = 100): Promise<StoredConflict[]> {
+  conflicts(entity: string, limit = 100): StoredConflict[] {
     this.bind(entity);
     return this.store.conflicts(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
 
   /** Quarantined rows, most recently seen first. */
-  async quarantined(entity: string, limit = 100): Promise<StoredQuarantine[]> {
+  quarantined(entity: string, limit = 100): StoredQuarantine[] {
     this.bind(entity);
     return this.store.quarantined(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
@@ -182,11 +197,13 @@ export class SyncCoordinator extends DurableObject<Env> {
     const job = this.store.get('resync_job');
     const integrity = this.store.get('integrity_job');
     if (job) return resyncStatus(job);
-    return integrity ? integrityJobStatus(integrity) : { kind: 'resync', requestedAt: new Date().toISOString(), trigger, fix: true, phase: 'done', progress: 'done' };
+    return integrity
+      ? integrityJobStatus(integrity)
+      : { kind: 'resync', requestedAt: new Date().toISOString(), trigger, fix: true, phase: 'done', progress: 'done' };
   }
 
   /** The entity's integrity state: the latest run, pending jobs, held rows and active alerts. */
-  async integrity(entity: string, heldLimit = 100): Promise<EntityIntegrity> {
+  integrity(entity: string, heldLimit = 100): EntityIntegrity {
     const def = this.bind(entity);
     return {
       entity: def.name,
@@ -200,7 +217,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   }
 
   /** Rows held by integrity fixes, newest first. */
-  async held(entity: string, limit = 100): Promise<HeldRow[]> {
+  held(entity: string, limit = 100): HeldRow[] {
     this.bind(entity);
     return this.store.heldRows(Math.max(1, Math.min(limit, LIST_LIMIT_MAX)));
   }
@@ -209,19 +226,26 @@ export class SyncCoordinator extends DurableObject<Env> {
    * Releases held rows: pushed entities queue them again, so the next push sends them.
    * Refused while a run holds the lease (its writes and this one must not interleave).
    */
-  async releaseHeld(entity: string, ids: readonly string[]): Promise<{ ok: true; released: string[] } | { ok: false; reason: 'lease-held'; lease: Lease }> {
+  async releaseHeld(
+    entity: string,
+    ids: readonly string[],
+  ): Promise<{ ok: true; released: string[] } | { ok: false; reason: 'lease-held'; lease: Lease }> {
     const def = this.bind(entity);
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
     const released = this.store.heldAmong(ids);
-    if (released.size > 0 && pushes(def)) await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get('lease_epoch') ?? 0 });
+    if (released.size > 0 && pushes(def))
+      await enqueueRows(this.env.DB, def, [...released], { entity: def.name, epoch: this.store.get('lease_epoch') ?? 0 });
     const list = this.store.unhold([...released]);
     this.log({ event: 'held_released', entity: def.name, rows: list.length });
     return { ok: true, released: list };
   }
 
   /** Deletes held rows from D1 as an edge writer would (the push sends the deletes) and forgets them. */
-  async deleteHeld(entity: string, ids: readonly string[]): Promise<{ ok: true; deleted: string[] } | { ok: false; reason: 'lease-held'; lease: Lease }> {
+  async deleteHeld(
+    entity: string,
+    ids: readonly string[],
+  ): Promise<{ ok: true; deleted: string[] } | { ok: false; reason: 'lease-held'; lease: Lease }> {
     const def = this.bind(entity);
     const lease = this.liveLease(Date.now());
     if (lease) return { ok: false, reason: 'lease-held', lease };
@@ -256,7 +280,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     const startedMs = Date.now();
     const durationMs = leaseDurationMs(settings, def);
     const taken = takeLease(this.store.get('lease'), this.store.get('lease_epoch') ?? 0, {
-      runId: crypto.randomUUID(), trigger, now: startedMs, durationMs,
+      runId: crypto.randomUUID(),
+      trigger,
+      now: startedMs,
+      durationMs,
     });
     if (!taken.taken) {
       // Coalesce; make sure an alarm follows the holder in case it never finishes. An integrity
@@ -329,8 +356,18 @@ export class SyncCoordinator extends DurableObject<Env> {
         }
         const result = await runPush(
           {
-            entity: def, supabase, d1, pageSize: settings.pageSize, budget, now, sink, lease,
-            save: (seq) => { holding(); this.store.set('push_seq', seq); },
+            entity: def,
+            supabase,
+            d1,
+            pageSize: settings.pageSize,
+            budget,
+            now,
+            sink,
+            lease,
+            save: (seq) => {
+              holding();
+              this.store.set('push_seq', seq);
+            },
             held: (ids) => this.store.heldAmong(ids),
           },
           this.store.get('push_seq') ?? 0,
@@ -346,8 +383,19 @@ export class SyncCoordinator extends DurableObject<Env> {
       try {
         const result = await runPull(
           {
-            entity: def, supabase, d1, pageSize: settings.pageSize, safetyLagMs: settings.safetyLagMs,
-            budget, now, sink, lease, save: (p) => { holding(); this.store.set('pull', p); },
+            entity: def,
+            supabase,
+            d1,
+            pageSize: settings.pageSize,
+            safetyLagMs: settings.safetyLagMs,
+            budget,
+            now,
+            sink,
+            lease,
+            save: (p) => {
+              holding();
+              this.store.set('pull', p);
+            },
           },
           this.store.get('pull') ?? initialPullPosition(),
         );
@@ -367,11 +415,28 @@ export class SyncCoordinator extends DurableObject<Env> {
   /** A run that lost its lease: its ledger entry and a log line, and nothing of the run that took over is touched. */
   private async fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): Promise<RunSummary> {
     const summary: RunSummary = {
-      runId: lease.runId, trigger, startedAt: lease.startedAt, finishedAt: new Date().toISOString(),
-      outcome: 'fenced', stats, error, nextRunAt: null, pullLag: null,
+      runId: lease.runId,
+      trigger,
+      startedAt: lease.startedAt,
+      finishedAt: new Date().toISOString(),
+      outcome: 'fenced',
+      stats,
+      error,
+      nextRunAt: null,
+      pullLag: null,
     };
     this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
-    this.log({ event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome: 'fenced', ...stats, error });
+    this.log({
+      event: 'sync_run',
+      entity: def.name,
+      direction: def.direction,
+      runId: lease.runId,
+      epoch: lease.epoch,
+      trigger,
+      outcome: 'fenced',
+      ...stats,
+      error,
+    });
     await this.ledger(def, summary);
     return summary;
   }
@@ -392,7 +457,13 @@ export class SyncCoordinator extends DurableObject<Env> {
     if (ending.kind !== 'failed') this.store.set('last_success_at', new Date(finishedMs).toISOString());
     const next = this.store.get('paused')
       ? null
-      : nextRunAt(finishedMs, ending, streak, { intervalMs: settings.intervalMs, backoffBaseMs: settings.backoffBaseMs, backoffMaxMs: settings.backoffMaxMs }, Math.random);
+      : nextRunAt(
+          finishedMs,
+          ending,
+          streak,
+          { intervalMs: settings.intervalMs, backoffBaseMs: settings.backoffBaseMs, backoffMaxMs: settings.backoffMaxMs },
+          Math.random,
+        );
     const outcome: RunOutcome = ending.kind;
     const summary: RunSummary = {
       runId: lease.runId,
@@ -413,7 +484,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       if (next.phase === 'sweep' && resync.phase !== 'sweep') {
         // The re-read is complete: now remove what is absent upstream.
         const job = this.store.get('integrity_job');
-        this.store.set('integrity_job', job ? mergeIntegrityJob(job, true, true) : newIntegrityJob(crypto.randomUUID(), 'resync', true, true, finishedMs));
+        this.store.set(
+          'integrity_job',
+          job ? mergeIntegrityJob(job, true, true) : newIntegrityJob(crypto.randomUUID(), 'resync', true, true, finishedMs),
+        );
       }
       this.store.set('resync_job', next);
     }
@@ -425,8 +499,18 @@ export class SyncCoordinator extends DurableObject<Env> {
     await this.armForJobs();
 
     this.log({
-      event: 'sync_run', entity: def.name, direction: def.direction, runId: lease.runId, epoch: lease.epoch, trigger, outcome, ...stats,
-      ...(pullLag === null ? {} : { pullLagMs: pullLag.lagMs }), error, errorStreak: streak, nextRunAt: summary.nextRunAt,
+      event: 'sync_run',
+      entity: def.name,
+      direction: def.direction,
+      runId: lease.runId,
+      epoch: lease.epoch,
+      trigger,
+      outcome,
+      ...stats,
+      ...(pullLag === null ? {} : { pullLagMs: pullLag.lagMs }),
+      error,
+      errorStreak: streak,
+      nextRunAt: summary.nextRunAt,
     });
     await this.ledger(def, summary);
     return summary;
@@ -436,8 +520,15 @@ export class SyncCoordinator extends DurableObject<Env> {
   private async ledger(def: EntityDefinition, summary: RunSummary): Promise<void> {
     try {
       await writeSyncLog(this.env.DB, {
-        runId: summary.runId, entity: def.name, direction: def.direction, trigger: summary.trigger,
-        startedAt: summary.startedAt, finishedAt: summary.finishedAt, outcome: summary.outcome, ...summary.stats, error: summary.error,
+        runId: summary.runId,
+        entity: def.name,
+        direction: def.direction,
+        trigger: summary.trigger,
+        startedAt: summary.startedAt,
+        finishedAt: summary.finishedAt,
+        outcome: summary.outcome,
+        ...summary.stats,
+        error: summary.error,
         pullLag: summary.pullLag,
       });
     } catch (e) {
@@ -461,7 +552,10 @@ export class SyncCoordinator extends DurableObject<Env> {
     const startedMs = Date.now();
     const durationMs = leaseDurationMs(settings, def);
     const taken = takeLease(this.store.get('lease'), this.store.get('lease_epoch') ?? 0, {
-      runId: crypto.randomUUID(), trigger: 'integrity', now: startedMs, durationMs,
+      runId: crypto.randomUUID(),
+      trigger: 'integrity',
+      now: startedMs,
+      durationMs,
     });
     if (!taken.taken) return [];
     const { runId, epoch } = taken.lease;
@@ -507,8 +601,12 @@ export class SyncCoordinator extends DurableObject<Env> {
 
   /** Advances the integrity job; a failure is retried by the next alarms, then ends the run with its error. */
   private async stepJob(
-    def: EntityDefinition, settings: CoordinatorSettings, job: StoredIntegrityJob,
-    fence: { entity: string; epoch: number }, holding: () => void, startedMs: number,
+    def: EntityDefinition,
+    settings: CoordinatorSettings,
+    job: StoredIntegrityJob,
+    fence: { entity: string; epoch: number },
+    holding: () => void,
+    startedMs: number,
   ): Promise<IntegrityRun | null> {
     const url = this.store.get('supabase_url') ?? this.env.SUPABASE_URL;
     const key = serviceRoleKey(this.env);
@@ -517,7 +615,10 @@ export class SyncCoordinator extends DurableObject<Env> {
       if (!url || !key) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set (wrangler secret put)');
       const supabase = createReconcileSupabase({ url, serviceRoleKey: key, requestTimeoutMs: settings.requestTimeoutMs });
       const step = await stepIntegrity(job, {
-        db: this.env.DB, supabase, entity: def, fence,
+        db: this.env.DB,
+        supabase,
+        entity: def,
+        fence,
         pushCursor: this.store.get('push_seq') ?? 0,
         now: () => Date.now(),
         deadline: startedMs + settings.maxRunMs,
@@ -531,7 +632,7 @@ export class SyncCoordinator extends DurableObject<Env> {
           paused: this.store.get('paused') ?? false,
           lastSuccessAt: this.store.get('last_success_at') ?? null,
           // A sync alarm that coalesced with this run is re-armed for now when it ends.
-          nextAlarmAt: this.syncMissed ? new Date().toISOString() : this.store.get('next_run_at') ?? null,
+          nextAlarmAt: this.syncMissed ? new Date().toISOString() : (this.store.get('next_run_at') ?? null),
           intervalMs: settings.intervalMs,
           maxRunMs: settings.maxRunMs,
           quarantined: this.store.quarantineCount(),
@@ -562,8 +663,18 @@ export class SyncCoordinator extends DurableObject<Env> {
       this.store.set('integrity_job', undefined);
       const now = new Date().toISOString();
       return {
-        runId: job.runId, entity: def.name, startedAt: job.startedAt ?? now, finishedAt: now, trigger: job.trigger, fix: job.fix,
-        reconciled: false, ok: false, counts: null, drift: null, checks: [], error,
+        runId: job.runId,
+        entity: def.name,
+        startedAt: job.startedAt ?? now,
+        finishedAt: now,
+        trigger: job.trigger,
+        fix: job.fix,
+        reconciled: false,
+        ok: false,
+        counts: null,
+        drift: null,
+        checks: [],
+        error,
       };
     }
   }
@@ -580,8 +691,16 @@ export class SyncCoordinator extends DurableObject<Env> {
     const plan = planAlerts(this.store.get('alerts') ?? {}, afterFixes(run.checks), Date.now());
     this.store.set('alerts', plan.active);
     this.log({
-      event: 'integrity_run', entity: def.name, runId: run.runId, trigger: run.trigger, fix: run.fix, reconciled: run.reconciled, ok: run.ok,
-      problems: run.checks.filter((c) => c.severity !== 'ok').map((c) => c.check), drift: run.drift, error: run.error,
+      event: 'integrity_run',
+      entity: def.name,
+      runId: run.runId,
+      trigger: run.trigger,
+      fix: run.fix,
+      reconciled: run.reconciled,
+      ok: run.ok,
+      problems: run.checks.filter((c) => c.severity !== 'ok').map((c) => c.check),
+      drift: run.drift,
+      error: run.error,
     });
     try {
       await writeIntegrityRun(this.env.DB, run);
@@ -589,7 +708,8 @@ export class SyncCoordinator extends DurableObject<Env> {
       this.log({ event: 'integrity_log_write_failed', entity: def.name, runId: run.runId, error: describeError(e) });
     }
     // Delivery never fails the run: deliverAlert does not throw, and logs each attempt.
-    for (const message of plan.messages) await deliverAlert(this.env.ALERT_WEBHOOK_URL, alertPayload(message, this.env.DASHBOARD_URL ?? null));
+    for (const message of plan.messages)
+      await deliverAlert(this.env.ALERT_WEBHOOK_URL, alertPayload(message, this.env.DASHBOARD_URL ?? null));
   }
 
   /** Brings the alarm forward while integrity work is pending that an alarm can advance. */
@@ -653,7 +773,13 @@ export class SyncCoordinator extends DurableObject<Env> {
       quarantine: (q) => {
         holding();
         this.store.quarantine(q, new Date().toISOString(), Date.now());
-        this.log({ event: 'row_quarantined', entity: this.store.get('entity'), direction: q.direction, rowId: q.rowId, reason: q.reason.slice(0, LOGGED_REASON_CHARS) });
+        this.log({
+          event: 'row_quarantined',
+          entity: this.store.get('entity'),
+          direction: q.direction,
+          rowId: q.rowId,
+          reason: q.reason.slice(0, LOGGED_REASON_CHARS),
+        });
       },
       release: (direction, ids) => {
         holding();
@@ -679,14 +805,19 @@ export class SyncCoordinator extends DurableObject<Env> {
     let push: EntityStatus['push'] = null;
     if (pushes(def)) {
       const backlog = await outboxBacklog(this.env.DB, def, confirmedSeq);
-      const age = backlog.oldestChangedAt === null ? null : Math.max(0, Math.round((now - millisFromCanonical(backlog.oldestChangedAt)) / 1000));
+      const age =
+        backlog.oldestChangedAt === null ? null : Math.max(0, Math.round((now - millisFromCanonical(backlog.oldestChangedAt)) / 1000));
       push = { confirmedSeq, pending: backlog.pending, oldestPendingAt: backlog.oldestChangedAt, oldestPendingAgeSeconds: age };
     }
 
     const lease = this.liveLease(now);
     const armedFor = this.store.get('next_run_at');
     const problems = healthProblems({
-      now, paused, intervalMs: settings.intervalMs, maxRunMs: settings.maxRunMs, errorStreak,
+      now,
+      paused,
+      intervalMs: settings.intervalMs,
+      maxRunMs: settings.maxRunMs,
+      errorStreak,
       lastError: lastRun?.error ?? null,
       hasRun: lastRun !== null,
       lastSuccessMs: lastSuccessAt === null ? null : Date.parse(lastSuccessAt),
@@ -704,9 +835,12 @@ export class SyncCoordinator extends DurableObject<Env> {
       problems,
       pull: pulls(def)
         ? {
-          cursor: pullPosition.cursor, frontier: pullPosition.frontier, tombstoneCursor: pullPosition.tombstoneCursor, backlog: pullPosition.continuing,
-          lastLag: this.store.get('pull_last_lag') ?? null,
-        }
+            cursor: pullPosition.cursor,
+            frontier: pullPosition.frontier,
+            tombstoneCursor: pullPosition.tombstoneCursor,
+            backlog: pullPosition.continuing,
+            lastLag: this.store.get('pull_last_lag') ?? null,
+          }
         : null,
       push,
       lease,
@@ -730,7 +864,14 @@ export class SyncCoordinator extends DurableObject<Env> {
 
 function integrityJobStatus(job: StoredIntegrityJob): IntegrityJobStatus {
   const progress = jobProgress(job) + (job.lastError ? ` (last attempt failed: ${job.lastError})` : '');
-  return { kind: 'integrity', requestedAt: job.requestedAt, trigger: job.trigger, fix: job.fix, phase: job.startedAt === null ? 'queued' : 'running', progress };
+  return {
+    kind: 'integrity',
+    requestedAt: job.requestedAt,
+    trigger: job.trigger,
+    fix: job.fix,
+    phase: job.startedAt === null ? 'queued' : 'running',
+    progress,
+  };
 }
 
 /** Both passes of a two-way run failed; the message carries both. */

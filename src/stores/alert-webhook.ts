@@ -32,17 +32,19 @@ export async function deliverAlert(
 ): Promise<AlertDelivery> {
   const result = url ? await post(url, payload, options) : { delivered: false, error: null };
   // The summary makes the log line useful on its own in logged-only mode; details stay out (size).
-  console.log(JSON.stringify({
-    at: canonicalFromMillis(Date.now()),
-    event: 'alert',
-    status: payload.status,
-    entity: payload.entity,
-    problem: payload.problem,
-    severity: payload.severity,
-    summary: payload.summary,
-    delivered: result.delivered,
-    error: result.error,
-  }));
+  console.log(
+    JSON.stringify({
+      at: canonicalFromMillis(Date.now()),
+      event: 'alert',
+      status: payload.status,
+      entity: payload.entity,
+      problem: payload.problem,
+      severity: payload.severity,
+      summary: payload.summary,
+      delivered: result.delivered,
+      error: result.error,
+    }),
+  );
   return result;
 }
 

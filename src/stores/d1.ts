@@ -5,13 +5,14 @@
  */
 import { pushes, type EntityDefinition, type Row, columnNames } from '../entities.ts';
 import { LeaseLostError } from '../lease/lease.ts';
-import type { ApplyConflict, ApplyResult, Fence, OutboxChange, OutboxPage, PassD1, Tombstone } from './d1-contract.ts';
+import type { ApplyResult, Fence, OutboxChange, OutboxPage, PassD1, Tombstone } from './d1-contract.ts';
 import { jsonChunks } from './json-chunks.ts';
 import { ident } from './sql.ts';
 
 // Upserting an older epoch fires the sync_fence_monotonic trigger, which fails the whole batch.
 // The run's own epoch again is not rewritten (D1 bills rows written): one fence write per run.
-const FENCE = 'INSERT INTO sync_fence (entity, epoch) VALUES (?1, ?2) ON CONFLICT (entity) DO UPDATE SET epoch = excluded.epoch WHERE excluded.epoch <> sync_fence.epoch';
+const FENCE =
+  'INSERT INTO sync_fence (entity, epoch) VALUES (?1, ?2) ON CONFLICT (entity) DO UPDATE SET epoch = excluded.epoch WHERE excluded.epoch <> sync_fence.epoch';
 
 /** Runs a batch that starts with the fence; a refused epoch becomes LeaseLostError. */
 async function fencedBatch(db: D1Database, fence: Fence, statements: D1PreparedStatement[]): Promise<D1Result[]> {
@@ -20,7 +21,9 @@ async function fencedBatch(db: D1Database, fence: Fence, statements: D1PreparedS
     return results;
   } catch (error) {
     if (error instanceof Error && error.message.includes('sync_fenced')) {
-      throw new LeaseLostError(`D1 refused a write of ${fence.entity} from epoch ${fence.epoch}: a newer run has written`, { cause: error });
+      throw new LeaseLostError(`D1 refused a write of ${fence.entity} from epoch ${fence.epoch}: a newer run has written`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -88,7 +91,11 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
  * A row written after its delete stays.
  */
 export async function applyPulledRows(
-  db: D1Database, entity: EntityDefinition, rows: readonly Row[], fence: Fence, tombstones: readonly Tombstone[] = [],
+  db: D1Database,
+  entity: EntityDefinition,
+  rows: readonly Row[],
+  fence: Fence,
+  tombstones: readonly Tombstone[] = [],
 ): Promise<ApplyResult> {
   if (rows.length === 0 && tombstones.length === 0) return { applied: 0, conflicts: [], deleted: 0 };
   const s = pullStatements(entity);
@@ -96,20 +103,22 @@ export async function applyPulledRows(
   // One upsert and one conflicts read per chunk: a page of large rows stays under D1's cap on a bound value.
   const chunks = jsonChunks(rows);
   const versions = (chunk: readonly Row[]): string => JSON.stringify(chunk.map((r) => [r[entity.key], r[entity.cursorColumn]]));
-  const perChunk = chunks.flatMap((chunk) => lww
-    ? [db.prepare(s.upsert).bind(chunk.json, entity.name), db.prepare(s.conflicts).bind(versions(chunk.rows), chunk.rows.length)]
-    : [db.prepare(s.upsert).bind(chunk.json)]);
+  const perChunk = chunks.flatMap((chunk) =>
+    lww
+      ? [db.prepare(s.upsert).bind(chunk.json, entity.name), db.prepare(s.conflicts).bind(versions(chunk.rows), chunk.rows.length)]
+      : [db.prepare(s.upsert).bind(chunk.json)],
+  );
   const del = jsonChunks(tombstones).map((chunk) => db.prepare(s.tombstones).bind(chunk.json));
   const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...perChunk, ...del, db.prepare(GUARD_OFF)]);
   const found: { id: string; d1_ts: string; supabase_ts: string }[] = [];
   let applied = 0;
   let deleted = 0;
   let at = 1; // after the guard
-  for (let i = 0; i < chunks.length; i++) {
+  for (const _chunk of chunks) {
     applied += results[at++]?.meta.changes ?? 0;
     if (lww) found.push(...((results[at++]?.results ?? []) as typeof found));
   }
-  for (let i = 0; i < del.length; i++) deleted += results[at++]?.meta.changes ?? 0;
+  for (const _statement of del) deleted += results[at++]?.meta.changes ?? 0;
   return {
     applied,
     conflicts: found.map((c) => ({ id: c.id, d1Ts: c.d1_ts, supabaseTs: c.supabase_ts })),
@@ -124,14 +133,21 @@ export async function applyPulledRows(
  * Returns the rows written.
  */
 export async function applyRepairRows(
-  db: D1Database, entity: EntityDefinition, rows: readonly Row[], seen: Readonly<Record<string, string | null>>, fence: Fence,
+  db: D1Database,
+  entity: EntityDefinition,
+  rows: readonly Row[],
+  seen: Readonly<Record<string, string | null>>,
+  fence: Fence,
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const t = ident(entity.table);
   const key = ident(entity.key);
   const cols = columnNames(entity);
   const values = cols.map((c) => `j.value ->> '$.${c}'`).join(', ');
-  const updates = cols.filter((c) => c !== entity.key).map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ');
+  const updates = cols
+    .filter((c) => c !== entity.key)
+    .map((c) => `${ident(c)} = excluded.${ident(c)}`)
+    .join(', ');
   // Each row carries the version the report saw; the join keeps only rows D1 still holds at that
   // version (IS: no row on both counts), one index lookup per row. A row the report saw and an
   // edge delete removed since, or one written since, is left alone.
@@ -143,11 +159,16 @@ export async function applyRepairRows(
   const payload = rows.map((r) => ({ ...r, __seen: seen[String(r[entity.key])] ?? null }));
   const upserts = jsonChunks(payload).map((chunk) => db.prepare(sql).bind(chunk.json));
   const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...upserts, db.prepare(GUARD_OFF)]);
-  return results.slice(1, 1 + upserts.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+  return results.slice(1, 1 + upserts.length).reduce((n, r) => n + r.meta.changes, 0);
 }
 
 /** Applies Supabase's deletes in one fenced batch, invisible to the outbox triggers; a row written after the delete stays. */
-export async function applyTombstones(db: D1Database, entity: EntityDefinition, tombstones: readonly Tombstone[], fence: Fence): Promise<number> {
+export async function applyTombstones(
+  db: D1Database,
+  entity: EntityDefinition,
+  tombstones: readonly Tombstone[],
+  fence: Fence,
+): Promise<number> {
   return (await applyPulledRows(db, entity, [], fence, tombstones)).deleted;
 }
 
@@ -164,7 +185,9 @@ export async function readOutboxPage(
 ): Promise<OutboxPage> {
   const t = ident(entity.table);
   const key = ident(entity.key);
-  const cols = columnNames(entity).map((c) => `t.${ident(c)}`).join(', ');
+  const cols = columnNames(entity)
+    .map((c) => `t.${ident(c)}`)
+    .join(', ');
   const page = `SELECT seq, row_id, changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`;
   const [, summary, rows] = await fencedBatch(db, fence, [
     db.prepare('DELETE FROM sync_outbox WHERE entity = ?1 AND seq <= ?2').bind(entity.name, confirmedSeq),
@@ -191,9 +214,11 @@ export async function outboxBacklog(
   afterSeq: number,
 ): Promise<{ pending: number; oldestChangedAt: string | null }> {
   const r = await db
-    .prepare(`SELECT count(*) AS pending,
+    .prepare(
+      `SELECT count(*) AS pending,
          (SELECT changed_at FROM sync_outbox WHERE entity = ?1 AND seq > ?2 ORDER BY seq LIMIT 1) AS oldest
-       FROM sync_outbox WHERE entity = ?1 AND seq > ?2`)
+       FROM sync_outbox WHERE entity = ?1 AND seq > ?2`,
+    )
     .bind(entity.name, afterSeq)
     .first<{ pending: number; oldest: string | null }>();
   return { pending: r?.pending ?? 0, oldestChangedAt: r?.oldest ?? null };
@@ -202,7 +227,9 @@ export async function outboxBacklog(
 /** Queues every current row of the table for push (recovery: "force resync" of a pushed table). */
 export async function enqueueAllRows(db: D1Database, entity: EntityDefinition, fence: Fence): Promise<number> {
   const [r] = await fencedBatch(db, fence, [
-    db.prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, ${ident(entity.key)}, 'upsert' FROM ${ident(entity.table)}`).bind(entity.name),
+    db
+      .prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, ${ident(entity.key)}, 'upsert' FROM ${ident(entity.table)}`)
+      .bind(entity.name),
   ]);
   return r?.meta.changes ?? 0;
 }
@@ -211,7 +238,9 @@ export async function enqueueAllRows(db: D1Database, entity: EntityDefinition, f
 export async function deleteRows(db: D1Database, entity: EntityDefinition, ids: readonly string[], fence: Fence): Promise<number> {
   if (ids.length === 0) return 0;
   const [r] = await fencedBatch(db, fence, [
-    db.prepare(`DELETE FROM ${ident(entity.table)} WHERE ${ident(entity.key)} IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)),
+    db
+      .prepare(`DELETE FROM ${ident(entity.table)} WHERE ${ident(entity.key)} IN (SELECT value FROM json_each(?1))`)
+      .bind(JSON.stringify(ids)),
   ]);
   return r?.meta.changes ?? 0;
 }
@@ -220,7 +249,9 @@ export async function deleteRows(db: D1Database, entity: EntityDefinition, ids: 
 export async function enqueueRows(db: D1Database, entity: EntityDefinition, ids: readonly string[], fence: Fence): Promise<void> {
   if (ids.length === 0) return;
   await fencedBatch(db, fence, [
-    db.prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, j.value, 'upsert' FROM json_each(?2) AS j`).bind(entity.name, JSON.stringify(ids)),
+    db
+      .prepare(`INSERT INTO sync_outbox (entity, row_id, op) SELECT ?1, j.value, 'upsert' FROM json_each(?2) AS j`)
+      .bind(entity.name, JSON.stringify(ids)),
   ]);
 }
 

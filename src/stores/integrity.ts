@@ -7,7 +7,16 @@
 import { z } from 'zod';
 import { findEntity, type EntityDefinition } from '../entities.ts';
 import type { InvalidFinding } from '../integrity/checks.ts';
-import type { CheckName, CheckResult, CheckSeverity, DriftSummary, IntegrityHistoryEntry, IntegrityRun, IntegrityTrigger, SideCounts } from '../types.ts';
+import type {
+  CheckName,
+  CheckResult,
+  CheckSeverity,
+  DriftSummary,
+  IntegrityHistoryEntry,
+  IntegrityRun,
+  IntegrityTrigger,
+  SideCounts,
+} from '../types.ts';
 
 export type { HistoryCheck, IntegrityHistoryEntry } from '../types.ts';
 import { rowsRead } from './reconcile.ts';
@@ -21,7 +30,7 @@ const UUID_SHAPE = '00000000-0000-0000-0000-000000000000';
 
 /** SQL: `expr` with every character of `chars` replaced by '0' (replace() is case-sensitive, so 'A'-'F' stay). */
 function zeroed(expr: string, chars: string): string {
-  return [...chars].reduce((sql, ch) => `replace(${sql}, '${ch}', '0')`, expr);
+  return chars.split('').reduce((sql, ch) => `replace(${sql}, '${ch}', '0')`, expr);
 }
 
 /** Rows of the entity's table in D1. */
@@ -64,12 +73,15 @@ export async function findOrphanEmails(
   const t = ident(entity.table);
   const key = ident(entity.key);
   const fk = ident('prospect_id');
-  const orphan = `e.${ident('direction')} = 'outbound' AND e.${fk} IS NOT NULL ` +
+  const orphan =
+    `e.${ident('direction')} = 'outbound' AND e.${fk} IS NOT NULL ` +
     `AND NOT EXISTS (SELECT 1 FROM ${ident(prospects.table)} AS p WHERE p.${ident(prospects.key)} = e.${fk})`;
   // One scan: the missing prospects with their email counts; the window sums all groups before LIMIT.
   const missing = await db
-    .prepare(`SELECT prospect_id, total FROM (SELECT e.${fk} AS prospect_id, sum(count(*)) OVER () AS total ` +
-      `FROM ${t} AS e WHERE ${orphan} GROUP BY e.${fk}) ORDER BY prospect_id LIMIT ?1`)
+    .prepare(
+      `SELECT prospect_id, total FROM (SELECT e.${fk} AS prospect_id, sum(count(*)) OVER () AS total ` +
+        `FROM ${t} AS e WHERE ${orphan} GROUP BY e.${fk}) ORDER BY prospect_id LIMIT ?1`,
+    )
     .bind(1000)
     .all<{ prospect_id: string; total: number }>();
   let read = rowsRead(missing);
@@ -103,15 +115,17 @@ export async function findDuplicateMessageIds(
   const created = Object.hasOwn(entity.columns, 'created_at') ? `e.${ident('created_at')}, ` : '';
   // The inner GROUP BY walks the message_id index; one more group than asked tells truncation.
   const r = await db
-    .prepare(`SELECT e.${mid} AS message_id, e.${key} AS id FROM ${t} AS e WHERE e.${mid} IN ` +
-      `(SELECT ${mid} FROM ${t} WHERE ${mid} IS NOT NULL GROUP BY ${mid} HAVING count(*) > 1 ORDER BY ${mid} LIMIT ?1) ` +
-      `ORDER BY e.${mid}, ${created}e.${key}`)
+    .prepare(
+      `SELECT e.${mid} AS message_id, e.${key} AS id FROM ${t} AS e WHERE e.${mid} IN ` +
+        `(SELECT ${mid} FROM ${t} WHERE ${mid} IS NOT NULL GROUP BY ${mid} HAVING count(*) > 1 ORDER BY ${mid} LIMIT ?1) ` +
+        `ORDER BY e.${mid}, ${created}e.${key}`,
+    )
     .bind(limit + 1)
     .all<{ message_id: string; id: string }>();
   const groups: { messageId: string; ids: string[] }[] = [];
   for (const row of r.results) {
     const last = groups.at(-1);
-    if (last && last.messageId === row.message_id) last.ids.push(row.id);
+    if (last?.messageId === row.message_id) last.ids.push(row.id);
     else groups.push({ messageId: row.message_id, ids: [row.id] });
   }
   return { groups: groups.slice(0, limit), truncated: groups.length > limit, rowsRead: rowsRead(r) };
@@ -131,7 +145,12 @@ function invalidConditions(entity: EntityDefinition): Condition[] {
   if (keySpec?.type === 'uuid') {
     const k = ident(entity.key);
     // A NULL key (SQLite allows one in a TEXT PRIMARY KEY) is not a uuid either.
-    conditions.push({ column: entity.key, kind: 'key', predicate: `${k} IS NULL OR ${zeroed(k, '123456789abcdef')} IS NOT '${UUID_SHAPE}'`, params: [] });
+    conditions.push({
+      column: entity.key,
+      kind: 'key',
+      predicate: `${k} IS NULL OR ${zeroed(k, '123456789abcdef')} IS NOT '${UUID_SHAPE}'`,
+      params: [],
+    });
   }
   for (const [name, spec] of Object.entries(entity.columns)) {
     const c = ident(name);
@@ -143,13 +162,21 @@ function invalidConditions(entity: EntityDefinition): Condition[] {
     // The shape fixes the form; strftime/date round-trips catch impossible dates and times (month 13, Feb 30).
     if (spec.type === 'timestamp') {
       conditions.push({
-        column: name, kind: 'timestamp', params: [],
-        predicate: `${c} IS NOT NULL AND NOT (${zeroed(c, '123456789')} IS '${TIMESTAMP_SHAPE}' ` +
+        column: name,
+        kind: 'timestamp',
+        params: [],
+        predicate:
+          `${c} IS NOT NULL AND NOT (${zeroed(c, '123456789')} IS '${TIMESTAMP_SHAPE}' ` +
           `AND strftime('%Y-%m-%dT%H:%M:%S', substr(${c}, 1, 19)) IS substr(${c}, 1, 19))`,
       });
     }
     if (spec.type === 'date') {
-      conditions.push({ column: name, kind: 'date', params: [], predicate: `${c} IS NOT NULL AND NOT (${zeroed(c, '123456789')} IS '${DATE_SHAPE}' AND date(${c}) IS ${c})` });
+      conditions.push({
+        column: name,
+        kind: 'date',
+        params: [],
+        predicate: `${c} IS NOT NULL AND NOT (${zeroed(c, '123456789')} IS '${DATE_SHAPE}' AND date(${c}) IS ${c})`,
+      });
     }
   }
   return conditions;
@@ -179,23 +206,30 @@ export async function findInvalidStates(
     params.push(...c.params);
     return sql;
   });
-  const scan = await db.prepare(`SELECT ${counts.join(', ')} FROM ${t}`).bind(...params).all<Record<string, number>>();
+  const scan = await db
+    .prepare(`SELECT ${counts.join(', ')} FROM ${t}`)
+    .bind(...params)
+    .all<Record<string, number>>();
   let read = rowsRead(scan);
   const head = scan.results[0] ?? {};
   const found = conditions.map((c, i) => ({ ...c, count: head[`c${i}`] ?? 0 })).filter((c) => c.count > 0);
   if (found.length === 0) return { findings: [], rowsRead: read };
 
   const key = ident(entity.key);
-  const samples = await db.batch<{ id: string | null }>(found.map((c) =>
-    db.prepare(`SELECT ${key} AS id FROM ${t} WHERE ${c.predicate} ORDER BY ${key} LIMIT ?${c.params.length + 1}`)
-      .bind(...c.params, sampleLimit)));
+  const samples = await db.batch<{ id: string | null }>(
+    found.map((c) =>
+      db
+        .prepare(`SELECT ${key} AS id FROM ${t} WHERE ${c.predicate} ORDER BY ${key} LIMIT ?${c.params.length + 1}`)
+        .bind(...c.params, sampleLimit),
+    ),
+  );
   read += samples.reduce((sum, s) => sum + rowsRead(s), 0);
   const findings = found.map((c, i): InvalidFinding => ({
     column: c.column,
     kind: c.kind,
     count: c.count,
     // A NULL key has no id to show; it is still counted.
-    sample: (samples[i]?.results ?? []).flatMap((r) => (r.id === null ? [] : [String(r.id)])),
+    sample: (samples[i]?.results ?? []).flatMap((r) => (r.id === null ? [] : [r.id])),
   }));
   return { findings, rowsRead: read };
 }
@@ -242,30 +276,48 @@ interface StoredDetails {
  */
 export async function writeIntegrityRun(db: D1Database, run: IntegrityRun, keepRunsPerEntity = 50): Promise<void> {
   const stored: StoredRun = {
-    trigger: run.trigger, fix: run.fix, reconciled: run.reconciled, ok: run.ok, startedAt: run.startedAt, error: run.error,
+    trigger: run.trigger,
+    fix: run.fix,
+    reconciled: run.reconciled,
+    ok: run.ok,
+    startedAt: run.startedAt,
+    error: run.error,
   };
-  const rows: { check: CheckName | 'run'; severity: CheckSeverity; count: number; fixed: number; details: string }[] = run.checks.map((c: CheckResult) => {
-    const details: StoredDetails = { summary: c.summary, fix: c.fix, details: c.details, run: stored };
-    if (c.check === 'row_counts') details.counts = run.counts;
-    if (c.check === 'replica_drift') details.drift = run.drift;
-    return { check: c.check, severity: c.severity, count: c.count, fixed: c.fixed, details: JSON.stringify(details) };
-  });
+  const rows: { check: CheckName | 'run'; severity: CheckSeverity; count: number; fixed: number; details: string }[] = run.checks.map(
+    (c: CheckResult) => {
+      const details: StoredDetails = { summary: c.summary, fix: c.fix, details: c.details, run: stored };
+      if (c.check === 'row_counts') details.counts = run.counts;
+      if (c.check === 'replica_drift') details.drift = run.drift;
+      return { check: c.check, severity: c.severity, count: c.count, fixed: c.fixed, details: JSON.stringify(details) };
+    },
+  );
   if (rows.length === 0) {
     const details: StoredDetails = {
-      summary: run.error ?? 'no checks ran', fix: null, details: {}, run: stored, counts: run.counts, drift: run.drift,
+      summary: run.error ?? 'no checks ran',
+      fix: null,
+      details: {},
+      run: stored,
+      counts: run.counts,
+      drift: run.drift,
     };
     rows.push({ check: 'run', severity: run.error === null ? 'ok' : 'error', count: 0, fixed: 0, details: JSON.stringify(details) });
   }
   await db.batch([
-    db.prepare(`INSERT INTO integrity_results (run_id, checked_at, check_name, entity, severity, count, details, fixed)
+    db
+      .prepare(
+        `INSERT INTO integrity_results (run_id, checked_at, check_name, entity, severity, count, details, fixed)
        SELECT ?1, ?2, j.value ->> '$.check', ?3, j.value ->> '$.severity', j.value ->> '$.count', j.value ->> '$.details', j.value ->> '$.fixed'
-       FROM json_each(?4) AS j`)
+       FROM json_each(?4) AS j`,
+      )
       .bind(run.runId, run.finishedAt, run.entity, JSON.stringify(rows)),
     // A run's rows are inserted together, so everything below the first id of the
     // keepRunsPerEntity-th newest run is older runs: one index range on (entity, id).
-    db.prepare(`DELETE FROM integrity_results WHERE entity = ?1 AND id < (
+    db
+      .prepare(
+        `DELETE FROM integrity_results WHERE entity = ?1 AND id < (
          SELECT min(first_id) FROM (
-           SELECT min(id) AS first_id FROM integrity_results WHERE entity = ?1 GROUP BY run_id ORDER BY max(id) DESC LIMIT ?2))`)
+           SELECT min(id) AS first_id FROM integrity_results WHERE entity = ?1 GROUP BY run_id ORDER BY max(id) DESC LIMIT ?2))`,
+      )
       .bind(run.entity, keepRunsPerEntity),
   ]);
 }
@@ -273,7 +325,14 @@ export async function writeIntegrityRun(db: D1Database, run: IntegrityRun, keepR
 const TRIGGERS = ['manual', 'hourly', 'daily', 'resync'] as const satisfies readonly IntegrityTrigger[];
 const SEVERITIES: readonly string[] = ['ok', 'warning', 'error'] satisfies CheckSeverity[];
 const CHECK_NAMES: readonly string[] = [
-  'row_counts', 'replica_drift', 'orphans', 'duplicate_message_ids', 'invalid_states', 'push_backlog', 'stale_entity', 'quarantine_growth',
+  'row_counts',
+  'replica_drift',
+  'orphans',
+  'duplicate_message_ids',
+  'invalid_states',
+  'push_backlog',
+  'stale_entity',
+  'quarantine_growth',
 ] satisfies CheckName[];
 
 function isSeverity(value: string): value is CheckSeverity {
@@ -287,18 +346,32 @@ function isCheckName(value: string): value is CheckName {
 // Tolerant of rows written by older versions: a missing field reads as its default.
 const StoredDetailsSchema = z.object({
   summary: z.string().catch(''),
-  run: z.object({
-    trigger: z.enum(TRIGGERS).catch('manual'),
-    fix: z.boolean().catch(false),
-    reconciled: z.boolean().catch(false),
-    ok: z.boolean().nullable().catch(null),
-    error: z.string().nullable().catch(null),
-  }).catch({ trigger: 'manual', fix: false, reconciled: false, ok: null, error: null }),
+  run: z
+    .object({
+      trigger: z.enum(TRIGGERS).catch('manual'),
+      fix: z.boolean().catch(false),
+      reconciled: z.boolean().catch(false),
+      ok: z.boolean().nullable().catch(null),
+      error: z.string().nullable().catch(null),
+    })
+    .catch({ trigger: 'manual', fix: false, reconciled: false, ok: null, error: null }),
   counts: z.object({ d1: z.number(), supabase: z.number(), difference: z.number() }).nullable().catch(null),
-  drift: z.object({
-    missing: z.number(), extra: z.number(), olderInD1: z.number(), newerInD1: z.number(), sameVersionOtherContent: z.number(),
-    pendingPush: z.number(), quarantined: z.number().default(0), found: z.number(), repaired: z.number(), supabaseRequests: z.number(), d1RowsRead: z.number(),
-  }).nullable().catch(null),
+  drift: z
+    .object({
+      missing: z.number(),
+      extra: z.number(),
+      olderInD1: z.number(),
+      newerInD1: z.number(),
+      sameVersionOtherContent: z.number(),
+      pendingPush: z.number(),
+      quarantined: z.number().default(0),
+      found: z.number(),
+      repaired: z.number(),
+      supabaseRequests: z.number(),
+      d1RowsRead: z.number(),
+    })
+    .nullable()
+    .catch(null),
 });
 
 function parseDetails(text: string | null): z.infer<typeof StoredDetailsSchema> {
@@ -328,23 +401,35 @@ export async function readIntegrityHistory(
   options: { entity?: string; runs: number },
 ): Promise<{ runs: IntegrityHistoryEntry[]; rowsRead: number }> {
   const r = await db
-    .prepare(`WITH picked AS (
+    .prepare(
+      `WITH picked AS (
          SELECT entity, run_id, max(id) AS last_id FROM integrity_results
          WHERE ?1 IS NULL OR entity = ?1 GROUP BY entity, run_id ORDER BY last_id DESC LIMIT ?2)
        SELECT r.run_id, r.entity, r.checked_at, r.check_name, r.severity, r.count, r.fixed, r.details
        FROM picked AS p JOIN integrity_results AS r ON r.entity = p.entity AND r.run_id = p.run_id
-       ORDER BY p.last_id DESC, r.id`)
+       ORDER BY p.last_id DESC, r.id`,
+    )
     .bind(options.entity ?? null, Math.max(0, options.runs))
     .all<HistoryRow>();
   const runs: IntegrityHistoryEntry[] = [];
   for (const row of r.results) {
     let entry = runs.at(-1);
     const details = parseDetails(row.details);
-    if (!entry || entry.runId !== row.run_id || entry.entity !== row.entity) {
+    if (entry?.runId !== row.run_id || entry.entity !== row.entity) {
       entry = {
-        runId: row.run_id, entity: row.entity, checkedAt: row.checked_at, trigger: details.run.trigger, fix: details.run.fix,
-        reconciled: details.run.reconciled, ok: details.run.ok ?? true, problems: 0, fixed: 0, error: details.run.error,
-        counts: null, drift: null, checks: [],
+        runId: row.run_id,
+        entity: row.entity,
+        checkedAt: row.checked_at,
+        trigger: details.run.trigger,
+        fix: details.run.fix,
+        reconciled: details.run.reconciled,
+        ok: details.run.ok ?? true,
+        problems: 0,
+        fixed: 0,
+        error: details.run.error,
+        counts: null,
+        drift: null,
+        checks: [],
       };
       runs.push(entry);
     }

@@ -96,30 +96,56 @@ export function createReconcileSupabase(options: StoreOptions): ReconcileSupabas
         .select(entity.key, { count: 'exact', head: true })
         .abortSignal(AbortSignal.timeout(options.requestTimeoutMs));
       if (error) throw new SupabaseError(`count ${entity.table}`, status, error, parseRetryAfter(lastRetryAfter, Date.now()));
-      if (typeof count !== 'number') throw new SupabaseError(`count ${entity.table}`, status, { message: 'no count in the answer (Content-Range)' });
+      if (typeof count !== 'number')
+        throw new SupabaseError(`count ${entity.table}`, status, { message: 'no count in the answer (Content-Range)' });
       return count;
     },
 
     async rangeDigests(entity, prefixLength, prefixes) {
-      const r = await rpc(`digest ${entity.table} ranges`, 'sync_range_digests', {
-        p_table: entity.table, p_columns: registryColumns(entity), p_prefix_len: prefixLength, p_prefixes: prefixes,
-      }, DigestsSchema);
+      const r = await rpc(
+        `digest ${entity.table} ranges`,
+        'sync_range_digests',
+        {
+          p_table: entity.table,
+          p_columns: registryColumns(entity),
+          p_prefix_len: prefixLength,
+          p_prefixes: prefixes,
+        },
+        DigestsSchema,
+      );
       return { total: r.total, buckets: new Map(r.buckets.map(([p, n, s]) => [p, parseDigest(n, s)])) };
     },
 
     async rangeRows(entity, prefixes) {
-      const r = await rpc(`read ${entity.table} row hashes`, 'sync_range_rows', {
-        p_table: entity.table, p_columns: registryColumns(entity), p_version: entity.cursorColumn, p_prefixes: prefixes,
-      }, RowVersionsSchema);
+      const r = await rpc(
+        `read ${entity.table} row hashes`,
+        'sync_range_rows',
+        {
+          p_table: entity.table,
+          p_columns: registryColumns(entity),
+          p_version: entity.cursorColumn,
+          p_prefixes: prefixes,
+        },
+        RowVersionsSchema,
+      );
       return r.map(([id, version, hash]) => ({ id, version, hash }));
     },
 
     async readRows(entity, ids) {
       const rows: Row[] = [];
       for (let i = 0; i < ids.length; i += READ_CHUNK) {
-        rows.push(...await rpc(`read ${entity.table} rows by key`, 'sync_read_rows', {
-          p_table: entity.table, p_columns: registryColumns(entity), p_keys: ids.slice(i, i + READ_CHUNK),
-        }, RowsSchema));
+        rows.push(
+          ...(await rpc(
+            `read ${entity.table} rows by key`,
+            'sync_read_rows',
+            {
+              p_table: entity.table,
+              p_columns: registryColumns(entity),
+              p_keys: ids.slice(i, i + READ_CHUNK),
+            },
+            RowsSchema,
+          )),
+        );
       }
       return rows;
     },
@@ -152,7 +178,12 @@ export async function readD1Range(db: D1Database, entity: EntityDefinition, rang
   if (range.from !== null) where.push(`${key} >= ?${params.push(range.from)}`);
   if (range.to !== null) where.push(`${key} < ?${params.push(range.to)}`);
   const sql = `SELECT ${cols} FROM ${ident(entity.table)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-  return read(await db.prepare(sql).bind(...params).all<Row>());
+  return read(
+    await db
+      .prepare(sql)
+      .bind(...params)
+      .all<Row>(),
+  );
 }
 
 /**
@@ -162,18 +193,26 @@ export async function readD1Range(db: D1Database, entity: EntityDefinition, rang
 export async function readD1Prefixes(db: D1Database, entity: EntityDefinition, prefixes: readonly string[]): Promise<D1Read> {
   if (prefixes.length === 0) return { rows: [], rowsRead: 0 };
   const key = ident(entity.key);
-  const cols = columnNames(entity).map((c) => `t.${ident(c)}`).join(', ');
+  const cols = columnNames(entity)
+    .map((c) => `t.${ident(c)}`)
+    .join(', ');
   const ranges = prefixes.map((p) => {
     const r = prefixRange(p);
     return [r.from, r.to];
   });
-  const sql = `SELECT ${cols} FROM json_each(?1) AS r CROSS JOIN ${ident(entity.table)} AS t ` +
+  const sql =
+    `SELECT ${cols} FROM json_each(?1) AS r CROSS JOIN ${ident(entity.table)} AS t ` +
     `ON t.${key} >= r.value ->> '$[0]' AND t.${key} < r.value ->> '$[1]'`;
   return read(await db.prepare(sql).bind(JSON.stringify(ranges)).all<Row>());
 }
 
 /** Which of `ids` have outbox entries after the push cursor `afterSeq` (changes the push still owns). */
-export async function pendingOutboxIds(db: D1Database, entity: EntityDefinition, afterSeq: number, ids: readonly string[]): Promise<{ ids: Set<string>; rowsRead: number }> {
+export async function pendingOutboxIds(
+  db: D1Database,
+  entity: EntityDefinition,
+  afterSeq: number,
+  ids: readonly string[],
+): Promise<{ ids: Set<string>; rowsRead: number }> {
   if (ids.length === 0) return { ids: new Set(), rowsRead: 0 };
   const r = await db
     .prepare('SELECT DISTINCT row_id FROM sync_outbox WHERE entity = ?1 AND seq > ?2 AND row_id IN (SELECT value FROM json_each(?3))')

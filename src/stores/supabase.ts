@@ -25,7 +25,12 @@ export class SupabaseError extends Error {
   readonly code: string;
   readonly retryAfterMs: number | undefined;
 
-  constructor(operation: string, status: number, error: { message?: string; code?: string; details?: string | null; hint?: string | null }, retryAfterMs?: number) {
+  constructor(
+    operation: string,
+    status: number,
+    error: { message?: string; code?: string; details?: string | null; hint?: string | null },
+    retryAfterMs?: number,
+  ) {
     const code = error.code ?? '';
     // Network failures put a stack trace in details: keep only its first line.
     const details = error.details?.split('\n')[0];
@@ -54,23 +59,23 @@ export interface TombstoneRow {
 }
 
 /** One change of a push page: the edge version of a row (ts = its updated_at) or its delete (ts = when). */
-export type PushChange =
-  | { op: 'upsert'; id: string; ts: string; row: Row }
-  | { op: 'delete'; id: string; ts: string };
+export type PushChange = { op: 'upsert'; id: string; ts: string; row: Row } | { op: 'delete'; id: string; ts: string };
 
 const PushApplyResultSchema = z.object({
   written: z.number(),
   deleted: z.number(),
   unchanged: z.number(),
   /** Rows whose versions disagreed, and which side's version won. */
-  conflicts: z.array(z.object({
-    id: z.string(),
-    op: z.enum(['upsert', 'delete']),
-    winner: z.enum(['supabase', 'd1']),
-    supabase_ts: z.string().nullable(),
-    supabase_deleted: z.boolean(),
-    d1_ts: z.string(),
-  })),
+  conflicts: z.array(
+    z.object({
+      id: z.string(),
+      op: z.enum(['upsert', 'delete']),
+      winner: z.enum(['supabase', 'd1']),
+      supabase_ts: z.string().nullable(),
+      supabase_deleted: z.boolean(),
+      d1_ts: z.string(),
+    }),
+  ),
   /** Where Supabase's version won: its current row, or its deletion, for D1 to take. */
   winners: z.array(z.object({ id: z.string(), row: z.record(z.string(), z.unknown()).nullable(), deleted_at: z.string().nullable() })),
   /** Changes Postgres refused (a data or constraint error), with its error. */
@@ -105,11 +110,19 @@ function isPullPage(data: unknown): data is PullPage {
   const { rows, tombstones } = data as Record<string, unknown>;
   if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) return false;
   if (tombstones === null) return true;
-  return Array.isArray(tombstones) && tombstones.every((t: unknown) => {
-    const o = t as Record<string, unknown> | null;
-    return typeof o === 'object' && o !== null && (typeof o['id'] === 'number' || typeof o['id'] === 'string')
-      && typeof o['row_id'] === 'string' && typeof o['deleted_at'] === 'string';
-  });
+  return (
+    Array.isArray(tombstones) &&
+    tombstones.every((t: unknown) => {
+      const o = t as Record<string, unknown> | null;
+      return (
+        typeof o === 'object' &&
+        o !== null &&
+        (typeof o['id'] === 'number' || typeof o['id'] === 'string') &&
+        typeof o['row_id'] === 'string' &&
+        typeof o['deleted_at'] === 'string'
+      );
+    })
+  );
 }
 
 /** Supabase operations the passes need. */
@@ -151,7 +164,14 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
   });
   const timeout = (): AbortSignal => AbortSignal.timeout(options.requestTimeoutMs);
 
-  async function run<T>(operation: string, request: PromiseLike<{ data: unknown; error: { message?: string; code?: string; details?: string | null; hint?: string | null } | null; status: number }>): Promise<T> {
+  async function run<T>(
+    operation: string,
+    request: PromiseLike<{
+      data: unknown;
+      error: { message?: string; code?: string; details?: string | null; hint?: string | null } | null;
+      status: number;
+    }>,
+  ): Promise<T> {
     lastRetryAfter = null;
     const { data, error, status } = await request;
     if (error?.code === FENCED_CODE) {
@@ -181,7 +201,10 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
         .abortSignal(timeout());
       const page = await run<unknown>(operation, query);
       if (!isPullPage(page)) {
-        throw new SupabaseError(operation, 200, { message: 'sync_pull_page answered an unexpected shape', hint: 'apply supabase/migrations' });
+        throw new SupabaseError(operation, 200, {
+          message: 'sync_pull_page answered an unexpected shape',
+          hint: 'apply supabase/migrations',
+        });
       }
       return page;
     },
@@ -193,7 +216,10 @@ export function createSupabaseStore(options: StoreOptions): SupabaseStore {
         .abortSignal(timeout());
       const parsed = PushApplyResultSchema.safeParse(await run<unknown>(operation, query));
       if (!parsed.success) {
-        throw new SupabaseError(operation, 200, { message: 'sync_apply_push answered an unexpected shape', hint: 'apply supabase/migrations' });
+        throw new SupabaseError(operation, 200, {
+          message: 'sync_apply_push answered an unexpected shape',
+          hint: 'apply supabase/migrations',
+        });
       }
       return parsed.data;
     },

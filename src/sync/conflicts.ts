@@ -20,9 +20,10 @@ export interface AppliedConflict {
 /** The history entry for a push conflict, with a reason that says who won and what follows. */
 export function pushConflictRecord(c: AppliedConflict): ConflictRecord {
   const what = c.supabase_deleted ? 'was deleted in Supabase' : "Supabase's copy changed";
-  const reason = c.winner === 'supabase'
-    ? `last-write-wins: the row ${what} after the D1 ${c.op}; Supabase's ${c.supabase_deleted ? 'delete' : 'version'} is kept and D1 takes it`
-    : `source-wins: the row ${what} after the D1 ${c.op}; D1's ${c.op === 'delete' ? 'delete' : 'version'} overwrites it`;
+  const reason =
+    c.winner === 'supabase'
+      ? `last-write-wins: the row ${what} after the D1 ${c.op}; Supabase's ${c.supabase_deleted ? 'delete' : 'version'} is kept and D1 takes it`
+      : `source-wins: the row ${what} after the D1 ${c.op}; D1's ${c.op === 'delete' ? 'delete' : 'version'} overwrites it`;
   return {
     rowId: c.id,
     direction: 'push',

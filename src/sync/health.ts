@@ -34,7 +34,9 @@ export function healthProblems(f: HealthFacts): string[] {
   if (f.errorStreak > 0 && f.lastError) problems.push(`${f.errorStreak} failed run(s) in a row; last error: ${f.lastError}`);
   const staleAfter = 3 * f.intervalMs + f.maxRunMs;
   if (f.hasRun && (f.lastSuccessMs === null || f.now - f.lastSuccessMs > staleAfter)) {
-    problems.push(f.lastSuccessMs === null ? 'no run has succeeded yet' : `no successful run since ${new Date(f.lastSuccessMs).toISOString()}`);
+    problems.push(
+      f.lastSuccessMs === null ? 'no run has succeeded yet' : `no successful run since ${new Date(f.lastSuccessMs).toISOString()}`,
+    );
   }
   if (!f.paused && alarmLost(f)) problems.push('no alarm armed: the next cron tick re-arms it, or POST /objects/:entity/sync');
   if (f.oldestPendingAgeMs !== null && f.oldestPendingAgeMs > staleAfter) {

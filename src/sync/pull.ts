@@ -80,12 +80,13 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
       ...(tombstonesDone ? {} : { tombstones: { after: tombstonesAfter } }),
       limit: ctx.pageSize,
     };
-    const answer = ctx.supabase.readPull(ctx.entity, read)
-      .then((page): CheckedPage => ({
-        ...page,
-        checks: page.rows.map((raw) => toD1Row(ctx.entity, raw)),
-        rowKeys: read.rows ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) }))) : null,
-      }));
+    const answer = ctx.supabase.readPull(ctx.entity, read).then((page): CheckedPage => ({
+      ...page,
+      checks: page.rows.map((raw) => toD1Row(ctx.entity, raw)),
+      rowKeys: read.rows
+        ? keyPage(page.rows.map((raw) => ({ ts: String(raw[ctx.entity.cursorColumn]), id: String(raw[ctx.entity.key]) })))
+        : null,
+    }));
     answer.catch(() => undefined); // awaited below; a page dropped after a failed apply must not go unhandled
     return answer;
   };
@@ -117,7 +118,9 @@ export async function runPull(ctx: PullContext, start: PullPosition): Promise<Pa
       ...position,
       cursor: rowKeys ? safeCursorAfterPage(position.cursor, rowKeys.keyed, cycleHorizon) : position.cursor,
       frontier: rowFrontier,
-      tombstoneCursor: tombstoneKeys ? safeCursorAfterPage(position.tombstoneCursor, tombstoneKeys.keyed, cycleHorizon) : position.tombstoneCursor,
+      tombstoneCursor: tombstoneKeys
+        ? safeCursorAfterPage(position.tombstoneCursor, tombstoneKeys.keyed, cycleHorizon)
+        : position.tombstoneCursor,
       tombstoneFrontier,
       continuing: true,
       rowsDone,
@@ -187,7 +190,11 @@ async function applyPage(
       reason: 'last-write-wins: the D1 row was written later than the Supabase version',
     });
   }
-  if (valid.length > 0) sink.release('pull', valid.map((r) => String(r[entity.key])));
+  if (valid.length > 0)
+    sink.release(
+      'pull',
+      valid.map((r) => String(r[entity.key])),
+    );
   if (result.applied === 0) return null;
   // Canonical timestamps compare as text.
   const newest = valid.reduce((max, r) => (String(r[entity.cursorColumn]) > max ? String(r[entity.cursorColumn]) : max), '');

@@ -94,7 +94,12 @@ async function pushPage(ctx: PushContext, stats: RunStats, changes: readonly Out
       refused.add(id);
       const change = send.find((c) => c.id === id);
       stats.rowsQuarantined += 1;
-      sink.quarantine({ rowId: id, direction: 'push', reason: `Supabase refused it: ${r.code}: ${r.message}`, payload: change?.op === 'upsert' ? change.row : null });
+      sink.quarantine({
+        rowId: id,
+        direction: 'push',
+        reason: `Supabase refused it: ${r.code}: ${r.message}`,
+        payload: change?.op === 'upsert' ? change.row : null,
+      });
     }
     await takeWinners(ctx, stats, result.winners, fence);
     accepted = send.filter((c) => !refused.has(c.id)).map((c) => c.id);

@@ -33,7 +33,10 @@ const timestamp = z.string().transform((value, ctx) => {
 
 function pullColumn(spec: ColumnSpec): z.ZodType {
   const base = {
-    uuid: z.string().regex(UUID, 'not a uuid').transform((id) => id.toLowerCase()),
+    uuid: z
+      .string()
+      .regex(UUID, 'not a uuid')
+      .transform((id) => id.toLowerCase()),
     text: z.string(),
     integer: z.number().int(),
     boolean: z.boolean().transform((b) => (b ? 1 : 0)),
@@ -74,9 +77,7 @@ function check(schema: z.ZodType<Row>, entity: EntityDefinition, raw: unknown): 
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, row: parsed.data };
   const key = typeof raw === 'object' && raw !== null ? (raw as Row)[entity.key] : undefined;
-  const reason = parsed.error.issues
-    .map((issue) => `${issue.path.join('.') || '(row)'}: ${issue.message}`)
-    .join('; ');
+  const reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(row)'}: ${issue.message}`).join('; ');
   return { ok: false, id: typeof key === 'string' || typeof key === 'number' ? String(key) : '(no id)', reason };
 }
 
@@ -86,14 +87,16 @@ const FAIL = Symbol('fail');
 
 function fastColumn(spec: ColumnSpec, direction: 'pull' | 'push'): Convert {
   const base: Convert = {
-    uuid: direction === 'pull'
-      ? (v: unknown) => (typeof v === 'string' && UUID.test(v) ? v.toLowerCase() : FAIL)
-      : (v: unknown) => (typeof v === 'string' && CANONICAL_UUID.test(v) ? v : FAIL),
+    uuid:
+      direction === 'pull'
+        ? (v: unknown) => (typeof v === 'string' && UUID.test(v) ? v.toLowerCase() : FAIL)
+        : (v: unknown) => (typeof v === 'string' && CANONICAL_UUID.test(v) ? v : FAIL),
     text: (v: unknown) => (typeof v === 'string' ? v : FAIL),
     integer: (v: unknown) => (Number.isSafeInteger(v) ? v : FAIL),
-    boolean: direction === 'pull'
-      ? (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : FAIL)
-      : (v: unknown) => (v === 1 || v === true ? true : v === 0 || v === false ? false : FAIL),
+    boolean:
+      direction === 'pull'
+        ? (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : FAIL)
+        : (v: unknown) => (v === 1 || v === true ? true : v === 0 || v === false ? false : FAIL),
     timestamp: (v: unknown) => {
       if (typeof v !== 'string') return FAIL;
       try {

@@ -25,13 +25,7 @@ export const CONTINUE_DELAY_MS = 100;
  * upper half, never longer than the interval-capped maximum, and never shorter than a
  * server's Retry-After.
  */
-export function nextRunAt(
-  now: number,
-  ending: RunEnding,
-  errorStreak: number,
-  settings: ScheduleSettings,
-  random: () => number,
-): number {
+export function nextRunAt(now: number, ending: RunEnding, errorStreak: number, settings: ScheduleSettings, random: () => number): number {
   switch (ending.kind) {
     case 'caught-up':
       return now + settings.intervalMs;

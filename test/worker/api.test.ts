@@ -781,7 +781,7 @@ describe('held rows', () => {
 describe('cron', () => {
   async function tick(cron: string): Promise<void> {
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron, scheduledTime: Date.now() }), env, ctx);
+    worker.scheduled(createScheduledController({ cron, scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
   }
 

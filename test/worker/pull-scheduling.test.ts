@@ -130,7 +130,7 @@ describe('alarm loop: failures', () => {
     const worker = (await import('../../src/index.ts')).default;
     const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import('cloudflare:test');
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: '*/10 * * * *', scheduledTime: Date.now() }), env, ctx);
+    worker.scheduled(createScheduledController({ cron: '*/10 * * * *', scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
     await expect.poll(() => alarmAt(stub), { timeout: 10_000 }).not.toBeNull();
     // Stop it from syncing against the default database during other tests.
