@@ -426,19 +426,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       pullLag: null,
     };
     this.store.set('lease', releaseLease(this.store.get('lease'), lease.runId) ?? undefined);
-    this.log({
-      event: 'sync_run',
-      entity: def.name,
-      direction: def.direction,
-      runId: lease.runId,
-      epoch: lease.epoch,
-      trigger,
-      outcome: 'fenced',
-      ...stats,
-      error,
-    });
-    await this.ledger(def, summary);
-    return summary;
+    return this.record(def, lease.epoch, summary);
   }
 
   private async finish(
@@ -498,19 +486,28 @@ export class SyncCoordinator extends DurableObject<Env> {
     // whatever triggered the run: a manual run arms no job alarm otherwise.
     await this.armForJobs();
 
+    return this.record(def, lease.epoch, summary, { errorStreak: streak, nextRunAt: summary.nextRunAt });
+  }
+
+  /** A finished run's sync_run log line and its sync_log entry, both from its summary. */
+  private async record(
+    def: EntityDefinition,
+    epoch: number,
+    summary: RunSummary,
+    extra: Record<string, unknown> = {},
+  ): Promise<RunSummary> {
     this.log({
       event: 'sync_run',
       entity: def.name,
       direction: def.direction,
-      runId: lease.runId,
-      epoch: lease.epoch,
-      trigger,
-      outcome,
-      ...stats,
-      ...(pullLag === null ? {} : { pullLagMs: pullLag.lagMs }),
-      error,
-      errorStreak: streak,
-      nextRunAt: summary.nextRunAt,
+      runId: summary.runId,
+      epoch,
+      trigger: summary.trigger,
+      outcome: summary.outcome,
+      ...summary.stats,
+      ...(summary.pullLag === null ? {} : { pullLagMs: summary.pullLag.lagMs }),
+      error: summary.error,
+      ...extra,
     });
     await this.ledger(def, summary);
     return summary;
