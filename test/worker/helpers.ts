@@ -263,6 +263,25 @@ export async function removeLease(stub: DurableObjectStub<TestSyncCoordinator>):
 }
 
 /**
+ * Deletes rows in Supabase and the tombstones their deletes recorded, in one statement (one
+ * transaction): a coordinator whose own alarm pulls meanwhile never sees those tombstones, so the
+ * rows stay in D1 as drift only reconciliation can find. Two separate statements would race it.
+ */
+export async function deleteWithoutTombstones(db: TestDatabase, table: string, ids: readonly string[]): Promise<void> {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const bad = ids.find((id) => !uuid.test(id));
+  if (bad !== undefined) throw new Error(`not a lower-case uuid: ${bad}`);
+  if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table name: ${table}`);
+  const list = `array[${ids.map((id) => `'${id}'`).join(',')}]::text[]`;
+  await db.sql(
+    `do $$ begin
+       delete from public.${table} where id::text = any(${list});
+       delete from public.sync_tombstones where table_name = '${table}' and row_id = any(${list});
+     end $$`,
+  );
+}
+
+/**
  * Empties a stand-in database for reuse: the synced tables, tombstones and fences (identities
  * restarted; TRUNCATE records no tombstones), faults cleared and stats reset. To the engine this
  * is a fresh database (the registered tables and functions stay); creating a new one costs
