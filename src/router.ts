@@ -25,10 +25,9 @@ import {
   ResyncBodySchema,
   SyncLogQuerySchema,
 } from './http/parse.ts';
-import { coordinator, overallStatus } from './coordinators.ts';
+import { coordinator, overallStatus, recentRuns } from './coordinators.ts';
 import { dashboardData } from './dashboard/data.ts';
 import { DASHBOARD_CSP, renderDashboard } from './dashboard/page.ts';
-import { readSyncLog } from './stores/sync-log.ts';
 import { readIntegrityHistory } from './stores/integrity.ts';
 
 type Args = [Env, ExecutionContext];
@@ -173,7 +172,7 @@ const ROUTES: readonly Route[] = [
     handle: async (request, env) => {
       const { limit, entity, idle } = parseWith(SyncLogQuerySchema, request.query, 'invalid_query');
       if (entity !== undefined) entityParam(entity);
-      return Response.json({ runs: await readSyncLog(env.DB, { entity: entity ?? null, limit, idle }) });
+      return Response.json({ runs: await recentRuns(env, { entity: entity ?? null, limit, idle }) });
     },
   },
   {

@@ -72,9 +72,9 @@ export interface RunSummary {
   pullLag: PullLag | null;
 }
 
-/** One run as the D1 sync_log audit trail keeps it (GET /api/sync/log, GET /api/dashboard). */
+/** One run as its coordinator's run log keeps it (GET /api/sync/log, GET /api/dashboard). */
 export interface SyncLogRun {
-  /** The log's own sequence number: newer runs have larger ids. */
+  /** The entity's run log sequence number: its newer runs have larger ids. */
   id: number;
   runId: string;
   entity: string;

@@ -140,14 +140,15 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
   }
   note(
     IDLE,
-    'A quiet engine cycle costs one rows request and one tombstones request, plus one D1 round trip for the (empty) outbox of this two-way entity and one for the sync_log row. ' +
+    'A quiet engine cycle costs one Supabase request (rows and tombstones read together by rpc/sync_pull_page), plus one D1 round trip for the (empty) outbox of this two-way entity; ' +
+      "the run's log entry stays in its coordinator's storage, so a quiet cycle writes no D1 row. " +
       'Rows inside the lag window are re-read every cycle until they age out (here: all of them, for up to a minute after the import; in production cycles are the pull interval apart, so usually once).',
   );
   note(
     IDLE,
     busyWritten > busyReRead
       ? `Re-read rows are also rewritten: ${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} unchanged rows (the apply guard lets an identical version through; D1 bills rows written).`
-      : `Re-read rows that did not change are not rewritten (${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} rows re-read, the sync_log row included).`,
+      : `Re-read rows that did not change are not rewritten (${busyWritten.toLocaleString('en')} D1 rows written per cycle for ${busyReRead.toLocaleString('en')} rows re-read).`,
   );
 });
 

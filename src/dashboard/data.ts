@@ -3,12 +3,11 @@
  * required (without them there is no page); every other part is read on its own, and one that
  * fails is answered as `{ ok: false }` (details in the Worker log) while the rest still shows.
  */
-import { coordinator, overallStatus } from '../coordinators.ts';
+import { coordinator, overallStatus, recentRuns, recentRunsPerEntity } from '../coordinators.ts';
 import { ENTITY_NAMES } from '../entities.ts';
 import type { Env } from '../env.ts';
 import type { DashboardQuery } from '../http/parse.ts';
 import { readIntegrityHistory } from '../stores/integrity.ts';
-import { readSyncLog, readSyncLogPerEntity } from '../stores/sync-log.ts';
 import type { ConflictEntry, DashboardData, DashboardPart, QuarantineEntry } from '../types.ts';
 import { DASHBOARD } from './settings.ts';
 
@@ -20,9 +19,9 @@ export async function dashboardData(env: Env, query: DashboardQuery, now: Date):
     part('runs', async () => ({
       entity: query.entity ?? null,
       idle: query.idle,
-      runs: await readSyncLog(env.DB, { entity: query.entity ?? null, limit: query.runs, idle: query.idle }),
+      runs: await recentRuns(env, { entity: query.entity ?? null, limit: query.runs, idle: query.idle }),
     })),
-    part('charts', () => readSyncLogPerEntity(env.DB, names, DASHBOARD.chartRuns, query.idle)),
+    part('charts', () => recentRunsPerEntity(env, DASHBOARD.chartRuns, query.idle)),
     part('conflicts', async () => {
       const lists = await Promise.all(
         names.map(async (entity) =>

@@ -73,7 +73,7 @@ const MARKUP = String.raw`
       <p id="charts-error" class="section-error" role="alert"></p>
       <div class="table-wrap" role="region" aria-labelledby="runs-title" tabindex="0">
         <table>
-          <caption id="runs-caption">From the sync_log audit trail, newest first: the ${DASHBOARD.runsShown} newest runs that moved data, failed or had more to do. Idle runs (caught up, nothing changed) are hidden.</caption>
+          <caption id="runs-caption">From the coordinators' run logs, newest first: the ${DASHBOARD.runsShown} newest runs that moved data, failed or had more to do. Idle runs (caught up, nothing changed) are hidden.</caption>
           <thead><tr>
             <th scope="col">Finished</th><th scope="col">Entity</th><th scope="col">Trigger</th><th scope="col">Outcome</th>
             <th scope="col" class="num">Took</th><th scope="col" class="num">Read</th><th scope="col" class="num">Applied</th>

@@ -110,7 +110,7 @@ export const LimitQuerySchema = z.object({ limit: z.coerce.number().int().min(1)
 /** Bodies of POST routes that take none: nothing, or {}. */
 export const EmptyBodySchema = z.object({}).strict();
 
-/** ?limit=&entity=&idle= for the sync_log listing; idle runs are listed unless idle=exclude. */
+/** ?limit=&entity=&idle= for the run log listing; idle runs are listed unless idle=exclude. */
 export const SyncLogQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   entity: z.string().min(1).max(64).optional(),

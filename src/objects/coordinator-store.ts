@@ -1,29 +1,35 @@
 /**
  * The SyncCoordinator's persistent state in its SQLite storage: a small key/value table for
- * positions, lease, settings and the last run; the conflict history; the quarantine.
+ * positions, lease, settings and the last run; the run log; the conflict history; the quarantine.
  * Storage is the truth: nothing here is cached in memory. SQL calls are synchronous, so a
  * read-then-write in one method cannot interleave with another event.
  */
 import type { IntegrityJob } from '../integrity/integrity-run.ts';
 import type { ResyncJob } from '../integrity/resync.ts';
 import { boundedPayload, nextRetryAt } from '../sync/quarantine.ts';
+import { IDLE_RUN_LOG_LIMIT, isIdleRun, RUN_LOG_LIMIT } from '../sync/run-log.ts';
 import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
+import type { Direction } from '../entities.ts';
 import type {
   ActiveAlert,
   CheckName,
   EntityStatus,
   HeldRow,
+  IdleRuns,
   IntegrityRun,
   Lease,
+  RunOutcome,
   RunSummary,
+  RunTrigger,
   StoredConflict,
   StoredQuarantine,
+  SyncLogRun,
 } from '../types.ts';
 import type { SettingsOverrides } from './settings.ts';
 
 export type { StoredConflict, StoredQuarantine } from '../types.ts';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /** Conflict history is bounded: the newest this many are kept. */
 export const CONFLICT_HISTORY_LIMIT = 500;
 
@@ -51,6 +57,28 @@ const SCHEMA = [
      next_retry_at INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (direction, row_id)
    )`,
+  // The run log (src/sync/run-log.ts): every run, newest kept; idle runs trimmed on their own.
+  `CREATE TABLE IF NOT EXISTS runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL,
+     direction TEXT NOT NULL,
+     trigger TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     finished_at TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     idle INTEGER NOT NULL,
+     pages INTEGER NOT NULL,
+     rows_read INTEGER NOT NULL,
+     rows_applied INTEGER NOT NULL,
+     rows_deleted INTEGER NOT NULL,
+     rows_skipped INTEGER NOT NULL,
+     rows_quarantined INTEGER NOT NULL,
+     conflicts INTEGER NOT NULL,
+     error TEXT,
+     pull_newest_applied_at TEXT,
+     pull_lag_ms INTEGER
+   )`,
+  `CREATE INDEX IF NOT EXISTS runs_by_idle ON runs (idle, id)`,
   // Rows an integrity fix set aside (src/integrity): not pushed, never retried by themselves.
   `CREATE TABLE IF NOT EXISTS held (
      row_id TEXT PRIMARY KEY,
@@ -138,6 +166,72 @@ export class CoordinatorStore {
       key,
       JSON.stringify(value),
     );
+  }
+
+  /** Appends a finished run to the run log and trims the log (idle and other runs each to their own limit). */
+  addRun(direction: Direction, run: RunSummary): void {
+    const idle = isIdleRun(run.outcome, run.stats) ? 1 : 0;
+    const s = run.stats;
+    this.sql.exec(
+      `INSERT INTO runs (run_id, direction, trigger, started_at, finished_at, outcome, idle, pages, rows_read, rows_applied,
+         rows_deleted, rows_skipped, rows_quarantined, conflicts, error, pull_newest_applied_at, pull_lag_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      run.runId,
+      direction,
+      run.trigger,
+      run.startedAt,
+      run.finishedAt,
+      run.outcome,
+      idle,
+      s.pages,
+      s.rowsRead,
+      s.rowsApplied,
+      s.rowsDeleted,
+      s.rowsSkipped,
+      s.rowsQuarantined,
+      s.conflicts,
+      run.error,
+      run.pullLag?.newestAppliedAt ?? null,
+      run.pullLag?.lagMs ?? null,
+    );
+    this.sql.exec(
+      'DELETE FROM runs WHERE idle = ?1 AND id <= (SELECT id FROM runs WHERE idle = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)',
+      idle,
+      idle === 1 ? IDLE_RUN_LOG_LIMIT : RUN_LOG_LIMIT,
+    );
+  }
+
+  /** The newest runs, newest first; idle ones left out when asked. */
+  runs(entity: string, limit: number, idle: IdleRuns): SyncLogRun[] {
+    const where = idle === 'exclude' ? 'WHERE idle = 0' : '';
+    return this.sql
+      .exec<RunRow>(`SELECT * FROM runs ${where} ORDER BY id DESC LIMIT ?`, limit)
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        runId: r.run_id,
+        entity,
+        // Written by addRun from the registry and the coordinator's own types.
+        direction: r.direction as Direction,
+        trigger: r.trigger as RunTrigger,
+        outcome: r.outcome as RunOutcome,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        stats: {
+          pages: r.pages,
+          rowsRead: r.rows_read,
+          rowsApplied: r.rows_applied,
+          rowsDeleted: r.rows_deleted,
+          rowsSkipped: r.rows_skipped,
+          rowsQuarantined: r.rows_quarantined,
+          conflicts: r.conflicts,
+        },
+        error: r.error,
+        pullLag:
+          r.pull_newest_applied_at === null || r.pull_lag_ms === null
+            ? null
+            : { newestAppliedAt: r.pull_newest_applied_at, lagMs: r.pull_lag_ms },
+      }));
   }
 
   /** Records a conflict unless the same one (row, direction, both versions) is already recorded. */
@@ -341,4 +435,25 @@ export class CoordinatorStore {
   quarantineCount(): number {
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM quarantine').one().n;
   }
+}
+
+/** A row of the runs table. */
+interface RunRow extends Record<string, SqlStorageValue> {
+  id: number;
+  run_id: string;
+  direction: string;
+  trigger: string;
+  started_at: string;
+  finished_at: string;
+  outcome: string;
+  pages: number;
+  rows_read: number;
+  rows_applied: number;
+  rows_deleted: number;
+  rows_skipped: number;
+  rows_quarantined: number;
+  conflicts: number;
+  error: string | null;
+  pull_newest_applied_at: string | null;
+  pull_lag_ms: number | null;
 }

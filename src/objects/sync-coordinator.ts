@@ -14,7 +14,6 @@ import { afterSyncRun, requestResync, resyncStarted, resyncStatus } from '../int
 import { deliverAlert } from '../stores/alert-webhook.ts';
 import { createPassD1, deleteRows, enqueueAllRows, enqueueRows, outboxBacklog } from '../stores/d1.ts';
 import { writeIntegrityRun } from '../stores/integrity.ts';
-import { writeSyncLog } from '../stores/sync-log.ts';
 import { createReconcileSupabase } from '../stores/reconcile.ts';
 import { createSupabaseStore, SupabaseError } from '../stores/supabase.ts';
 import { runPull } from '../sync/pull.ts';
@@ -31,6 +30,7 @@ import {
   type EntityIntegrity,
   type EntityStatus,
   type HeldRow,
+  type IdleRuns,
   type IntegrityJobStatus,
   type IntegrityRequestResult,
   type IntegrityRun,
@@ -42,6 +42,7 @@ import {
   type RunStats,
   type RunSummary,
   type RunTrigger,
+  type SyncLogRun,
   type SyncNowResult,
 } from '../types.ts';
 import { CoordinatorStore, type StoredConflict, type StoredIntegrityJob, type StoredQuarantine } from './coordinator-store.ts';
@@ -148,6 +149,12 @@ export class SyncCoordinator extends DurableObject<Env> {
     }
     const alarm = await this.ctx.storage.getAlarm();
     return { nextAlarmAt: alarm === null ? null : new Date(alarm).toISOString() };
+  }
+
+  /** The run log: the newest runs, newest first (idle ones left out when asked). */
+  runs(entity: string, limit = 100, idle: IdleRuns = 'include'): SyncLogRun[] {
+    const def = this.bind(entity);
+    return this.store.runs(def.name, Math.max(1, Math.min(limit, LIST_LIMIT_MAX)), idle);
   }
 
   /** Conflict history, newest first. */
@@ -309,7 +316,7 @@ export class SyncCoordinator extends DurableObject<Env> {
       ending = caughtUp ? { kind: 'caught-up' } : { kind: 'more' };
     } catch (e) {
       if (e instanceof LeaseLostError) {
-        return { ran: true, run: await this.fenced(def, taken.lease, trigger, stats, describeError(e)) };
+        return { ran: true, run: this.fenced(def, taken.lease, trigger, stats, describeError(e)) };
       }
       error = describeError(e);
       const retryAfterMs = retryAfterOf(e);
@@ -413,7 +420,7 @@ export class SyncCoordinator extends DurableObject<Env> {
   }
 
   /** A run that lost its lease: its ledger entry and a log line, and nothing of the run that took over is touched. */
-  private async fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): Promise<RunSummary> {
+  private fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): RunSummary {
     const summary: RunSummary = {
       runId: lease.runId,
       trigger,
@@ -489,13 +496,8 @@ export class SyncCoordinator extends DurableObject<Env> {
     return this.record(def, lease.epoch, summary, { errorStreak: streak, nextRunAt: summary.nextRunAt });
   }
 
-  /** A finished run's sync_run log line and its sync_log entry, both from its summary. */
-  private async record(
-    def: EntityDefinition,
-    epoch: number,
-    summary: RunSummary,
-    extra: Record<string, unknown> = {},
-  ): Promise<RunSummary> {
+  /** A finished run's sync_run log line and its entry in the run log, both from its summary. */
+  private record(def: EntityDefinition, epoch: number, summary: RunSummary, extra: Record<string, unknown> = {}): RunSummary {
     this.log({
       event: 'sync_run',
       entity: def.name,
@@ -509,28 +511,8 @@ export class SyncCoordinator extends DurableObject<Env> {
       error: summary.error,
       ...extra,
     });
-    await this.ledger(def, summary);
+    this.store.addRun(def.direction, summary);
     return summary;
-  }
-
-  /** Appends the run to D1's sync_log audit trail; a failure to do so is logged, never thrown. */
-  private async ledger(def: EntityDefinition, summary: RunSummary): Promise<void> {
-    try {
-      await writeSyncLog(this.env.DB, {
-        runId: summary.runId,
-        entity: def.name,
-        direction: def.direction,
-        trigger: summary.trigger,
-        startedAt: summary.startedAt,
-        finishedAt: summary.finishedAt,
-        outcome: summary.outcome,
-        ...summary.stats,
-        error: summary.error,
-        pullLag: summary.pullLag,
-      });
-    } catch (e) {
-      this.log({ event: 'sync_log_write_failed', entity: def.name, runId: summary.runId, error: describeError(e) });
-    }
   }
 
   // ---- integrity jobs -----------------------------------------------------------------

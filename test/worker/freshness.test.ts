@@ -1,4 +1,4 @@
-// How far D1 trails Supabase: the pull lag each run records (run, status, sync_log, GET
+// How far D1 trails Supabase: the pull lag each run records (run, status, run log, GET
 // /api/dashboard), and the push backlog's age as the page reads it. Rows are planted with a
 // known updated_at / changed_at, so the expected numbers are bounded by clock readings taken
 // around the call, never by how fast the machine is.
@@ -29,9 +29,10 @@ async function dashboard(query = ''): Promise<DashboardData> {
 }
 
 describe('pull freshness', () => {
-  it('records how long the newest applied row took from its updated_at in Supabase to D1, in the run, the status, sync_log and the page data', async () => {
+  it('records how long the newest applied row took from its updated_at in Supabase to D1, in the run, the status, the run log and the page data', async () => {
     const db = testDatabase(uniqueName('lag'));
-    const stub = await testCoordinator('campaigns', db);
+    // Named as in production: the dashboard reads the run log of the coordinator named after the entity.
+    const stub = await testCoordinator('campaigns', db, {}, 'campaigns');
     const planted = Date.now();
     const newest = canonicalAgo(planted, 2 * 3_600_000); // two hours before
     const older = canonicalAgo(planted, 3 * 3_600_000);
@@ -49,10 +50,8 @@ describe('pull freshness', () => {
 
     const status = await stub.status('campaigns');
     expect(status.pull?.lastLag).toEqual({ ...run.pullLag, runId: run.runId, finishedAt: run.finishedAt });
-    const logged = await env.DB.prepare(`SELECT pull_newest_applied_at, pull_lag_ms FROM sync_log WHERE run_id = ?1`)
-      .bind(run.runId)
-      .first<{ pull_newest_applied_at: string; pull_lag_ms: number }>();
-    expect(logged).toEqual({ pull_newest_applied_at: newest, pull_lag_ms: run.pullLag?.lagMs });
+    const logged = (await stub.runs('campaigns', 500)).find((r) => r.runId === run.runId);
+    expect(logged?.pullLag).toEqual({ newestAppliedAt: newest, lagMs: run.pullLag?.lagMs });
 
     // An idle run applies nothing: no lag of its own, and the entity keeps the last one.
     const idle = await ran(stub.syncNow('campaigns'));

@@ -101,13 +101,17 @@ export const FAST: SettingsOverrides = {
  */
 export const coordinators = env.SYNC_COORDINATOR as unknown as DurableObjectNamespace<TestSyncCoordinator>;
 
-/** A coordinator with a unique object name, bound to `entity`, reading `db`. */
+/**
+ * A coordinator bound to `entity`, reading `db`: by default with a unique object name; named as
+ * in production (the entity's name) when the Worker's own API must reach it (once per file).
+ */
 export async function testCoordinator(
   entity: string,
   db: TestDatabase,
   overrides: SettingsOverrides = {},
+  objectName = uniqueName(entity),
 ): Promise<DurableObjectStub<TestSyncCoordinator>> {
-  const stub = coordinators.get(coordinators.idFromName(uniqueName(entity)));
+  const stub = coordinators.get(coordinators.idFromName(objectName));
   await stub.useSupabaseUrl(entity, db.url);
   await stub.configure(entity, { ...FAST, ...overrides });
   // Park the alarm far away so tests fire it deterministically with runDurableObjectAlarm.

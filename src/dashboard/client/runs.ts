@@ -1,4 +1,4 @@
-/** "Recent runs": a small chart per entity and the table, both from the sync_log audit trail. */
+/** "Recent runs": a small chart per entity and the table, both from the coordinators' run logs. */
 import type { IdleRuns, SyncLogRun } from '../../types.ts';
 import { DASHBOARD } from '../settings.ts';
 import { badge, byId, cell, el, emptyRow, setChildren, svgEl, timeEl } from './dom.ts';
@@ -36,8 +36,8 @@ export function renderRuns(runs: readonly SyncLogRun[], idle: IdleRuns): void {
 /** The runs table's caption for the switch's state. */
 export function runsCaption(idle: IdleRuns): string {
   return idle === 'exclude'
-    ? `From the sync_log audit trail, newest first: the ${DASHBOARD.runsShown} newest runs that moved data, failed or had more to do. Idle runs (caught up, nothing changed) are hidden.`
-    : `From the sync_log audit trail, newest first: the ${DASHBOARD.runsShown} newest runs, idle ones included.`;
+    ? `From the coordinators' run logs, newest first: the ${DASHBOARD.runsShown} newest runs that moved data, failed or had more to do. Idle runs (caught up, nothing changed) are hidden.`
+    : `From the coordinators' run logs, newest first: the ${DASHBOARD.runsShown} newest runs, idle ones included.`;
 }
 
 /** One chart per entity (only the chosen one when the table is filtered). */

@@ -176,7 +176,7 @@ export function checkPulled(entity: string, ids: readonly string[], sides: Sides
   return { failures, compared: ids.length };
 }
 
-/** A run as the sync_log records it. */
+/** A run as a coordinator's run log records it. */
 export interface LoggedRun {
   run_id: string;
   entity: string;

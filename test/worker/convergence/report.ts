@@ -15,7 +15,7 @@ export type FailureKind =
   | 'diverged'
   /** Both sides agree, but not on the version the model expects (e.g. a re-stamped updated_at, an older write won). */
   | 'wrong-version'
-  /** Two runs of one coordinator overlap in time in the sync_log. */
+  /** Two runs of one coordinator overlap in time in its run log. */
   | 'overlap'
   /** A persisted position (pull cursor, tombstone cursor, push confirmedSeq) moved backwards. */
   | 'cursor-backwards'

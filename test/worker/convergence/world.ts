@@ -897,13 +897,25 @@ class CaseRun {
   }
 
   private async checkLedger(): Promise<void> {
-    const runs = await env.DB.prepare(
-      `SELECT run_id, entity, trigger, started_at, finished_at, outcome, error FROM sync_log
-       WHERE entity IN (SELECT value FROM json_each(?1)) AND started_at >= ?2 ORDER BY id`,
-    )
-      .bind(JSON.stringify(CASE_ENTITIES), new Date(this.caseStartMs).toISOString())
-      .all<LoggedRun>();
-    this.failures.push(...checkNoOverlap(runs.results));
+    const since = new Date(this.caseStartMs).toISOString();
+    const runs: LoggedRun[] = [];
+    for (const entity of CASE_ENTITIES) {
+      // Each coordinator's run log, oldest first.
+      const log = (await this.stubs[entity].runs(entity, 500, 'include')).reverse();
+      for (const r of log) {
+        if (r.startedAt < since) continue;
+        runs.push({
+          run_id: r.runId,
+          entity,
+          trigger: r.trigger,
+          started_at: r.startedAt,
+          finished_at: r.finishedAt,
+          outcome: r.outcome,
+          error: r.error,
+        });
+      }
+    }
+    this.failures.push(...checkNoOverlap(runs));
   }
 
   private async checkHealth(): Promise<void> {

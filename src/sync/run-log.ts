@@ -1,0 +1,29 @@
+/**
+ * The run log: every run of an entity, kept by its coordinator (not in D1: a run then costs D1
+ * no write, and an idle engine none at all). Pure rules here: which runs are idle, how many of
+ * each are kept, and how the entities' logs merge into one listing.
+ */
+import type { RunOutcome, RunStats, SyncLogRun } from '../types.ts';
+
+/** The newest this many runs that were not idle are kept per entity (a busy day at a 30 s interval). */
+export const RUN_LOG_LIMIT = 2_000;
+/** Idle runs come every interval: the newest this many are kept per entity (about an hour at 30 s). */
+export const IDLE_RUN_LOG_LIMIT = 120;
+
+/** A run that ended caught up having changed nothing: no row applied or deleted, none quarantined, no conflict. */
+export function isIdleRun(outcome: RunOutcome, stats: RunStats): boolean {
+  return outcome === 'caught-up' && stats.rowsApplied + stats.rowsDeleted + stats.rowsQuarantined + stats.conflicts === 0;
+}
+
+/** The newest `limit` runs of several entities' logs (each newest first), newest first. */
+export function mergeRunLogs(logs: readonly (readonly SyncLogRun[])[], limit: number): SyncLogRun[] {
+  return logs
+    .flat()
+    .sort((a, b) => compareDesc(a.finishedAt, b.finishedAt) || compareDesc(a.startedAt, b.startedAt) || b.id - a.id)
+    .slice(0, limit);
+}
+
+/** Newest first, for canonical ISO timestamps (they compare as text). */
+function compareDesc(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
