@@ -278,6 +278,7 @@ const report = render({
   versions: { workerd: version('workerd'), pool: version('@cloudflare/vitest-pool-workers'), pglite: version('@electric-sql/pglite') },
   vars,
   pulled: entities.filter((e) => pulls(e)).map((e) => e.name),
+  twoWay: entities.filter((e) => pulls(e) && pushes(e)).map((e) => e.name),
   pushed: entities.filter((e) => pushes(e) && !pulls(e)).map((e) => e.name),
   chartFile: out ? basename(chartPath) : chartPath,
 });

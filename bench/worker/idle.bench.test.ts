@@ -108,6 +108,34 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     });
   }
 
+  // A pull-only entity's quiet cycle: what the production estimate's idle hour counts for
+  // campaigns and mailboxes (no outbox to read).
+  {
+    const db = testDatabase(uniqueName('bench-idle-pull-only'));
+    await wipeD1();
+    await db.sql(`insert into campaigns (name, updated_at) select 'c' || g, now() - interval '1 hour' from generate_series(1, ${ROWS}) g`);
+    const stub = await testCoordinator('campaigns', db, { safetyLagMs: SAFETY_LAG_MS, maxPagesPerRun: 500, maxRunMs: 600_000 });
+    await syncUntilCaughtUp(stub, 'campaigns');
+    const d1 = emptyD1Counts();
+    await countCoordinatorD1(stub, d1);
+    await db.resetStats();
+    progress('idle: engine, pull-only quiet');
+    let ms = 0;
+    for (let i = 0; i < CYCLES; i++) ms += (await timed(() => syncUntilCaughtUp(stub, 'campaigns'))).ms;
+    const req = await requestCounts(db);
+    result(IDLE, 'engine, pull-only quiet (campaigns)', {
+      'ms / cycle': Math.round(ms / CYCLES),
+      'Supabase requests / cycle': req.total / CYCLES,
+      requests: Object.entries(req.requests)
+        .map(([k, v]) => `${k} × ${v / CYCLES}`)
+        .join(', '),
+      'rows re-read / cycle': 0,
+      'D1 round trips / cycle': d1.roundTrips / CYCLES,
+      'D1 statements / cycle': d1.statements / CYCLES,
+      'D1 rows written / cycle': d1.rowsWritten / CYCLES,
+    });
+  }
+
   {
     const db = testDatabase(uniqueName('bench-idle-naive'));
     await wipeD1();
@@ -141,7 +169,7 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
   note(
     IDLE,
     'A quiet engine cycle costs one Supabase request (rows and tombstones read together by rpc/sync_pull_page), plus one D1 round trip for the (empty) outbox of this two-way entity; ' +
-      "the run's log entry stays in its coordinator's storage, so a quiet cycle writes no D1 row. " +
+      "the run's log entry stays in its coordinator's storage. The one D1 row a quiet cycle writes is the run's new fencing epoch, which that read's batch carries (one per run, src/stores/d1.ts); a pull-only entity's quiet cycle makes no D1 call at all. " +
       'Rows inside the lag window are re-read every cycle until they age out (here: all of them, for up to a minute after the import; in production cycles are the pull interval apart, so usually once).',
   );
   note(

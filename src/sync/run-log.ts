@@ -1,6 +1,6 @@
 /**
- * The run log: every run of an entity, kept by its coordinator (not in D1: a run then costs D1
- * no write, and an idle engine none at all). Pure rules here: which runs are idle, how many of
+ * The run log: every run of an entity, kept by its coordinator (not in D1: recording a run costs
+ * no D1 round trip, and a quiet cycle of a pull-only entity makes no D1 call). Pure rules here: which runs are idle, how many of
  * each are kept, and how the entities' logs merge into one listing.
  */
 import type { RunOutcome, RunStats, SyncLogRun } from '../types.ts';
