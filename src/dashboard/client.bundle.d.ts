@@ -3,3 +3,6 @@
 
 /** The client's bundled JavaScript, inlined into the page's <script>. */
 export declare const DASHBOARD_SCRIPT: string;
+
+/** `sha256-<base64>` of DASHBOARD_SCRIPT: the page's CSP allows this script and no other. */
+export declare const DASHBOARD_SCRIPT_HASH: string;

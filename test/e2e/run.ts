@@ -311,7 +311,7 @@ async function main(): Promise<void> {
     assert(res?.status() === 200, `GET /dashboard answered ${res?.status()}`);
     const csp = res.headers()['content-security-policy'] ?? '';
     assert(
-      csp.includes("default-src 'none'") && csp.includes("script-src 'unsafe-inline'") && csp.includes("connect-src 'self'"),
+      csp.includes("default-src 'none'") && /script-src 'sha256-[A-Za-z0-9+/]+=*';/.test(csp) && csp.includes("connect-src 'self'"),
       `CSP: ${csp}`,
     );
     assert(!/https?:|\*/.test(csp), `the CSP allows another origin: ${csp}`);
@@ -398,6 +398,17 @@ async function main(): Promise<void> {
     });
 
     await check('recent runs, conflicts, quarantine and consistency sections are filled', async () => {
+      // A run that moves a row, whatever the stack's state (a stack started long ago has only idle
+      // runs in its newest log): a prospect changed in Supabase (re-stamped), pulled by Sync now.
+      await supabaseSql(`update prospects set tier = tier where id = (select id from prospects order by id limit 1)`);
+      await actAndWait(
+        page,
+        () =>
+          card(page, 'prospects')
+            .getByRole('button', { name: /Sync now/ })
+            .click(),
+        /Sync prospects: (caught-up|more|a run was already in progress)/,
+      );
       await waitUntil('runs in the table', async () => (await page.locator('#runs-body tr th[scope="row"]').count()) > 0);
       assert((await page.locator('#conflicts-body tr').count()) > 0, 'conflicts table is empty (not even the empty-state row)');
       assert((await page.locator('#quarantine-body tr').count()) > 0, 'quarantine table is empty (not even the empty-state row)');
@@ -434,7 +445,7 @@ async function main(): Promise<void> {
     await check('recent runs: an inline SVG chart per entity; idle runs hidden by default, listed with the switch', async () => {
       for (const entity of ENTITIES)
         await page.locator(`#runs-charts figure[data-chart-entity="${entity}"]`).waitFor({ state: 'attached' });
-      // The seed's first pull moved rows: the prospects chart has bars, and the lag line's dots.
+      // The prospects chart has bars (the run planted by the check above moved a row), and the lag line's dots.
       const prospects = page.locator('#runs-charts figure[data-chart-entity="prospects"]');
       await waitUntil('bars in the prospects chart', async () => (await prospects.locator('svg rect.bar').count()) > 0);
       assert((await prospects.locator('svg').getAttribute('role')) === 'img', 'the chart has no role=img');
@@ -756,6 +767,33 @@ async function main(): Promise<void> {
       await p.screenshot({ path: join(resultsDir, 'dashboard-phone.png'), fullPage: true });
       await phone.close();
     });
+
+    await check(
+      "an inline script injected into the page does not run (the CSP allows the page's own script by its hash only)",
+      async () => {
+        // A page of its own: the violation it provokes is expected, and must not count against the main page.
+        const p = await desktop.newPage();
+        await p.goto(`${baseUrl}/dashboard`);
+        const outcome = await p.evaluate(
+          () =>
+            new Promise<{ ran: boolean; violated: string | null }>((resolve) => {
+              const w = window as unknown as { injectedRan?: boolean };
+              let violated: string | null = null;
+              document.addEventListener('securitypolicyviolation', (e) => {
+                violated = e.violatedDirective;
+              });
+              const s = document.createElement('script');
+              s.textContent = 'window.injectedRan = true;';
+              document.body.append(s);
+              // The violation event is queued as a task: give it one turn.
+              setTimeout(() => resolve({ ran: w.injectedRan === true, violated }), 50);
+            }),
+        );
+        await p.close();
+        assert(!outcome.ran, 'an injected inline script ran');
+        assert(outcome.violated?.startsWith('script-src') === true, `expected a script-src violation, saw ${String(outcome.violated)}`);
+      },
+    );
 
     await check('"Forget token" signs out and clears the data', async () => {
       await page.getByRole('button', { name: 'Forget token' }).click();

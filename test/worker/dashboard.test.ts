@@ -31,7 +31,6 @@ describe('GET /dashboard', () => {
     expect(csp).toEqual(
       expect.arrayContaining([
         "default-src 'none'",
-        "script-src 'unsafe-inline'",
         "style-src 'unsafe-inline'",
         "connect-src 'self'",
         'img-src data:',
@@ -40,9 +39,14 @@ describe('GET /dashboard', () => {
         "frame-ancestors 'none'",
       ]),
     );
-    // No source outside the page: no scheme, host or wildcard in any directive.
-    expect(csp.join(';')).not.toMatch(/https?:|\*|\/\//);
     const html = await res.text();
+    // Scripts: only the page's own, by the hash of its text (an injected inline script would not run).
+    const served = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? '';
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(served)));
+    expect(csp).toContain(`script-src 'sha256-${btoa(String.fromCharCode(...digest))}'`);
+    // No source outside the page: no scheme, host or wildcard in any directive (the hash, base64, may hold "//").
+    expect(csp.filter((d) => !d.startsWith('script-src')).join(';')).not.toMatch(/https?:|\*|\/\//);
+    expect(csp.find((d) => d.startsWith('script-src'))).toMatch(/^script-src 'sha256-[A-Za-z0-9+/]+=*'$/);
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('<html lang="en">');
     expect(html).toContain('name="viewport"');
