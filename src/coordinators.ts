@@ -30,7 +30,7 @@ export async function recentRuns(env: Env, query: RunLogQuery): Promise<SyncLogR
   return mergeRunLogs(await Promise.all(names.map((name) => coordinator(env, name).runs(name, query.limit, query.idle))), query.limit);
 }
 
-/** Each entity's newest runs, newest first (the dashboard's charts). */
+/** Each entity's newest runs, newest first (the dashboard's table and charts). */
 export async function recentRunsPerEntity(env: Env, limit: number, idle: IdleRuns): Promise<Record<string, SyncLogRun[]>> {
   const lists = await Promise.all(ENTITY_NAMES.map(async (name) => [name, await coordinator(env, name).runs(name, limit, idle)] as const));
   return Object.fromEntries(lists);

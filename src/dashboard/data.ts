@@ -3,25 +3,38 @@
  * required (without them there is no page); every other part is read on its own, and one that
  * fails is answered as `{ ok: false }` (details in the Worker log) while the rest still shows.
  */
-import { coordinator, overallStatus, recentRuns, recentRunsPerEntity } from '../coordinators.ts';
+import { coordinator, overallStatus, recentRunsPerEntity } from '../coordinators.ts';
 import { ENTITY_NAMES } from '../entities.ts';
 import type { Env } from '../env.ts';
 import type { DashboardQuery } from '../http/parse.ts';
 import { readIntegrityHistory } from '../stores/integrity.ts';
+import { mergeRunLogs } from '../sync/run-log.ts';
 import type { ConflictEntry, DashboardData, DashboardPart, QuarantineEntry } from '../types.ts';
 import { DASHBOARD } from './settings.ts';
 
 /** Reads everything the page shows. */
 export async function dashboardData(env: Env, query: DashboardQuery, now: Date): Promise<DashboardData> {
   const names = ENTITY_NAMES;
+  // The table and the charts read the same run logs: one call per entity serves both.
+  const logs = recentRunsPerEntity(env, Math.max(query.runs, DASHBOARD.chartRuns), query.idle);
   const [status, runs, charts, conflicts, quarantine, integrity] = await Promise.all([
     overallStatus(env, now),
-    part('runs', async () => ({
-      entity: query.entity ?? null,
-      idle: query.idle,
-      runs: await recentRuns(env, { entity: query.entity ?? null, limit: query.runs, idle: query.idle }),
-    })),
-    part('charts', () => recentRunsPerEntity(env, DASHBOARD.chartRuns, query.idle)),
+    part('runs', async () => {
+      const byEntity = await logs;
+      const chosen = query.entity === undefined ? names : [query.entity];
+      return {
+        entity: query.entity ?? null,
+        idle: query.idle,
+        runs: mergeRunLogs(
+          chosen.map((e) => byEntity[e] ?? []),
+          query.runs,
+        ),
+      };
+    }),
+    part('charts', async () => {
+      const byEntity = await logs;
+      return Object.fromEntries(names.map((e) => [e, (byEntity[e] ?? []).slice(0, DASHBOARD.chartRuns)]));
+    }),
     part('conflicts', async () => {
       const lists = await Promise.all(
         names.map(async (entity) =>
