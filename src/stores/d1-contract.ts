@@ -15,6 +15,8 @@ export interface ApplyConflict {
 /** What applying one page did. */
 export interface ApplyResult {
   applied: number;
+  /** The newest version (canonical updated_at) among the rows the apply wrote; null when it wrote none. */
+  newestApplied: string | null;
   conflicts: ApplyConflict[];
   /** Rows the page's tombstones deleted. */
   deleted: number;

@@ -69,9 +69,11 @@ function pullStatements(entity: EntityDefinition): { upsert: string; conflicts: 
       `SELECT t.${key} AS id, t.${ts} AS d1_ts, j.value ->> 1 AS supabase_ts ` +
       `FROM json_each(CASE WHEN changes() < ?2 THEN ?1 ELSE '[]' END) AS j JOIN ${t} AS t ON t.${key} = j.value ->> 0 ` +
       `WHERE t.${ts} > j.value ->> 1`,
+    // RETURNING lists the rows written (inserted, or updated past the guard), not those skipped:
+    // the pull's freshness is the lag of the newest row it actually applied.
     upsert:
       `INSERT INTO ${t} (${colList}) SELECT ${values} FROM json_each(?1) AS j WHERE ${notDeletedLater} ` +
-      `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ${guard}`,
+      `ON CONFLICT (${key}) DO UPDATE SET ${updates.join(', ')} ${guard} RETURNING ${ts} AS ts`,
     // A row re-created or edited after the delete is newer than the tombstone and stays. The
     // tombstones are grouped once and joined by key: a correlated subquery re-read the whole
     // list per deleted row (D1 billed 161,603 rows read for 400 tombstones).
@@ -97,7 +99,7 @@ export async function applyPulledRows(
   fence: Fence,
   tombstones: readonly Tombstone[] = [],
 ): Promise<ApplyResult> {
-  if (rows.length === 0 && tombstones.length === 0) return { applied: 0, conflicts: [], deleted: 0 };
+  if (rows.length === 0 && tombstones.length === 0) return { applied: 0, newestApplied: null, conflicts: [], deleted: 0 };
   const s = pullStatements(entity);
   const lww = pushes(entity);
   // One upsert and one conflicts read per chunk: a page of large rows stays under D1's cap on a bound value.
@@ -112,15 +114,20 @@ export async function applyPulledRows(
   const results = await fencedBatch(db, fence, [db.prepare(GUARD_ON), ...perChunk, ...del, db.prepare(GUARD_OFF)]);
   const found: { id: string; d1_ts: string; supabase_ts: string }[] = [];
   let applied = 0;
+  let newestApplied: string | null = null;
   let deleted = 0;
   let at = 1; // after the guard
   for (const _chunk of chunks) {
-    applied += results[at++]?.meta.changes ?? 0;
+    const upserted = results[at++];
+    applied += upserted?.meta.changes ?? 0;
+    // Canonical timestamps compare as text.
+    for (const r of (upserted?.results ?? []) as { ts: string }[]) if (newestApplied === null || r.ts > newestApplied) newestApplied = r.ts;
     if (lww) found.push(...((results[at++]?.results ?? []) as typeof found));
   }
   for (const _statement of del) deleted += results[at++]?.meta.changes ?? 0;
   return {
     applied,
+    newestApplied,
     conflicts: found.map((c) => ({ id: c.id, d1Ts: c.d1_ts, supabaseTs: c.supabase_ts })),
     deleted,
   };

@@ -155,8 +155,8 @@ function keyPage(positions: readonly Cursor[]): KeyedPage {
 
 /**
  * Validates a page's rows, quarantines what does not fit, applies the rest and the tombstones in
- * one D1 batch. Returns the newest updated_at among the page's valid rows when the apply changed
- * a row (the freshness the run reports), else null.
+ * one D1 batch. Returns the newest updated_at among the rows the apply wrote (the freshness the
+ * run reports), or null when it wrote none.
  */
 async function applyPage(
   ctx: PullContext,
@@ -195,8 +195,5 @@ async function applyPage(
       'pull',
       valid.map((r) => String(r[entity.key])),
     );
-  if (result.applied === 0) return null;
-  // Canonical timestamps compare as text.
-  const newest = valid.reduce((max, r) => (String(r[entity.cursorColumn]) > max ? String(r[entity.cursorColumn]) : max), '');
-  return newest === '' ? null : newest;
+  return result.newestApplied;
 }

@@ -82,6 +82,29 @@ describe('pull freshness', () => {
   });
 });
 
+describe('pull freshness of a late commit', () => {
+  it("a late row applied alongside a newer row re-read unchanged from the lag window reports its own lag, not the newer row's", async () => {
+    const db = testDatabase(uniqueName('late-lag'));
+    // A lag window of ten minutes: rows of the last ten minutes are re-read by every run.
+    const stub = await testCoordinator('campaigns', db, { safetyLagMs: 600_000 });
+    const recent = canonicalAgo(Date.now(), 60_000);
+    await db.sql(`insert into campaigns (name, updated_at) values ('recent', $1)`, [recent]);
+    expect((await ran(stub.syncNow('campaigns'))).pullLag?.newestAppliedAt).toBe(recent);
+
+    // Committed late: stamped five minutes ago, older than the row already in D1.
+    const late = canonicalAgo(Date.now(), 300_000);
+    await db.sql(`insert into campaigns (name, updated_at) values ('late', $1)`, [late]);
+    const before = Date.now();
+    const run = await ran(stub.syncNow('campaigns'));
+    const after = Date.now();
+    // Both re-read in one page: the late row written, the recent one skipped as unchanged.
+    expect(run.stats).toMatchObject({ rowsRead: 2, rowsApplied: 1, rowsSkipped: 1 });
+    expect(run.pullLag?.newestAppliedAt).toBe(late);
+    expect(run.pullLag?.lagMs).toBeGreaterThanOrEqual(before - millisFromCanonical(late));
+    expect(run.pullLag?.lagMs).toBeLessThanOrEqual(after - millisFromCanonical(late));
+  });
+});
+
 describe('push freshness', () => {
   it('shows the age of the oldest change not yet pushed, from a planted outbox entry', async () => {
     const plantedAt = Date.now();

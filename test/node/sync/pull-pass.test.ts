@@ -59,7 +59,11 @@ function gatedD1(log: string[]): PassD1 & { release(error?: Error): void; applie
           }
           applied.push(...page);
           log.push(`applied ${page.length}`);
-          resolve({ applied: page.length, conflicts: [], deleted: 0 });
+          // The fake writes every row: the newest written is the page's newest.
+          const newestApplied = page
+            .map((r) => String(r['updated_at']))
+            .reduce<string | null>((a, b) => (a === null || b > a ? b : a), null);
+          resolve({ applied: page.length, newestApplied, conflicts: [], deleted: 0 });
         });
       });
     },
