@@ -7,7 +7,7 @@
 import type { IntegrityJob } from '../integrity/integrity-run.ts';
 import type { ResyncJob } from '../integrity/resync.ts';
 import { boundedPayload, nextRetryAt } from '../sync/quarantine.ts';
-import { IDLE_RUN_LOG_LIMIT, isIdleRun, RUN_LOG_LIMIT } from '../sync/run-log.ts';
+import { IDLE_RUN_LOG_LIMIT, isIdleRun, RUN_LOG_LIMIT, RUN_LOG_TRIM_EVERY } from '../sync/run-log.ts';
 import type { ConflictRecord, PullPosition, QuarantineRecord } from '../sync/run.ts';
 import type { Direction } from '../entities.ts';
 import type {
@@ -168,37 +168,45 @@ export class CoordinatorStore {
     );
   }
 
-  /** Appends a finished run to the run log and trims the log (idle and other runs each to their own limit). */
+  /** Appends a finished run to the run log; every RUN_LOG_TRIM_EVERY-th entry trims it (idle and other runs each to their own limit). */
   addRun(direction: Direction, run: RunSummary): void {
     const idle = isIdleRun(run.outcome, run.stats) ? 1 : 0;
     const s = run.stats;
-    this.sql.exec(
-      `INSERT INTO runs (run_id, direction, trigger, started_at, finished_at, outcome, idle, pages, rows_read, rows_applied,
+    const { id } = this.sql
+      .exec<{ id: number }>(
+        `INSERT INTO runs (run_id, direction, trigger, started_at, finished_at, outcome, idle, pages, rows_read, rows_applied,
          rows_deleted, rows_skipped, rows_quarantined, conflicts, error, pull_newest_applied_at, pull_lag_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      run.runId,
-      direction,
-      run.trigger,
-      run.startedAt,
-      run.finishedAt,
-      run.outcome,
-      idle,
-      s.pages,
-      s.rowsRead,
-      s.rowsApplied,
-      s.rowsDeleted,
-      s.rowsSkipped,
-      s.rowsQuarantined,
-      s.conflicts,
-      run.error,
-      run.pullLag?.newestAppliedAt ?? null,
-      run.pullLag?.lagMs ?? null,
-    );
-    this.sql.exec(
-      'DELETE FROM runs WHERE idle = ?1 AND id <= (SELECT id FROM runs WHERE idle = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)',
-      idle,
-      idle === 1 ? IDLE_RUN_LOG_LIMIT : RUN_LOG_LIMIT,
-    );
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        run.runId,
+        direction,
+        run.trigger,
+        run.startedAt,
+        run.finishedAt,
+        run.outcome,
+        idle,
+        s.pages,
+        s.rowsRead,
+        s.rowsApplied,
+        s.rowsDeleted,
+        s.rowsSkipped,
+        s.rowsQuarantined,
+        s.conflicts,
+        run.error,
+        run.pullLag?.newestAppliedAt ?? null,
+        run.pullLag?.lagMs ?? null,
+      )
+      .one();
+    if (id % RUN_LOG_TRIM_EVERY !== 0) return;
+    for (const [kind, keep] of [
+      [0, RUN_LOG_LIMIT],
+      [1, IDLE_RUN_LOG_LIMIT],
+    ] as const) {
+      this.sql.exec(
+        'DELETE FROM runs WHERE idle = ?1 AND id <= (SELECT id FROM runs WHERE idle = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)',
+        kind,
+        keep,
+      );
+    }
   }
 
   /** The newest runs, newest first; idle ones left out when asked. */

@@ -511,7 +511,12 @@ export class SyncCoordinator extends DurableObject<Env> {
       error: summary.error,
       ...extra,
     });
-    this.store.addRun(def.direction, summary);
+    try {
+      this.store.addRun(def.direction, summary);
+    } catch (e) {
+      // The run is done and its positions saved: a log that cannot be written must not fail it.
+      this.log({ event: 'run_log_write_failed', entity: def.name, runId: summary.runId, error: describeError(e) });
+    }
     return summary;
   }
 

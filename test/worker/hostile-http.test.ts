@@ -777,7 +777,8 @@ async function snapshot(): Promise<unknown> {
   // The held rows themselves, not only their count: a release or delete of one shows here.
   const held = await Promise.all(ENTITY_NAMES.map((name) => coordinatorOf(name).held(name, 500)));
   const outbox = await env.DB.prepare('SELECT count(*) AS n, max(seq) AS maxSeq FROM sync_outbox').first();
-  const log = await Promise.all(ENTITY_NAMES.map(async (name) => (await coordinatorOf(name).runs(name, 500)).length));
+  // The newest run of each coordinator's log: a run a request set off would show as a new one.
+  const log = await Promise.all(ENTITY_NAMES.map(async (name) => (await coordinatorOf(name).runs(name, 1))[0]?.runId ?? null));
   const integrity = await env.DB.prepare('SELECT count(*) AS n, max(id) AS maxId FROM integrity_results').first();
   const rows = await env.DB.prepare(
     'SELECT (SELECT count(*) FROM emails) AS emails, (SELECT count(*) FROM campaigns) AS campaigns',

@@ -46,6 +46,13 @@ describe('mergeRunLogs', () => {
     expect(mergeRunLogs([prospects, []], 10).map((r) => r.runId)).toEqual(['prospects-9', 'prospects-8']);
   });
 
+  it("keeps one entity's log in its own order (a fenced run may finish after its successor)", () => {
+    const fenced = logged(4, 'prospects', '2026-01-01T00:00:09.000Z');
+    const successor = logged(5, 'prospects', '2026-01-01T00:00:08.000Z');
+    expect(mergeRunLogs([[successor, fenced]], 10).map((r) => r.runId)).toEqual(['prospects-5', 'prospects-4']);
+    expect(mergeRunLogs([[successor, fenced]], 1).map((r) => r.runId)).toEqual(['prospects-5']);
+  });
+
   it('orders runs that finished in the same millisecond by start, then by the newer log entry', () => {
     const same = '2026-01-01T00:00:05.000Z';
     const early = { ...logged(1, 'campaigns', same), startedAt: '2026-01-01T00:00:04.000Z' };
