@@ -4,7 +4,8 @@
  */
 import { env, exports } from 'cloudflare:workers';
 import { inject, it } from 'vitest';
-import { testCoordinator, testDatabase, uniqueName } from '../../test/worker/helpers.ts';
+import { testCoordinator, testDatabase, uniqueName, type TestDatabase } from '../../test/worker/helpers.ts';
+import type { TestSyncCoordinator } from '../../test/worker/test-coordinator.ts';
 import { email } from '../../test/shared/fixtures.ts';
 import { insertEmails, outboxTriggers, seedProspects, wipeD1 } from './data.ts';
 import {
@@ -19,8 +20,11 @@ import {
   scenario,
   syncUntilCaughtUp,
   timed,
+  type D1Counts,
+  type RequestCounts,
 } from './measure.ts';
 import { naiveClient, naiveSyncProspects } from './naive.ts';
+import type { MetricValue } from '../lines.ts';
 
 const ROWS = 2_000;
 const CYCLES = 5;
@@ -29,6 +33,46 @@ const IDLE = 'idle';
 const STATUS = 'status';
 const STATUS_CALLS = 30;
 const HEAVY_CALLS = 10;
+
+/** Per-cycle averages of CYCLES cycles, as every idle variant reports them. */
+function cycleMetrics(ms: number, req: RequestCounts, rowsRead: number, d1: D1Counts): Record<string, MetricValue> {
+  return {
+    'ms / cycle': Math.round(ms / CYCLES),
+    'Supabase requests / cycle': req.total / CYCLES,
+    requests: Object.entries(req.requests)
+      .map(([k, v]) => `${k} × ${v / CYCLES}`)
+      .join(', '),
+    'rows re-read / cycle': rowsRead / CYCLES,
+    'D1 round trips / cycle': d1.roundTrips / CYCLES,
+    'D1 statements / cycle': d1.statements / CYCLES,
+    'D1 rows written / cycle': d1.rowsWritten / CYCLES,
+  };
+}
+
+/**
+ * Runs CYCLES more cycles of a coordinator that has caught up, counting its Supabase requests
+ * and D1 work, and reports them as `variant`. Returns the per-cycle rows re-read and D1 rows written.
+ */
+async function engineCycles(
+  db: TestDatabase,
+  stub: DurableObjectStub<TestSyncCoordinator>,
+  entity: string,
+  variant: string,
+): Promise<{ rowsRead: number; d1RowsWritten: number }> {
+  const d1 = emptyD1Counts();
+  await countCoordinatorD1(stub, d1);
+  await db.resetStats();
+  progress(`idle: ${variant}`);
+  let ms = 0;
+  let rowsRead = 0;
+  for (let i = 0; i < CYCLES; i++) {
+    const cycle = await timed(() => syncUntilCaughtUp(stub, entity));
+    ms += cycle.ms;
+    rowsRead += cycle.value.rowsRead;
+  }
+  result(IDLE, variant, cycleMetrics(ms, await requestCounts(db), rowsRead, d1));
+  return { rowsRead: rowsRead / CYCLES, d1RowsWritten: d1.rowsWritten / CYCLES };
+}
 
 it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async () => {
   scenario(
@@ -51,34 +95,11 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     else await seedProspects(db, ROWS, { spread: false });
     const stub = await testCoordinator('prospects', db, { safetyLagMs: SAFETY_LAG_MS, maxPagesPerRun: 500, maxRunMs: 600_000 });
     await syncUntilCaughtUp(stub, 'prospects');
-    const d1 = emptyD1Counts();
-    await countCoordinatorD1(stub, d1);
-    await db.resetStats();
-    progress(`idle: engine, ${variant}`);
-    let ms = 0;
-    let rowsRead = 0;
-    for (let i = 0; i < CYCLES; i++) {
-      const cycle = await timed(() => syncUntilCaughtUp(stub, 'prospects'));
-      ms += cycle.ms;
-      rowsRead += cycle.value.rowsRead;
-    }
+    const cycle = await engineCycles(db, stub, 'prospects', `engine, ${variant}`);
     if (variant === 'busy lag window') {
-      busyReRead = rowsRead / CYCLES;
-      busyWritten = d1.rowsWritten / CYCLES;
+      busyReRead = cycle.rowsRead;
+      busyWritten = cycle.d1RowsWritten;
     }
-    const req = await requestCounts(db);
-    const perGet = Object.entries(req.requests)
-      .map(([k, v]) => `${k} × ${v / CYCLES}`)
-      .join(', ');
-    result(IDLE, `engine, ${variant}`, {
-      'ms / cycle': Math.round(ms / CYCLES),
-      'Supabase requests / cycle': req.total / CYCLES,
-      requests: perGet,
-      'rows re-read / cycle': rowsRead / CYCLES,
-      'D1 round trips / cycle': d1.roundTrips / CYCLES,
-      'D1 statements / cycle': d1.statements / CYCLES,
-      'D1 rows written / cycle': d1.rowsWritten / CYCLES,
-    });
   }
 
   // A push-only entity's quiet cycle (an empty outbox): what the production estimate's idle hour
@@ -88,24 +109,7 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     await wipeD1();
     const stub = await testCoordinator('emails', db, { maxPagesPerRun: 500, maxRunMs: 600_000 });
     await syncUntilCaughtUp(stub, 'emails');
-    const d1 = emptyD1Counts();
-    await countCoordinatorD1(stub, d1);
-    await db.resetStats();
-    progress('idle: engine, push-only quiet');
-    let ms = 0;
-    for (let i = 0; i < CYCLES; i++) ms += (await timed(() => syncUntilCaughtUp(stub, 'emails'))).ms;
-    const req = await requestCounts(db);
-    result(IDLE, 'engine, push-only quiet (emails)', {
-      'ms / cycle': Math.round(ms / CYCLES),
-      'Supabase requests / cycle': req.total / CYCLES,
-      requests: Object.entries(req.requests)
-        .map(([k, v]) => `${k} × ${v / CYCLES}`)
-        .join(', '),
-      'rows re-read / cycle': 0,
-      'D1 round trips / cycle': d1.roundTrips / CYCLES,
-      'D1 statements / cycle': d1.statements / CYCLES,
-      'D1 rows written / cycle': d1.rowsWritten / CYCLES,
-    });
+    await engineCycles(db, stub, 'emails', 'engine, push-only quiet (emails)');
   }
 
   // A pull-only entity's quiet cycle: what the production estimate's idle hour counts for
@@ -116,24 +120,7 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
     await db.sql(`insert into campaigns (name, updated_at) select 'c' || g, now() - interval '1 hour' from generate_series(1, ${ROWS}) g`);
     const stub = await testCoordinator('campaigns', db, { safetyLagMs: SAFETY_LAG_MS, maxPagesPerRun: 500, maxRunMs: 600_000 });
     await syncUntilCaughtUp(stub, 'campaigns');
-    const d1 = emptyD1Counts();
-    await countCoordinatorD1(stub, d1);
-    await db.resetStats();
-    progress('idle: engine, pull-only quiet');
-    let ms = 0;
-    for (let i = 0; i < CYCLES; i++) ms += (await timed(() => syncUntilCaughtUp(stub, 'campaigns'))).ms;
-    const req = await requestCounts(db);
-    result(IDLE, 'engine, pull-only quiet (campaigns)', {
-      'ms / cycle': Math.round(ms / CYCLES),
-      'Supabase requests / cycle': req.total / CYCLES,
-      requests: Object.entries(req.requests)
-        .map(([k, v]) => `${k} × ${v / CYCLES}`)
-        .join(', '),
-      'rows re-read / cycle': 0,
-      'D1 round trips / cycle': d1.roundTrips / CYCLES,
-      'D1 statements / cycle': d1.statements / CYCLES,
-      'D1 rows written / cycle': d1.rowsWritten / CYCLES,
-    });
+    await engineCycles(db, stub, 'campaigns', 'engine, pull-only quiet (campaigns)');
   }
 
   {
@@ -153,18 +140,7 @@ it(`idle cycles over ${ROWS} prospects, quiet and inside the safety lag`, async 
       lastSync = cycle.value.lastSync;
     }
     await outboxTriggers(true);
-    const req = await requestCounts(db);
-    result(IDLE, 'naive', {
-      'ms / cycle': Math.round(ms / CYCLES),
-      'Supabase requests / cycle': req.total / CYCLES,
-      requests: Object.entries(req.requests)
-        .map(([k, v]) => `${k} × ${v / CYCLES}`)
-        .join(', '),
-      'rows re-read / cycle': 0,
-      'D1 round trips / cycle': d1.roundTrips / CYCLES,
-      'D1 statements / cycle': d1.statements / CYCLES,
-      'D1 rows written / cycle': d1.rowsWritten / CYCLES,
-    });
+    result(IDLE, 'naive', cycleMetrics(ms, await requestCounts(db), 0, d1));
   }
   note(
     IDLE,
