@@ -72,20 +72,12 @@ export interface RunSummary {
   pullLag: PullLag | null;
 }
 
-/** One run as its coordinator's run log keeps it (GET /api/sync/log, GET /api/dashboard). */
-export interface SyncLogRun {
+/** One run as its coordinator's run log keeps it (GET /api/sync/log, GET /api/dashboard): the summary without its schedule. */
+export interface SyncLogRun extends Omit<RunSummary, 'nextRunAt'> {
   /** The entity's run log sequence number: its newer runs have larger ids. */
   id: number;
-  runId: string;
   entity: string;
   direction: Direction;
-  trigger: RunTrigger;
-  startedAt: string;
-  finishedAt: string;
-  outcome: RunOutcome;
-  stats: RunStats;
-  error: string | null;
-  pullLag: PullLag | null;
 }
 
 /**
