@@ -3,7 +3,7 @@ import { ENTITY_NAMES } from './entities.ts';
 import type { Env } from './env.ts';
 import type { SyncCoordinator } from './objects/sync-coordinator.ts';
 import { summarizeStatuses, type OverallStatus } from './status-summary.ts';
-import { mergeRunLogs } from './sync/run-log.ts';
+import { listRuns } from './sync/run-log.ts';
 import type { IdleRuns, SyncLogRun } from './types.ts';
 
 /** The entity's SyncCoordinator stub (one object per entity, named after it). */
@@ -27,11 +27,16 @@ export interface RunLogQuery {
 /** The newest runs from the coordinators' run logs (one call per entity asked), newest first. */
 export async function recentRuns(env: Env, query: RunLogQuery): Promise<SyncLogRun[]> {
   const names = query.entity === null ? ENTITY_NAMES : [query.entity];
-  return mergeRunLogs(await Promise.all(names.map((name) => coordinator(env, name).runs(name, query.limit, query.idle))), query.limit);
+  return listRuns(await recentRunsPerEntity(env, query.limit, query.idle, names), query.entity, query.limit);
 }
 
-/** Each entity's newest runs, newest first (the dashboard's table and charts). */
-export async function recentRunsPerEntity(env: Env, limit: number, idle: IdleRuns): Promise<Record<string, SyncLogRun[]>> {
-  const lists = await Promise.all(ENTITY_NAMES.map(async (name) => [name, await coordinator(env, name).runs(name, limit, idle)] as const));
+/** Each entity's newest runs, newest first (the dashboard's table and charts), one call per entity. */
+export async function recentRunsPerEntity(
+  env: Env,
+  limit: number,
+  idle: IdleRuns,
+  names: readonly string[] = ENTITY_NAMES,
+): Promise<Record<string, SyncLogRun[]>> {
+  const lists = await Promise.all(names.map(async (name) => [name, await coordinator(env, name).runs(name, limit, idle)] as const));
   return Object.fromEntries(lists);
 }

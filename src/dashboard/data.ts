@@ -8,7 +8,7 @@ import { ENTITY_NAMES } from '../entities.ts';
 import type { Env } from '../env.ts';
 import type { DashboardQuery } from '../http/parse.ts';
 import { readIntegrityHistory } from '../stores/integrity.ts';
-import { mergeRunLogs } from '../sync/run-log.ts';
+import { listRuns } from '../sync/run-log.ts';
 import type { ConflictEntry, DashboardData, DashboardPart, QuarantineEntry } from '../types.ts';
 import { DASHBOARD } from './settings.ts';
 
@@ -19,18 +19,11 @@ export async function dashboardData(env: Env, query: DashboardQuery, now: Date):
   const logs = recentRunsPerEntity(env, Math.max(query.runs, DASHBOARD.chartRuns), query.idle);
   const [status, runs, charts, conflicts, quarantine, integrity] = await Promise.all([
     overallStatus(env, now),
-    part('runs', async () => {
-      const byEntity = await logs;
-      const chosen = query.entity === undefined ? names : [query.entity];
-      return {
-        entity: query.entity ?? null,
-        idle: query.idle,
-        runs: mergeRunLogs(
-          chosen.map((e) => byEntity[e] ?? []),
-          query.runs,
-        ),
-      };
-    }),
+    part('runs', async () => ({
+      entity: query.entity ?? null,
+      idle: query.idle,
+      runs: listRuns(await logs, query.entity ?? null, query.runs),
+    })),
     part('charts', async () => {
       const byEntity = await logs;
       return Object.fromEntries(names.map((e) => [e, (byEntity[e] ?? []).slice(0, DASHBOARD.chartRuns)]));

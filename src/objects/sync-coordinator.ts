@@ -419,7 +419,7 @@ export class SyncCoordinator extends DurableObject<Env> {
     return caughtUp;
   }
 
-  /** A run that lost its lease: its ledger entry and a log line, and nothing of the run that took over is touched. */
+  /** A run that lost its lease: its run log entry and a log line, and nothing of the run that took over is touched. */
   private fenced(def: EntityDefinition, lease: Lease, trigger: RunTrigger, stats: RunStats, error: string): RunSummary {
     const summary: RunSummary = {
       runId: lease.runId,

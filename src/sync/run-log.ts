@@ -30,6 +30,11 @@ export function mergeRunLogs(logs: readonly (readonly SyncLogRun[])[], limit: nu
     .slice(0, limit);
 }
 
+/** The listing of one entity's runs (entity named) or every entity's, from the logs read per entity. */
+export function listRuns(byEntity: Readonly<Record<string, readonly SyncLogRun[]>>, entity: string | null, limit: number): SyncLogRun[] {
+  return mergeRunLogs(entity === null ? Object.values(byEntity) : [byEntity[entity] ?? []], limit);
+}
+
 /** Newest first, for canonical ISO timestamps (they compare as text). */
 function compareDesc(a: string, b: string): number {
   return a < b ? 1 : a > b ? -1 : 0;

@@ -1,7 +1,7 @@
 // The run log's pure rules: which runs are idle, and how the entities' logs merge into one listing.
 import { describe, expect, it } from 'vitest';
 import { emptyStats } from '../../../src/sync/run.ts';
-import { isIdleRun, mergeRunLogs } from '../../../src/sync/run-log.ts';
+import { isIdleRun, listRuns, mergeRunLogs } from '../../../src/sync/run-log.ts';
 import type { RunOutcome, SyncLogRun } from '../../../src/types.ts';
 
 function logged(id: number, entity: string, finishedAt: string): SyncLogRun {
@@ -61,5 +61,18 @@ describe('mergeRunLogs', () => {
       'campaigns-2',
       'campaigns-1',
     ]);
+  });
+});
+
+describe('listRuns', () => {
+  const byEntity = {
+    prospects: [logged(2, 'prospects', '2026-01-01T00:00:03.000Z')],
+    emails: [logged(7, 'emails', '2026-01-01T00:00:04.000Z'), logged(6, 'emails', '2026-01-01T00:00:01.000Z')],
+  };
+
+  it('lists every entity merged when none is named, and one entity alone when named', () => {
+    expect(listRuns(byEntity, null, 10).map((r) => r.runId)).toEqual(['emails-7', 'prospects-2', 'emails-6']);
+    expect(listRuns(byEntity, 'emails', 1).map((r) => r.runId)).toEqual(['emails-7']);
+    expect(listRuns(byEntity, 'campaigns', 10)).toEqual([]);
   });
 });
