@@ -1,13 +1,11 @@
 // The operator page and the run log listing it reads (planted into the coordinators' run logs).
-import { applyD1Migrations, runInDurableObject } from 'cloudflare:test';
+import { applyD1Migrations } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DASHBOARD } from '../../src/dashboard/settings.ts';
-import { findEntity } from '../../src/entities.ts';
-import { CoordinatorStore } from '../../src/objects/coordinator-store.ts';
 import { emptyStats } from '../../src/sync/run.ts';
 import type { DashboardData, PullLag, RunOutcome, RunSummary } from '../../src/types.ts';
-import { coordinators } from './helpers.ts';
+import { coordinators, plantRuns } from './helpers.ts';
 
 const BASE = 'http://sync.test';
 const auth = { authorization: 'Bearer test-admin-token' };
@@ -199,22 +197,11 @@ function summary(run: Omit<PlantedRun, 'entity'>): RunSummary {
   };
 }
 
-/** Writes runs into a coordinator's run log, as its runs do when they end. */
-async function plantRuns(name: string, runs: readonly RunSummary[]): Promise<void> {
-  const entity = findEntity(name);
-  if (!entity) throw new Error(`unknown entity ${name}`);
-  await runInDurableObject(coordinators.get(coordinators.idFromName(name)), (_instance, state) => {
-    const store = new CoordinatorStore(state.storage.sql);
-    store.set('entity', name);
-    for (const run of runs) store.addRun(entity.direction, run);
-  });
-}
-
 // Storage is shared by the tests of this file: the planted runs are there for every describe below.
 beforeAll(async () => {
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
   for (const name of ['prospects', 'campaigns', 'emails'] as const) {
-    await plantRuns(name, PLANTED.filter((r) => r.entity === name).map(summary));
+    await plantRuns(coordinators.get(coordinators.idFromName(name)), name, PLANTED.filter((r) => r.entity === name).map(summary));
   }
 });
 

@@ -8,7 +8,9 @@ import { inject } from 'vitest';
 import type { SettingsOverrides } from '../../src/objects/settings.ts';
 import type { TestSyncCoordinator } from './test-coordinator.ts';
 import { emptyStats } from '../../src/sync/run.ts';
-import type { RunStats } from '../../src/types.ts';
+import { findEntity } from '../../src/entities.ts';
+import { CoordinatorStore } from '../../src/objects/coordinator-store.ts';
+import type { RunStats, RunSummary } from '../../src/types.ts';
 
 /** A private database on the stand-in, with direct SQL, faults and request counts. */
 export interface TestDatabase {
@@ -117,6 +119,17 @@ export async function testCoordinator(
   // Park the alarm far away so tests fire it deterministically with runDurableObjectAlarm.
   await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now() + 3_600_000));
   return stub;
+}
+
+/** Writes finished runs into a coordinator's run log, as its runs do when they end (bound to `entity`). */
+export async function plantRuns(stub: DurableObjectStub<TestSyncCoordinator>, entity: string, runs: readonly RunSummary[]): Promise<void> {
+  const def = findEntity(entity);
+  if (!def) throw new Error(`unknown entity ${entity}`);
+  await runInDurableObject(stub, (_instance, state) => {
+    const store = new CoordinatorStore(state.storage.sql);
+    store.set('entity', entity);
+    for (const run of runs) store.addRun(def.direction, run);
+  });
 }
 
 /** Fires the object's alarm now (after parking it if it had none). */

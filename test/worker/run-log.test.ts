@@ -6,7 +6,7 @@ import { CoordinatorStore } from '../../src/objects/coordinator-store.ts';
 import { emptyStats } from '../../src/sync/run.ts';
 import { IDLE_RUN_LOG_LIMIT, RUN_LOG_LIMIT, RUN_LOG_TRIM_EVERY } from '../../src/sync/run-log.ts';
 import type { RunSummary } from '../../src/types.ts';
-import { coordinators, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
+import { coordinators, plantRuns, testCoordinator, testDatabase, uniqueName } from './helpers.ts';
 
 function run(i: number, rowsApplied: number): RunSummary {
   const at = new Date(Date.UTC(2026, 1, 1) + i * 1_000).toISOString();
@@ -30,12 +30,7 @@ describe('run log', () => {
     // 2,560 runs (a trim falls on the last), every fifth of the first 2,400 idle: 480 idle ones and 2,080 that applied a row.
     expect(2_560 % RUN_LOG_TRIM_EVERY).toBe(0);
     const runs = Array.from({ length: 2_560 }, (_, i) => run(i, i % 5 === 0 && i < 2_400 ? 0 : 1));
-    const plant = (list: readonly RunSummary[]): Promise<void> =>
-      runInDurableObject(stub, (_instance, state) => {
-        const store = new CoordinatorStore(state.storage.sql);
-        store.set('entity', 'campaigns');
-        for (const r of list) store.addRun('pull', r);
-      });
+    const plant = (list: readonly RunSummary[]): Promise<void> => plantRuns(stub, 'campaigns', list);
     const counts = async (): Promise<number[][]> =>
       (
         await runInDurableObject(stub, (_instance, state) =>
